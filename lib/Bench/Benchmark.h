@@ -1,0 +1,63 @@
+// A benchmark run: build every index, then sweep ef over all of them
+// interleaved (run r of every ef and every index before run r+1) so that the
+// noise of a shared machine falls on all indexes alike.
+#pragma once
+
+#include "Bench/IndexProcess.h"
+#include "Bench/Metrics.h"
+#include "Data/Dataset.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace crinn::bench {
+
+struct BenchConfig {
+  std::vector<int> efs = {10, 12, 16, 20, 24, 32, 48, 64, 96, 128, 192, 256};
+  int k = 10;
+  int runs = 5;
+  double recall_low = 0.85;
+  double recall_high = 0.95;
+  int64_t exact_queries = 1000;  // queries given to indexes that ignore ef (brute force)
+  ChildLimits limits;
+};
+
+struct EfResult {
+  int ef = 0;  // 0 for indexes that ignore ef
+  int64_t queries = 0;
+  double recall = 0.0;
+  double distances_per_query = 0.0;  // negative if the library does not count
+  std::vector<double> qps_runs;
+
+  double best_qps() const;
+  double median_qps() const;
+  double spread() const;  // (max - min) / median of the runs
+};
+
+struct IndexResult {
+  IndexSpec spec;
+  std::string failure;  // empty unless the index failed; earlier points stay valid
+  bool built = false;
+  double build_seconds = 0.0;
+  double peak_memory_mb = 0.0;
+  bool uses_ef = true;
+  std::vector<EfResult> points;
+
+  std::vector<CurvePoint> curve() const;  // (recall, best QPS) per point
+};
+
+using ProgressLog = std::function<void(const std::string&)>;
+
+std::vector<IndexResult> run_benchmark(const data::Dataset& dataset, const std::vector<IndexSpec>& indexes,
+                                       const BenchConfig& config, const ProgressLog& log);
+
+// Recall@k of one pass, or an error if an answer is malformed (fewer than k
+// ids, an id outside the train set, the same id twice).
+struct ScoredAnswers {
+  std::string error;
+  double recall = 0.0;
+};
+ScoredAnswers score_answers(const data::Dataset& dataset, const std::vector<int64_t>& ids, int k, int64_t queries);
+
+}  // namespace crinn::bench

@@ -1,0 +1,329 @@
+#include "Bench/IndexProcess.h"
+
+#include "crinn/index_abi.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+
+namespace crinn::bench {
+
+namespace {
+
+enum Op : int32_t { kBuild = 1, kSearch = 2 };
+
+struct Command {
+  int32_t op = 0;
+  int32_t ef = 0;
+  int32_t k = 0;
+  int32_t return_ids = 0;
+  int64_t queries = 0;
+};
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+bool write_all(int fd, const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t n = write(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= size_t(n);
+  }
+  return true;
+}
+
+// Reads exactly `size` bytes unless the deadline passes (returns 0), the peer
+// closes the pipe (returns -1) or it succeeds (returns 1).
+int read_all(int fd, void* data, size_t size, Clock::time_point deadline) {
+  char* p = static_cast<char*>(data);
+  while (size > 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return 0;
+    pollfd pfd{fd, POLLIN, 0};
+    int ready = poll(&pfd, 1, int(std::min<long long>(left, 1 << 30)));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) return 0;
+    ssize_t n = read(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    p += n;
+    size -= size_t(n);
+  }
+  return 1;
+}
+
+// Resident set now and at its peak, from /proc/self/status, in KiB.
+void read_memory_kib(long& rss, long& peak) {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) rss = std::atol(line.c_str() + 6);
+    if (line.rfind("VmHWM:", 0) == 0) peak = std::atol(line.c_str() + 6);
+  }
+}
+
+// A forked child holds copies of every descriptor the parent had open,
+// including the pipes of its sibling children, which would keep those
+// siblings from ever seeing end-of-file; it keeps only its own two.
+void close_inherited_descriptors(int keep_in, int keep_out) {
+  DIR* dir = opendir("/proc/self/fd");
+  if (!dir) return;
+  std::vector<int> open_fds;
+  while (dirent* entry = readdir(dir)) {
+    int fd = std::atoi(entry->d_name);
+    if (fd > STDERR_FILENO && fd != keep_in && fd != keep_out && fd != dirfd(dir)) open_fds.push_back(fd);
+  }
+  closedir(dir);
+  for (int fd : open_fds) close(fd);
+}
+
+// The loaded library's entry points.
+struct Library {
+  int (*abi_version)();
+  crinn_index* (*create)(int, crinn_metric, const char*);
+  int (*build)(crinn_index*, const float*, int64_t);
+  int (*search)(crinn_index*, const float*, int, int, int64_t*);
+  uint64_t (*distance_count)(const crinn_index*);
+  const char* (*last_error)();
+  int (*uses_ef)();
+};
+
+template <typename F>
+void bind(void* handle, const char* name, F& out, std::string& error) {
+  out = reinterpret_cast<F>(dlsym(handle, name));
+  if (!out && error.empty()) error = std::string("library does not export ") + name;
+}
+
+}  // namespace
+
+struct detail::Reply {
+  int32_t failed = 0;
+  int32_t uses_ef = 1;
+  double seconds = 0.0;
+  double peak_memory_mb = 0.0;
+  uint64_t distance_count = 0;
+  uint64_t error_length = 0;
+  uint64_t id_count = 0;
+};
+
+namespace {
+
+// The child's side: serve commands until the parent closes the pipe.
+[[noreturn]] void serve(const IndexSpec& spec, const data::Dataset& dataset, int in, int out) {
+  Library lib{};
+  crinn_index* index = nullptr;
+  std::vector<int64_t> ids;
+  Command command;
+  while (read_all(in, &command, sizeof command, Clock::now() + std::chrono::hours(24 * 365)) == 1) {
+    detail::Reply reply;
+    std::string error;
+    ids.clear();
+
+    if (command.op == kBuild) {
+      void* handle = dlopen(spec.library.c_str(), RTLD_NOW | RTLD_LOCAL);
+      if (!handle) {
+        error = dlerror();
+      } else {
+        bind(handle, "crinn_abi_version", lib.abi_version, error);
+        bind(handle, "crinn_index_create", lib.create, error);
+        bind(handle, "crinn_index_build", lib.build, error);
+        bind(handle, "crinn_index_search", lib.search, error);
+        bind(handle, "crinn_index_distance_count", lib.distance_count, error);
+        bind(handle, "crinn_last_error", lib.last_error, error);
+        lib.uses_ef = reinterpret_cast<int (*)()>(dlsym(handle, "crinn_index_uses_ef"));
+      }
+      if (error.empty() && lib.abi_version() != CRINN_ABI_VERSION)
+        error = "library was built for ABI version " + std::to_string(lib.abi_version()) +
+                ", this harness speaks " + std::to_string(CRINN_ABI_VERSION);
+      if (error.empty()) {
+        index = lib.create(dataset.train.dim, data::to_abi(dataset.metric), spec.params.c_str());
+        if (!index) error = std::string("create failed: ") + lib.last_error();
+      }
+      if (error.empty()) {
+        // Fault in the shared train matrix first so that the memory the build
+        // adds is measured, not the dataset's pages.
+        volatile float sink = 0.0f;
+        for (size_t i = 0; i < dataset.train.values.size(); i += 1024) sink = sink + dataset.train.values[i];
+        long rss_before = 0, peak = 0;
+        read_memory_kib(rss_before, peak);
+        std::ofstream("/proc/self/clear_refs") << "5";  // resets VmHWM
+        auto start = Clock::now();
+        if (lib.build(index, dataset.train.values.data(), dataset.train.rows) != 0)
+          error = std::string("build failed: ") + lib.last_error();
+        reply.seconds = seconds_since(start);
+        long rss_after = 0;
+        read_memory_kib(rss_after, peak);
+        reply.peak_memory_mb = double(std::max(0L, peak - rss_before)) / 1024.0;
+        reply.uses_ef = lib.uses_ef ? lib.uses_ef() : 1;
+      }
+    } else if (command.op == kSearch && index) {
+      const int k = command.k;
+      ids.assign(size_t(command.queries) * k, -1);
+      uint64_t distances_before = lib.distance_count(index);
+      auto start = Clock::now();
+      for (int64_t q = 0; q < command.queries && error.empty(); ++q) {
+        int n = lib.search(index, dataset.test.row(q), k, command.ef, &ids[size_t(q) * k]);
+        if (n < 0) error = "search failed on query " + std::to_string(q) + ": " + lib.last_error();
+        else if (n > k) error = "query " + std::to_string(q) + " returned " + std::to_string(n) + " ids for k=" + std::to_string(k);
+        else std::fill(ids.begin() + q * k + n, ids.begin() + (q + 1) * k, -1);
+      }
+      reply.seconds = seconds_since(start);
+      uint64_t distances_after = lib.distance_count(index);
+      reply.distance_count = distances_before == CRINN_NOT_COUNTED || distances_after == CRINN_NOT_COUNTED
+                                 ? CRINN_NOT_COUNTED
+                                 : distances_after - distances_before;
+      if (command.return_ids && error.empty()) reply.id_count = ids.size();
+    } else {
+      error = "search before a successful build";
+    }
+
+    reply.failed = error.empty() ? 0 : 1;
+    reply.error_length = error.size();
+    if (!write_all(out, &reply, sizeof reply) || !write_all(out, error.data(), error.size()) ||
+        !write_all(out, ids.data(), reply.id_count * sizeof(int64_t)))
+      break;
+  }
+  _exit(0);
+}
+
+}  // namespace
+
+IndexProcess::IndexProcess(IndexSpec spec, const data::Dataset& dataset, ChildLimits limits)
+    : spec_(std::move(spec)), limits_(limits) {
+  signal(SIGPIPE, SIG_IGN);  // a dead child must be an error return, not our death
+  int down[2], up[2];
+  if (pipe(down) != 0) return;
+  if (pipe(up) != 0) {
+    close(down[0]);
+    close(down[1]);
+    return;
+  }
+  fflush(nullptr);
+  pid_ = fork();
+  if (pid_ == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    close_inherited_descriptors(down[0], up[1]);
+    dup2(STDERR_FILENO, STDOUT_FILENO);  // the library's chatter must not mix into our table
+    rlimit memory{rlim_t(limits_.memory_limit_mb) << 20, rlim_t(limits_.memory_limit_mb) << 20};
+    setrlimit(RLIMIT_AS, &memory);
+    serve(spec_, dataset, down[0], up[1]);
+  }
+  close(down[0]);
+  close(up[1]);
+  to_child_ = down[1];
+  from_child_ = up[0];
+  if (pid_ < 0) {
+    close(to_child_);
+    close(from_child_);
+  }
+}
+
+IndexProcess::~IndexProcess() {
+  if (pid_ <= 0) return;
+  close(to_child_);  // the child's read fails and it exits
+  close(from_child_);
+  auto deadline = Clock::now() + std::chrono::seconds(5);
+  int status = 0;
+  while (waitpid(pid_, &status, WNOHANG) == 0) {
+    if (Clock::now() > deadline) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+      break;
+    }
+    usleep(10000);
+  }
+}
+
+std::string IndexProcess::reap(const std::string& what) {
+  int status = 0;
+  std::string message;
+  close(to_child_);
+  close(from_child_);
+  if (waitpid(pid_, &status, 0) == pid_ && WIFSIGNALED(status))
+    message = "crashed during " + what + " (signal " + std::to_string(WTERMSIG(status)) + ", " +
+              strsignal(WTERMSIG(status)) + ")";
+  else if (WIFEXITED(status))
+    message = "exited with status " + std::to_string(WEXITSTATUS(status)) + " during " + what;
+  else
+    message = "died during " + what;
+  pid_ = -1;
+  return message;
+}
+
+std::string IndexProcess::exchange(const void* command, size_t size, double timeout_seconds,
+                                   const std::string& what, detail::Reply& reply, std::string& error_text,
+                                   std::vector<int64_t>* ids) {
+  if (pid_ <= 0) return "not running";
+  auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                     std::chrono::duration<double>(timeout_seconds));
+  int got = write_all(to_child_, command, size) ? read_all(from_child_, &reply, sizeof reply, deadline) : -1;
+  if (got == 1) {
+    error_text.resize(reply.error_length);
+    got = read_all(from_child_, error_text.data(), error_text.size(), deadline);
+  }
+  if (got == 1 && ids) {
+    ids->resize(reply.id_count);
+    got = read_all(from_child_, ids->data(), ids->size() * sizeof(int64_t), deadline);
+  }
+  if (got == 1) return "";
+  if (got == 0) {
+    kill(pid_, SIGKILL);
+    reap(what);
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%g", timeout_seconds);
+    return "timed out after " + std::string(seconds) + " s during " + what;
+  }
+  return reap(what);
+}
+
+BuildOutcome IndexProcess::build() {
+  BuildOutcome outcome;
+  Command command;
+  command.op = kBuild;
+  detail::Reply reply;
+  std::string error_text;
+  outcome.error = exchange(&command, sizeof command, limits_.build_timeout_seconds, "build", reply, error_text, nullptr);
+  if (outcome.error.empty() && reply.failed) outcome.error = error_text;
+  outcome.seconds = reply.seconds;
+  outcome.peak_memory_mb = reply.peak_memory_mb;
+  outcome.uses_ef = reply.uses_ef != 0;
+  return outcome;
+}
+
+SearchOutcome IndexProcess::search(int ef, int k, int64_t queries, bool return_ids) {
+  SearchOutcome outcome;
+  Command command;
+  command.op = kSearch;
+  command.ef = ef;
+  command.k = k;
+  command.queries = queries;
+  command.return_ids = return_ids ? 1 : 0;
+  detail::Reply reply;
+  std::string error_text;
+  outcome.error = exchange(&command, sizeof command, limits_.search_timeout_seconds,
+                           "search (ef=" + std::to_string(ef) + ")", reply, error_text, &outcome.ids);
+  if (outcome.error.empty() && reply.failed) outcome.error = error_text;
+  outcome.seconds = reply.seconds;
+  outcome.distances_per_query = reply.distance_count == CRINN_NOT_COUNTED || queries <= 0
+                                    ? -1.0
+                                    : double(reply.distance_count) / double(queries);
+  return outcome;
+}
+
+}  // namespace crinn::bench

@@ -1,0 +1,75 @@
+// One index library, loaded and driven in a child process of its own, so that
+// a crash, a hang or runaway memory in untrusted index code becomes a failure
+// report instead of the end of the run. The child is forked after the dataset
+// is loaded and shares it copy-on-write; it answers commands over pipes.
+#pragma once
+
+#include "Data/Dataset.h"
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace crinn::bench {
+
+namespace detail {
+struct Reply;  // the wire format of the child's answers
+}
+
+struct IndexSpec {
+  std::string label;    // how tables and plots name it
+  std::string library;  // path of the shared library implementing index_abi.h
+  std::string params;   // "key=value,..." for crinn_index_create
+};
+
+struct ChildLimits {
+  double build_timeout_seconds = 3600.0;
+  double search_timeout_seconds = 600.0;  // for one pass over the queries
+  int64_t memory_limit_mb = 16384;        // address space of the child
+};
+
+struct BuildOutcome {
+  std::string error;  // empty on success
+  double seconds = 0.0;
+  double peak_memory_mb = 0.0;  // resident memory the build added at its peak
+  bool uses_ef = true;
+};
+
+struct SearchOutcome {
+  std::string error;  // empty on success
+  double seconds = 0.0;
+  double distances_per_query = 0.0;  // negative if the library does not count
+  std::vector<int64_t> ids;  // queries x k, -1 where fewer than k came back
+};
+
+class IndexProcess {
+ public:
+  IndexProcess(IndexSpec spec, const data::Dataset& dataset, ChildLimits limits);
+  ~IndexProcess();
+  IndexProcess(const IndexProcess&) = delete;
+  IndexProcess& operator=(const IndexProcess&) = delete;
+
+  BuildOutcome build();
+  // Runs the first `queries` test rows one at a time, timing the whole pass.
+  SearchOutcome search(int ef, int k, int64_t queries, bool return_ids);
+
+  bool alive() const { return pid_ > 0; }
+  const IndexSpec& spec() const { return spec_; }
+
+ private:
+  // Sends a command and reads the reply; on death or timeout the child is
+  // reaped and the returned message says what happened.
+  std::string exchange(const void* command, size_t size, double timeout_seconds, const std::string& what,
+                       detail::Reply& reply, std::string& error_text, std::vector<int64_t>* ids);
+  std::string reap(const std::string& what);
+
+  IndexSpec spec_;
+  ChildLimits limits_;
+  pid_t pid_ = -1;
+  int to_child_ = -1;
+  int from_child_ = -1;
+};
+
+}  // namespace crinn::bench

@@ -1,0 +1,169 @@
+#include "Data/Formats.h"
+
+#include <hdf5.h>
+
+#include <cstdio>
+#include <unistd.h>
+
+namespace crinn::data {
+namespace {
+
+// Closes an HDF5 handle with the matching H5?close when it leaves scope.
+class Handle {
+ public:
+  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  ~Handle() {
+    if (id_ >= 0) close_(id_);
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  hid_t get() const { return id_; }
+  explicit operator bool() const { return id_ >= 0; }
+
+ private:
+  hid_t id_;
+  herr_t (*close_)(hid_t);
+};
+
+void silence_hdf5_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+// Reads a 2-D dataset, converting to `memory_type`; returns (rows, cols).
+template <typename T>
+std::pair<int64_t, int> read_2d(hid_t file, const std::string& path, const char* name,
+                                hid_t memory_type, std::vector<T>& out) {
+  Handle dataset(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
+  if (!dataset) throw DataError(path, std::string("no dataset '") + name + "'");
+  Handle space(H5Dget_space(dataset.get()), H5Sclose);
+  if (H5Sget_simple_extent_ndims(space.get()) != 2)
+    throw DataError(path, std::string("dataset '") + name + "' is not a 2-D matrix");
+  hsize_t dims[2] = {0, 0};
+  H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  Handle type(H5Dget_type(dataset.get()), H5Tclose);
+  H5T_class_t type_class = H5Tget_class(type.get());
+  if (type_class != H5T_FLOAT && type_class != H5T_INTEGER)
+    throw DataError(path, std::string("dataset '") + name + "' is not numeric");
+  out.resize(size_t(dims[0]) * size_t(dims[1]));
+  if (!out.empty() && H5Dread(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
+    throw DataError(path, std::string("cannot read dataset '") + name + "'");
+  return {int64_t(dims[0]), int(dims[1])};
+}
+
+Matrix read_matrix(hid_t file, const std::string& path, const char* name) {
+  Matrix m;
+  auto [rows, cols] = read_2d(file, path, name, H5T_NATIVE_FLOAT, m.values);
+  m.rows = rows;
+  m.dim = cols;
+  return m;
+}
+
+std::string read_string_attribute(hid_t file, const std::string& path, const char* name) {
+  if (H5Aexists(file, name) <= 0) throw DataError(path, std::string("no attribute '") + name + "'");
+  Handle attribute(H5Aopen(file, name, H5P_DEFAULT), H5Aclose);
+  Handle type(H5Aget_type(attribute.get()), H5Tclose);
+  if (H5Tget_class(type.get()) != H5T_STRING)
+    throw DataError(path, std::string("attribute '") + name + "' is not a string");
+  if (H5Tis_variable_str(type.get()) > 0) {
+    char* value = nullptr;
+    Handle memory_type(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(memory_type.get(), H5T_VARIABLE);
+    H5Tset_cset(memory_type.get(), H5Tget_cset(type.get()));
+    if (H5Aread(attribute.get(), memory_type.get(), &value) < 0 || !value)
+      throw DataError(path, std::string("cannot read attribute '") + name + "'");
+    std::string result(value);
+    H5free_memory(value);
+    return result;
+  }
+  std::string value(H5Tget_size(type.get()), '\0');
+  if (H5Aread(attribute.get(), type.get(), value.data()) < 0)
+    throw DataError(path, std::string("cannot read attribute '") + name + "'");
+  return value.substr(0, value.find('\0'));
+}
+
+template <typename T>
+void write_2d(hid_t file, const std::string& path, const char* name, hid_t file_type,
+              hid_t memory_type, const std::vector<T>& values, int64_t rows, int cols) {
+  hsize_t dims[2] = {hsize_t(rows), hsize_t(cols)};
+  Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
+  Handle dataset(H5Dcreate2(file, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                 H5Dclose);
+  if (!dataset || H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
+    throw DataError(path, std::string("cannot write dataset '") + name + "'");
+}
+
+void write_string_attribute(hid_t file, const std::string& path, const char* name,
+                            const std::string& value) {
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attribute(H5Acreate2(file, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  const char* text = value.c_str();
+  if (!attribute || H5Awrite(attribute.get(), type.get(), &text) < 0)
+    throw DataError(path, std::string("cannot write attribute '") + name + "'");
+}
+
+}  // namespace
+
+Dataset load_hdf5(const std::string& path) {
+  silence_hdf5_errors();
+  if (access(path.c_str(), R_OK) != 0) throw DataError(path, "cannot open file");
+  if (H5Fis_hdf5(path.c_str()) <= 0) throw DataError(path, "not an HDF5 file");
+  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file) throw DataError(path, "cannot open HDF5 file");
+
+  Dataset dataset;
+  dataset.name = path;
+  std::string distance = read_string_attribute(file.get(), path, "distance");
+  try {
+    dataset.metric = parse_metric(distance);
+  } catch (const std::invalid_argument&) {
+    throw DataError(path, "unsupported distance '" + distance + "'");
+  }
+  dataset.train = read_matrix(file.get(), path, "train");
+  dataset.test = read_matrix(file.get(), path, "test");
+
+  bool has_neighbors = H5Lexists(file.get(), "neighbors", H5P_DEFAULT) > 0;
+  bool has_distances = H5Lexists(file.get(), "distances", H5P_DEFAULT) > 0;
+  if (has_neighbors != has_distances)
+    throw DataError(path, "has one of 'neighbors' and 'distances' without the other");
+  if (has_neighbors) {
+    auto [rows, k] = read_2d(file.get(), path, "neighbors", H5T_NATIVE_INT32, dataset.truth.ids);
+    auto [distance_rows, distance_k] =
+        read_2d(file.get(), path, "distances", H5T_NATIVE_FLOAT, dataset.truth.distances);
+    if (rows != dataset.test.rows || distance_rows != rows || distance_k != k)
+      throw DataError(path, "'neighbors' and 'distances' must both be test rows x k");
+    dataset.truth.k = k;
+  }
+  validate(dataset, path);
+  return dataset;
+}
+
+void save_hdf5(const Dataset& dataset, const std::string& path) {
+  silence_hdf5_errors();
+  std::string temporary = path + ".tmp." + std::to_string(getpid());
+  try {
+    Handle file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    if (!file) throw DataError(path, "cannot create file");
+    write_string_attribute(file.get(), path, "distance", metric_name(dataset.metric));
+    write_string_attribute(file.get(), path, "point_type", "float");
+    write_2d(file.get(), path, "train", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, dataset.train.values,
+             dataset.train.rows, dataset.train.dim);
+    write_2d(file.get(), path, "test", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, dataset.test.values,
+             dataset.test.rows, dataset.test.dim);
+    if (!dataset.truth.empty()) {
+      write_2d(file.get(), path, "neighbors", H5T_STD_I32LE, H5T_NATIVE_INT32, dataset.truth.ids,
+               dataset.test.rows, dataset.truth.k);
+      write_2d(file.get(), path, "distances", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
+               dataset.truth.distances, dataset.test.rows, dataset.truth.k);
+    }
+  } catch (...) {
+    std::remove(temporary.c_str());
+    throw;
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    throw DataError(path, "cannot rename the finished file into place");
+  }
+}
+
+}  // namespace crinn::data

@@ -1,0 +1,22 @@
+# lit configuration for CRINN's tool tests: each test drives a tool the way a
+# user does and checks its output with FileCheck.
+import os
+
+import lit.formats
+
+config.name = "CRINN"
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".test", ".cpp"]
+config.excludes = ["Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.crinn_obj_root, "test", "lit")
+
+config.substitutions.append(("%crinn-bench", os.path.join(config.crinn_tools_dir, "crinn-bench")))
+config.substitutions.append(("%make-testdata", config.crinn_testdata_tool))
+config.substitutions.append(("%fixtures", config.crinn_fixture_dir))
+config.substitutions.append(("%libdir", config.crinn_lib_dir))
+config.substitutions.append(("%clang", config.clang))
+config.substitutions.append(("FileCheck", config.filecheck))
+
+# Ground truth caches stay inside the build tree, never in the user's home.
+config.environment["XDG_CACHE_HOME"] = os.path.join(config.test_exec_root, "cache")

@@ -1,0 +1,190 @@
+#include "Bench/Benchmark.h"
+#include "Data/GroundTruth.h"
+#include "Data/Synthetic.h"
+
+#include <dlfcn.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+namespace crinn::bench {
+namespace {
+
+data::Dataset synthetic(data::Metric metric = data::Metric::Euclidean) {
+  data::SyntheticSpec spec;
+  spec.train = 2000;
+  spec.test = 50;
+  spec.dim = 16;
+  spec.metric = metric;
+  data::Dataset dataset = data::make_synthetic(spec);
+  dataset.truth = data::compute_ground_truth(dataset, 10);
+  return dataset;
+}
+
+IndexSpec library(const std::string& label, const std::string& path, const std::string& params = "") {
+  return IndexSpec{label, path, params};
+}
+
+const std::string kBaseline = std::string(CRINN_LIBRARY_DIR) + "/libcrinn_hnsw.so";
+const std::string kFixtures = CRINN_FIXTURE_DIR;
+
+TEST(ScoreAnswers, ExactAnswersHaveRecallOne) {
+  data::Dataset dataset = synthetic();
+  std::vector<int64_t> ids(dataset.truth.ids.begin(), dataset.truth.ids.end());
+  ScoredAnswers scored = score_answers(dataset, ids, 10, dataset.test.rows);
+  EXPECT_EQ(scored.error, "");
+  EXPECT_DOUBLE_EQ(scored.recall, 1.0);
+}
+
+TEST(ScoreAnswers, RejectsMalformedAnswers) {
+  data::Dataset dataset = synthetic();
+  std::vector<int64_t> ids(dataset.truth.ids.begin(), dataset.truth.ids.end());
+  std::vector<int64_t> bad = ids;
+  bad[13] = dataset.train.rows;
+  EXPECT_EQ(score_answers(dataset, bad, 10, dataset.test.rows).error,
+            "out-of-range answer: query 1: id 2000 is not in 0..1999");
+  bad = ids;
+  bad[25] = -1;
+  EXPECT_EQ(score_answers(dataset, bad, 10, dataset.test.rows).error,
+            "wrong-length answer: query 2: returned 5 ids for k=10");
+  bad = ids;
+  bad[31] = bad[30];
+  EXPECT_EQ(score_answers(dataset, bad, 10, dataset.test.rows).error,
+            "invalid answer: query 3: id " + std::to_string(bad[30]) + " returned twice");
+}
+
+TEST(ScoreAnswers, OneWrongNeighbourCostsOneTenthOfAQuery) {
+  data::Dataset dataset = synthetic();
+  std::vector<int64_t> ids(dataset.truth.ids.begin(), dataset.truth.ids.end());
+  // Replace query 0's 10th neighbour by the train point furthest from it.
+  int64_t furthest = 0;
+  double furthest_distance = 0.0;
+  for (int64_t i = 0; i < dataset.train.rows; ++i) {
+    double d = data::exact_distance(dataset.metric, dataset.test.row(0), dataset.train.row(i), dataset.train.dim);
+    if (d > furthest_distance) furthest_distance = d, furthest = i;
+  }
+  ids[9] = furthest;
+  double expected = 1.0 - 0.1 / double(dataset.test.rows);
+  EXPECT_NEAR(score_answers(dataset, ids, 10, dataset.test.rows).recall, expected, 1e-12);
+}
+
+TEST(IndexProcess, BuildsAndSearchesTheBaselineInAChild) {
+  data::Dataset dataset = synthetic();
+  IndexProcess process(library("hnsw", kBaseline, "M=8,ef_construction=64"), dataset, ChildLimits());
+  ASSERT_TRUE(process.alive());
+  BuildOutcome built = process.build();
+  ASSERT_EQ(built.error, "");
+  EXPECT_TRUE(built.uses_ef);
+  EXPECT_GT(built.peak_memory_mb, 0.0);
+  SearchOutcome found = process.search(64, 10, dataset.test.rows, true);
+  ASSERT_EQ(found.error, "");
+  EXPECT_GT(found.distances_per_query, 10.0);
+  EXPECT_LT(found.distances_per_query, double(dataset.train.rows));
+  ScoredAnswers scored = score_answers(dataset, found.ids, 10, dataset.test.rows);
+  EXPECT_EQ(scored.error, "");
+  EXPECT_GT(scored.recall, 0.95);
+}
+
+TEST(IndexProcess, ReportsLibraryErrors) {
+  data::Dataset dataset = synthetic();
+  IndexProcess unknown_param(library("hnsw", kBaseline, "M=8,colour=red"), dataset, ChildLimits());
+  EXPECT_EQ(unknown_param.build().error, "create failed: unknown parameter 'colour'");
+  IndexProcess missing(library("none", "/nonexistent/libnone.so"), dataset, ChildLimits());
+  EXPECT_NE(missing.build().error.find("/nonexistent/libnone.so"), std::string::npos);
+}
+
+TEST(IndexProcess, ACrashIsAFailureAndTheChildIsGone) {
+  data::Dataset dataset = synthetic();
+  IndexProcess process(library("crash", kFixtures + "/fixture_crash_in_build.so"), dataset, ChildLimits());
+  EXPECT_EQ(process.build().error, "crashed during build (signal 11, Segmentation fault)");
+  EXPECT_FALSE(process.alive());
+  EXPECT_EQ(process.search(10, 10, 5, true).error, "not running");
+}
+
+TEST(IndexProcess, AHangIsKilledAtTheTimeLimit) {
+  data::Dataset dataset = synthetic();
+  ChildLimits limits;
+  limits.search_timeout_seconds = 1.0;
+  IndexProcess process(library("hang", kFixtures + "/fixture_hang_in_search.so"), dataset, limits);
+  ASSERT_EQ(process.build().error, "");
+  EXPECT_EQ(process.search(10, 10, 5, true).error, "");  // hangs only from ef 20
+  EXPECT_EQ(process.search(20, 10, 5, true).error, "timed out after 1 s during search (ef=20)");
+  EXPECT_FALSE(process.alive());
+}
+
+TEST(IndexProcess, TheMemoryLimitHoldsRunawayAllocation) {
+  data::Dataset dataset = synthetic();
+  ChildLimits limits;
+  limits.memory_limit_mb = 1024;
+  IndexProcess process(library("memory", kFixtures + "/fixture_allocate_without_limit.so"), dataset, limits);
+  EXPECT_EQ(process.build().error, "build failed: out of memory");
+}
+
+TEST(RunBenchmark, AFailingIndexDoesNotStopTheOthers) {
+  data::Dataset dataset = synthetic();
+  BenchConfig config;
+  config.efs = {10, 20, 40};
+  config.runs = 2;
+  std::vector<IndexResult> results = run_benchmark(
+      dataset,
+      {library("hnsw", kBaseline), library("crash", kFixtures + "/fixture_crash_in_search.so"),
+       library("exact", std::string(CRINN_LIBRARY_DIR) + "/libcrinn_bruteforce.so")},
+      config, [](const std::string&) {});
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[0].failure, "");
+  ASSERT_EQ(results[0].points.size(), 3u);
+  for (const EfResult& p : results[0].points) EXPECT_EQ(p.qps_runs.size(), 2u);
+  // Recall does not fall as ef grows on this easy set.
+  EXPECT_LE(results[0].points[0].recall, results[0].points[2].recall);
+
+  EXPECT_EQ(results[1].failure, "crashed during search (ef=20) (signal 11, Segmentation fault)");
+  ASSERT_EQ(results[1].points.size(), 1u);  // ef 10 was measured before the crash
+  EXPECT_DOUBLE_EQ(results[1].points[0].recall, 1.0);
+
+  EXPECT_EQ(results[2].failure, "");
+  EXPECT_FALSE(results[2].uses_ef);
+  ASSERT_EQ(results[2].points.size(), 1u);
+  EXPECT_DOUBLE_EQ(results[2].points[0].recall, 1.0);
+  EXPECT_DOUBLE_EQ(results[2].points[0].distances_per_query, double(dataset.train.rows));
+}
+
+// The baseline's own ABI: an index saved and loaded answers as before, for
+// every metric.
+class BaselineAbi : public ::testing::TestWithParam<data::Metric> {};
+
+TEST_P(BaselineAbi, SaveAndLoadKeepAnswers) {
+  data::Dataset dataset = synthetic(GetParam());
+  void* handle = dlopen(kBaseline.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(handle, nullptr) << dlerror();
+  auto create = reinterpret_cast<crinn_index* (*)(int, crinn_metric, const char*)>(dlsym(handle, "crinn_index_create"));
+  auto build = reinterpret_cast<int (*)(crinn_index*, const float*, int64_t)>(dlsym(handle, "crinn_index_build"));
+  auto search = reinterpret_cast<int (*)(crinn_index*, const float*, int, int, int64_t*)>(dlsym(handle, "crinn_index_search"));
+  auto save = reinterpret_cast<int (*)(const crinn_index*, const char*)>(dlsym(handle, "crinn_index_save"));
+  auto load = reinterpret_cast<crinn_index* (*)(const char*)>(dlsym(handle, "crinn_index_load"));
+  auto destroy = reinterpret_cast<void (*)(crinn_index*)>(dlsym(handle, "crinn_index_destroy"));
+
+  crinn_index* index = create(dataset.train.dim, data::to_abi(dataset.metric), "M=8,ef_construction=100");
+  ASSERT_NE(index, nullptr);
+  ASSERT_EQ(build(index, dataset.train.values.data(), dataset.train.rows), 0);
+  std::vector<int64_t> before(size_t(dataset.test.rows) * 10), after(before.size());
+  for (int64_t q = 0; q < dataset.test.rows; ++q)
+    ASSERT_EQ(search(index, dataset.test.row(q), 10, 50, &before[size_t(q) * 10]), 10);
+  std::string file = "/tmp/crinn-baseline-" + std::to_string(getpid()) + ".hnsw";
+  ASSERT_EQ(save(index, file.c_str()), 0);
+  destroy(index);
+  crinn_index* loaded = load(file.c_str());
+  ASSERT_NE(loaded, nullptr);
+  for (int64_t q = 0; q < dataset.test.rows; ++q)
+    ASSERT_EQ(search(loaded, dataset.test.row(q), 10, 50, &after[size_t(q) * 10]), 10);
+  destroy(loaded);
+  unlink(file.c_str());
+  EXPECT_EQ(before, after);
+  EXPECT_GT(score_answers(dataset, before, 10, dataset.test.rows).recall, 0.95);
+  dlclose(handle);
+}
+
+INSTANTIATE_TEST_SUITE_P(Metrics, BaselineAbi,
+                         ::testing::Values(data::Metric::Euclidean, data::Metric::Angular,
+                                           data::Metric::InnerProduct));
+
+}  // namespace
+}  // namespace crinn::bench

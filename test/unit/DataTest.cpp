@@ -1,0 +1,311 @@
+#include "Data/Formats.h"
+#include "Data/GroundTruth.h"
+#include "Data/Registry.h"
+#include "Data/Synthetic.h"
+
+#include <gtest/gtest.h>
+#include <hdf5.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <numeric>
+
+namespace crinn::data {
+namespace {
+
+class DataTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/crinn-data-test-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+
+  std::string dir_;
+};
+
+// Runs `load` and returns the DataError message it must throw.
+template <typename Load>
+std::string error_of(Load load) {
+  try {
+    load();
+  } catch (const DataError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+template <typename T>
+void write_record(std::ofstream& out, const std::vector<T>& values) {
+  int32_t dim = int32_t(values.size());
+  out.write(reinterpret_cast<const char*>(&dim), sizeof dim);
+  out.write(reinterpret_cast<const char*>(values.data()), std::streamsize(values.size() * sizeof(T)));
+}
+
+Dataset small_dataset(Metric metric = Metric::Euclidean) {
+  SyntheticSpec spec;
+  spec.train = 600;
+  spec.test = 30;
+  spec.dim = 12;
+  spec.metric = metric;
+  return make_synthetic(spec);
+}
+
+TEST_F(DataTest, FvecsRoundTrip) {
+  std::ofstream out(path("a.fvecs"), std::ios::binary);
+  write_record<float>(out, {1, 2, 3});
+  write_record<float>(out, {4, 5, 6});
+  out.close();
+  Matrix m = load_fvecs(path("a.fvecs"));
+  EXPECT_EQ(m.rows, 2);
+  EXPECT_EQ(m.dim, 3);
+  EXPECT_EQ(m.values, (std::vector<float>{1, 2, 3, 4, 5, 6}));
+}
+
+TEST_F(DataTest, BvecsBecomeFloats) {
+  std::ofstream out(path("a.bvecs"), std::ios::binary);
+  write_record<uint8_t>(out, {0, 128, 255});
+  out.close();
+  Matrix m = load_bvecs(path("a.bvecs"));
+  EXPECT_EQ(m.values, (std::vector<float>{0, 128, 255}));
+}
+
+TEST_F(DataTest, IvecsKeepsEachList) {
+  std::ofstream out(path("a.ivecs"), std::ios::binary);
+  write_record<int32_t>(out, {7, 8});
+  write_record<int32_t>(out, {9, 10});
+  out.close();
+  auto lists = load_ivecs(path("a.ivecs"));
+  ASSERT_EQ(lists.size(), 2u);
+  EXPECT_EQ(lists[1], (std::vector<int32_t>{9, 10}));
+}
+
+TEST_F(DataTest, TexmexErrorsNameFileAndProblem) {
+  EXPECT_EQ(error_of([&] { load_fvecs(path("none.fvecs")); }), path("none.fvecs") + ": cannot open file");
+
+  std::ofstream truncated(path("t.fvecs"), std::ios::binary);
+  write_record<float>(truncated, {1, 2, 3});
+  int32_t dim = 3;
+  float half = 1.0f;
+  truncated.write(reinterpret_cast<const char*>(&dim), sizeof dim);
+  truncated.write(reinterpret_cast<const char*>(&half), sizeof half);
+  truncated.close();
+  EXPECT_EQ(error_of([&] { load_fvecs(path("t.fvecs")); }), path("t.fvecs") + ": truncated vector 1");
+
+  std::ofstream mixed(path("m.fvecs"), std::ios::binary);
+  write_record<float>(mixed, {1, 2, 3});
+  write_record<float>(mixed, {1, 2});
+  mixed.close();
+  EXPECT_EQ(error_of([&] { load_fvecs(path("m.fvecs")); }),
+            path("m.fvecs") + ": vector 1 has dimension 2, expected 3");
+
+  std::ofstream(path("empty.fvecs")).close();
+  EXPECT_EQ(error_of([&] { load_fvecs(path("empty.fvecs")); }), path("empty.fvecs") + ": holds no vectors");
+}
+
+// IDX images: a big-endian header (magic 0x803, count, rows, cols), then bytes.
+std::string idx_bytes(uint32_t magic, uint32_t count, uint32_t rows, uint32_t cols, size_t pixels) {
+  std::string bytes;
+  for (uint32_t v : {magic, count, rows, cols})
+    for (int shift = 24; shift >= 0; shift -= 8) bytes += char((v >> shift) & 0xff);
+  for (size_t i = 0; i < pixels; ++i) bytes += char(i % 251);
+  return bytes;
+}
+
+TEST_F(DataTest, IdxImagesPlainAndGzipped) {
+  std::string bytes = idx_bytes(0x803, 3, 2, 2, 12);
+  std::ofstream(path("plain-idx3-ubyte"), std::ios::binary) << bytes;
+  gzFile gz = gzopen(path("packed-idx3-ubyte.gz").c_str(), "wb");
+  gzwrite(gz, bytes.data(), unsigned(bytes.size()));
+  gzclose(gz);
+
+  for (const char* name : {"plain-idx3-ubyte", "packed-idx3-ubyte.gz"}) {
+    Matrix m = load_idx_images(path(name));
+    EXPECT_EQ(m.rows, 3) << name;
+    EXPECT_EQ(m.dim, 4) << name;
+    EXPECT_EQ(m.values[5], 5.0f) << name;
+    EXPECT_EQ(m.values[11], 11.0f) << name;
+  }
+}
+
+TEST_F(DataTest, IdxErrors) {
+  std::ofstream(path("labels"), std::ios::binary) << idx_bytes(0x801, 3, 2, 2, 12);
+  EXPECT_EQ(error_of([&] { load_idx_images(path("labels")); }),
+            path("labels") + ": not an IDX file of unsigned-byte images (magic 2049)");
+  std::ofstream(path("short"), std::ios::binary) << idx_bytes(0x803, 3, 2, 2, 7);
+  EXPECT_EQ(error_of([&] { load_idx_images(path("short")); }), path("short") + ": truncated image data");
+}
+
+TEST_F(DataTest, Hdf5RoundTripKeepsEverything) {
+  Dataset original = small_dataset(Metric::Angular);
+  original.truth = compute_ground_truth(original, 10);
+  save_hdf5(original, path("set.hdf5"));
+  Dataset loaded = load_hdf5(path("set.hdf5"));
+  EXPECT_EQ(loaded.metric, Metric::Angular);
+  EXPECT_EQ(loaded.train.values, original.train.values);
+  EXPECT_EQ(loaded.test.values, original.test.values);
+  EXPECT_EQ(loaded.truth.k, 10);
+  EXPECT_EQ(loaded.truth.ids, original.truth.ids);
+  EXPECT_EQ(loaded.truth.distances, original.truth.distances);
+  // Nothing half-written is left beside it.
+  EXPECT_NE(access((path("set.hdf5") + ".tmp." + std::to_string(getpid())).c_str(), F_OK), 0);
+}
+
+// h5py writes the "distance" attribute as a fixed-length string in some
+// versions; the loader reads both kinds.
+TEST_F(DataTest, Hdf5ReadsFixedLengthDistanceAttribute) {
+  Dataset original = small_dataset();
+  save_hdf5(original, path("set.hdf5"));
+  hid_t file = H5Fopen(path("set.hdf5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  H5Adelete(file, "distance");
+  hid_t type = H5Tcopy(H5T_C_S1);
+  H5Tset_size(type, 7);  // "angular", not NUL-terminated
+  hid_t space = H5Screate(H5S_SCALAR);
+  hid_t attribute = H5Acreate2(file, "distance", type, space, H5P_DEFAULT, H5P_DEFAULT);
+  H5Awrite(attribute, type, "angular");
+  H5Aclose(attribute);
+  H5Sclose(space);
+  H5Tclose(type);
+  H5Fclose(file);
+  EXPECT_EQ(load_hdf5(path("set.hdf5")).metric, Metric::Angular);
+}
+
+TEST_F(DataTest, Hdf5ErrorsNameFileAndProblem) {
+  EXPECT_EQ(error_of([&] { load_hdf5(path("none.hdf5")); }), path("none.hdf5") + ": cannot open file");
+  std::ofstream(path("text.hdf5")) << "hello";
+  EXPECT_EQ(error_of([&] { load_hdf5(path("text.hdf5")); }), path("text.hdf5") + ": not an HDF5 file");
+
+  Dataset mismatch = small_dataset();
+  mismatch.test.dim = 6;
+  mismatch.test.rows *= 2;
+  save_hdf5(mismatch, path("mismatch.hdf5"));
+  EXPECT_EQ(error_of([&] { load_hdf5(path("mismatch.hdf5")); }),
+            path("mismatch.hdf5") + ": dimension mismatch: train has 12 columns, test has 6");
+
+  Dataset with_nan = small_dataset();
+  with_nan.test.values[2 * 12 + 1] = std::nanf("");
+  save_hdf5(with_nan, path("nan.hdf5"));
+  EXPECT_EQ(error_of([&] { load_hdf5(path("nan.hdf5")); }),
+            path("nan.hdf5") + ": test row 2 holds a NaN or infinite value");
+
+  Dataset bad_metric = small_dataset();
+  save_hdf5(bad_metric, path("hamming.hdf5"));
+  hid_t file = H5Fopen(path("hamming.hdf5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  H5Adelete(file, "distance");
+  H5Fclose(file);
+  EXPECT_EQ(error_of([&] { load_hdf5(path("hamming.hdf5")); }), path("hamming.hdf5") + ": no attribute 'distance'");
+}
+
+TEST(Synthetic, SameSpecSameBytesOtherSeedOtherBytes) {
+  SyntheticSpec spec = parse_synthetic_spec("n=300,queries=7,dim=5,clusters=3,seed=9");
+  EXPECT_EQ(spec.train, 300);
+  EXPECT_EQ(spec.test, 7);
+  Dataset a = make_synthetic(spec), b = make_synthetic(spec);
+  EXPECT_EQ(a.train.values, b.train.values);
+  EXPECT_EQ(a.test.values, b.test.values);
+  EXPECT_EQ(a.train.rows, 300);
+  EXPECT_EQ(a.test.rows, 7);
+  spec.seed = 10;
+  EXPECT_NE(make_synthetic(spec).train.values, a.train.values);
+}
+
+TEST(Synthetic, SpecErrors) {
+  EXPECT_EQ(error_of([] { parse_synthetic_spec("n=10,colour=red"); }), "synthetic:n=10,colour=red: unknown key 'colour'");
+  EXPECT_EQ(error_of([] { parse_synthetic_spec("metric=hamming"); }),
+            "synthetic:metric=hamming: unknown metric 'hamming' (euclidean, angular or ip)");
+}
+
+// The reference: every distance, fully sorted.
+void expect_matches_naive_loop(const Dataset& dataset, int k) {
+  GroundTruth truth = compute_ground_truth(dataset, k);
+  ASSERT_EQ(truth.k, k);
+  for (int64_t q = 0; q < dataset.test.rows; ++q) {
+    std::vector<std::pair<double, int32_t>> all;
+    for (int64_t i = 0; i < dataset.train.rows; ++i)
+      all.emplace_back(exact_distance(dataset.metric, dataset.test.row(q), dataset.train.row(i), dataset.train.dim),
+                       int32_t(i));
+    std::sort(all.begin(), all.end());
+    for (int j = 0; j < k; ++j) {
+      EXPECT_EQ(truth.ids[size_t(q * k + j)], all[size_t(j)].second) << "query " << q << " rank " << j;
+      EXPECT_FLOAT_EQ(truth.distances[size_t(q * k + j)], float(all[size_t(j)].first));
+    }
+  }
+}
+
+TEST(GroundTruth, MatchesNaiveLoopEuclidean) { expect_matches_naive_loop(small_dataset(Metric::Euclidean), 100); }
+TEST(GroundTruth, MatchesNaiveLoopAngular) { expect_matches_naive_loop(small_dataset(Metric::Angular), 100); }
+TEST(GroundTruth, MatchesNaiveLoopInnerProduct) { expect_matches_naive_loop(small_dataset(Metric::InnerProduct), 20); }
+
+TEST(GroundTruth, LargeCoordinatesStayExact) {
+  // Fashion-MNIST-like magnitudes, where float |x|^2 - 2<q,x> loses digits.
+  Dataset dataset = small_dataset();
+  for (float& v : dataset.train.values) v = std::round(std::fabs(v) * 40.0f);
+  for (float& v : dataset.test.values) v = std::round(std::fabs(v) * 40.0f);
+  expect_matches_naive_loop(dataset, 50);
+}
+
+TEST_F(DataTest, RegistryCachesComputedGroundTruth) {
+  Dataset no_truth = small_dataset();
+  save_hdf5(no_truth, path("plain.hdf5"));
+  std::string cache = path("cache");
+  Dataset opened = open_dataset(path("plain.hdf5"), cache);
+  EXPECT_EQ(opened.truth.k, kGroundTruthK);
+  // The cache is a complete ann-benchmarks file and the next open reads it.
+  std::string listing = path("listing");
+  std::system(("ls " + cache + " > " + listing).c_str());
+  std::ifstream names(listing);
+  std::string cached;
+  names >> cached;
+  ASSERT_EQ(cached.rfind("plain-", 0), 0u) << cached;
+  Dataset from_cache = load_hdf5(cache + "/" + cached);
+  EXPECT_EQ(from_cache.truth.ids, opened.truth.ids);
+  EXPECT_EQ(open_dataset(path("plain.hdf5"), cache).truth.ids, opened.truth.ids);
+}
+
+TEST_F(DataTest, RegistryReadsTexmexWithGivenGroundTruth) {
+  Dataset d = small_dataset();
+  d.truth = compute_ground_truth(d, 5);
+  std::ofstream base(path("b.fvecs"), std::ios::binary), query(path("q.fvecs"), std::ios::binary),
+      truth(path("g.ivecs"), std::ios::binary);
+  for (int64_t r = 0; r < d.train.rows; ++r)
+    write_record(base, std::vector<float>(d.train.row(r), d.train.row(r) + d.train.dim));
+  for (int64_t r = 0; r < d.test.rows; ++r) {
+    write_record(query, std::vector<float>(d.test.row(r), d.test.row(r) + d.test.dim));
+    write_record(truth, std::vector<int32_t>(&d.truth.ids[size_t(r) * 5], &d.truth.ids[size_t(r) * 5] + 5));
+  }
+  base.close();
+  query.close();
+  truth.close();
+  Dataset opened = open_dataset("texmex:base=" + path("b.fvecs") + ",query=" + path("q.fvecs") +
+                                    ",groundtruth=" + path("g.ivecs"),
+                                path("cache"));
+  EXPECT_EQ(opened.truth.k, 5);
+  EXPECT_EQ(opened.truth.ids, d.truth.ids);
+  for (size_t i = 0; i < d.truth.distances.size(); ++i)
+    EXPECT_FLOAT_EQ(opened.truth.distances[i], d.truth.distances[i]);
+}
+
+TEST(Registry, UnknownDatasetIsAnError) {
+  EXPECT_EQ(error_of([] { open_dataset("mnist-785", "/tmp"); }),
+            "mnist-785: not a dataset: expected fashion-mnist-784-euclidean, an .hdf5 file, "
+            "texmex:base=...,query=... or synthetic:...");
+}
+
+// Debian's dataset-fashion-mnist, as ann-benchmarks' fashion-mnist-784-euclidean
+// uses it: raw pixel values of the 10,000 test images.
+TEST(Registry, FindsFashionMnistInTheDebianPackage) {
+  FashionMnistFiles files = find_fashion_mnist_files();
+  Matrix test = load_idx_images(files.test_images);
+  EXPECT_EQ(test.rows, 10000);
+  EXPECT_EQ(test.dim, 784);
+  EXPECT_EQ(*std::max_element(test.values.begin(), test.values.end()), 255.0f);
+}
+
+}  // namespace
+}  // namespace crinn::data

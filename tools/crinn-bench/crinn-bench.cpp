@@ -1,0 +1,185 @@
+// crinn-bench: measure index libraries side by side on one dataset.
+#include "Bench/Benchmark.h"
+#include "Bench/Output.h"
+#include "Data/Registry.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+
+namespace {
+
+const char kUsage[] = R"(usage: crinn-bench --dataset <dataset> [options]
+
+Builds each index, sweeps ef over all of them interleaved, and prints recall@k,
+QPS (single thread, one query at a time, best of N runs), distance computations
+per query, QPS at fixed recalls and the QPS-recall area (reward), with ratios
+against the first index.
+
+  --dataset <d>          fashion-mnist-784-euclidean | <file>.hdf5 |
+                         texmex:base=<f>,query=<f>[,groundtruth=<f>][,metric=<m>] |
+                         synthetic:n=<n>,queries=<q>,dim=<d>,clusters=<c>,metric=<m>,seed=<s>
+  --index <spec>         [<label>@]<peer or library.so>[:key=value,...], repeatable;
+                         peers: hnsw (the baseline), hnswlib, faiss-hnsw, bruteforce;
+                         default: all four
+  --ef <list>            default 10,12,16,20,24,32,48,64,96,128,192,256
+  --runs <n>             timed runs per point, best reported (default 5)
+  --k <k>                default 10
+  --recall-window <lo,hi>  reward window (default 0.85,0.95)
+  --queries <n>          use the first n test queries only
+  --exact-queries <n>    queries for indexes that ignore ef (default 1000)
+  --json <file>          every point as JSON
+  --plot <file>          QPS-recall plot: .svg, or .html with the tables
+  --cache-dir <dir>      ground-truth cache (default $XDG_CACHE_HOME/crinn)
+  --build-timeout <s>    per index (default 3600)
+  --search-timeout <s>   per pass over the queries (default 600)
+  --memory-limit <MiB>   address space of each index's process (default 16384)
+)";
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string library_dir() {
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return "lib";
+  std::string path(exe, size_t(n));
+  path = path.substr(0, path.rfind('/'));  // bin
+  return path.substr(0, path.rfind('/')) + "/lib";
+}
+
+crinn::bench::IndexSpec parse_index(const std::string& text) {
+  static const std::pair<const char*, const char*> peers[] = {
+      {"hnsw", "libcrinn_hnsw.so"},
+      {"hnswlib", "libcrinn_hnswlib.so"},
+      {"faiss-hnsw", "libcrinn_faiss_hnsw.so"},
+      {"bruteforce", "libcrinn_bruteforce.so"},
+  };
+  crinn::bench::IndexSpec spec;
+  std::string rest = text;
+  if (size_t at = rest.find('@'); at != std::string::npos) {
+    spec.label = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+  }
+  if (size_t colon = rest.find(':'); colon != std::string::npos) {
+    spec.params = rest.substr(colon + 1);
+    rest = rest.substr(0, colon);
+  }
+  if (rest.empty()) throw UsageError("--index '" + text + "' names no index");
+  spec.library = rest;
+  for (const auto& [name, file] : peers)
+    if (rest == name) spec.library = library_dir() + "/" + file;
+  if (spec.label.empty()) spec.label = rest.substr(rest.rfind('/') + 1);
+  if (spec.library.find('/') == std::string::npos)
+    throw UsageError("--index '" + text + "': not a peer name (hnsw, hnswlib, faiss-hnsw, bruteforce) or a path");
+  if (access(spec.library.c_str(), R_OK) != 0) throw UsageError(spec.library + ": cannot open file");
+  return spec;
+}
+
+long parse_int(const std::string& option, const std::string& value, long min) {
+  char* end = nullptr;
+  long v = std::strtol(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || v < min)
+    throw UsageError(option + " needs an integer >= " + std::to_string(min) + ", got '" + value + "'");
+  return v;
+}
+
+double parse_double(const std::string& option, const std::string& value) {
+  char* end = nullptr;
+  double v = std::strtod(value.c_str(), &end);
+  if (value.empty() || *end != '\0' || !(v > 0)) throw UsageError(option + " needs a positive number, got '" + value + "'");
+  return v;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> parts;
+  std::stringstream stream(s);
+  for (std::string part; std::getline(stream, part, sep);) parts.push_back(part);
+  return parts;
+}
+
+int run(int argc, char** argv) {
+  crinn::bench::BenchConfig config;
+  std::string dataset_spec, json_path, plot_path, cache_dir = crinn::data::default_cache_dir();
+  std::vector<std::string> index_texts;
+  long queries = 0;
+
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (arg.rfind("--", 0) != 0 || i + 1 >= argc) throw UsageError("unexpected argument '" + arg + "'");
+    std::string value = argv[++i];
+    if (arg == "--dataset") dataset_spec = value;
+    else if (arg == "--index") index_texts.push_back(value);
+    else if (arg == "--ef") {
+      config.efs.clear();
+      for (const std::string& ef : split(value, ',')) config.efs.push_back(int(parse_int(arg, ef, 1)));
+      if (config.efs.empty()) throw UsageError("--ef needs at least one value");
+    } else if (arg == "--runs") config.runs = int(parse_int(arg, value, 1));
+    else if (arg == "--k") config.k = int(parse_int(arg, value, 1));
+    else if (arg == "--recall-window") {
+      std::vector<std::string> ends = split(value, ',');
+      if (ends.size() != 2) throw UsageError("--recall-window needs <low>,<high>");
+      config.recall_low = parse_double(arg, ends[0]);
+      config.recall_high = parse_double(arg, ends[1]);
+      if (config.recall_low >= config.recall_high || config.recall_high > 1.0)
+        throw UsageError("--recall-window needs 0 < low < high <= 1");
+    } else if (arg == "--queries") queries = parse_int(arg, value, 1);
+    else if (arg == "--exact-queries") config.exact_queries = parse_int(arg, value, 1);
+    else if (arg == "--json") json_path = value;
+    else if (arg == "--plot") plot_path = value;
+    else if (arg == "--cache-dir") cache_dir = value;
+    else if (arg == "--build-timeout") config.limits.build_timeout_seconds = parse_double(arg, value);
+    else if (arg == "--search-timeout") config.limits.search_timeout_seconds = parse_double(arg, value);
+    else if (arg == "--memory-limit") config.limits.memory_limit_mb = parse_int(arg, value, 64);
+    else throw UsageError("unknown option '" + arg + "'");
+  }
+  if (dataset_spec.empty()) throw UsageError("--dataset is required");
+  if (index_texts.empty()) index_texts = {"hnsw", "hnswlib", "faiss-hnsw", "bruteforce"};
+  std::vector<crinn::bench::IndexSpec> indexes;
+  for (const std::string& text : index_texts) indexes.push_back(parse_index(text));
+
+  auto start = std::chrono::steady_clock::now();
+  auto log = [&](const std::string& message) {
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr, "[%7.1fs] %s\n", elapsed, message.c_str());
+  };
+
+  log("loading " + dataset_spec);
+  crinn::data::Dataset dataset = crinn::data::open_dataset(dataset_spec, cache_dir);
+  crinn::data::limit_queries(dataset, queries);
+  if (config.k > dataset.truth.k)
+    throw crinn::data::DataError(dataset.name, "ground truth has " + std::to_string(dataset.truth.k) +
+                                                   " neighbours per query, fewer than k=" + std::to_string(config.k));
+
+  std::vector<crinn::bench::IndexResult> results = crinn::bench::run_benchmark(dataset, indexes, config, log);
+  crinn::bench::print_tables(std::cout, dataset, results, config);
+  if (!json_path.empty()) crinn::bench::write_file_atomically(json_path, crinn::bench::to_json(dataset, results, config));
+  if (!plot_path.empty()) {
+    bool html = plot_path.size() >= 5 && plot_path.compare(plot_path.size() - 5, 5, ".html") == 0;
+    crinn::bench::write_file_atomically(plot_path, html ? crinn::bench::to_html(dataset, results, config)
+                                                        : crinn::bench::to_svg(dataset, results, config));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const UsageError& e) {
+    std::cerr << "crinn-bench: error: " << e.what() << " (see --help)\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "crinn-bench: error: " << e.what() << "\n";
+    return 1;
+  }
+}

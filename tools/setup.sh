@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages CRINN needs (only those missing, so running it
+# again is cheap) and builds everything into build/. Called by the README's
+# commands; a fresh Debian 12 machine needs nothing else.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake ninja-build python3
+  llvm-19-dev libclang-19-dev clang-19 llvm-19-tools   # Clang tooling, lit, FileCheck
+  libhdf5-dev zlib1g-dev libopenblas-dev               # datasets, ground truth
+  nlohmann-json3-dev libcurl4-openssl-dev libgtest-dev
+  libhnswlib-dev libfaiss-dev                          # peers
+  dataset-fashion-mnist                                # real data
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
+fi
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build build
