@@ -11,12 +11,16 @@ config.excludes = ["Inputs"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.crinn_obj_root, "test", "lit")
 
+config.substitutions.append(("%crinn-opt", os.path.join(config.crinn_tools_dir, "crinn-opt")))
+config.substitutions.append(("%crinn-include", os.path.join(config.crinn_src_root, "include")))
 config.substitutions.append(("%crinn-bench", os.path.join(config.crinn_tools_dir, "crinn-bench")))
 config.substitutions.append(("%make-testdata", config.crinn_testdata_tool))
 config.substitutions.append(("%fixtures", config.crinn_fixture_dir))
 config.substitutions.append(("%libdir", config.crinn_lib_dir))
 config.substitutions.append(("%clang", config.clang))
 config.substitutions.append(("FileCheck", config.filecheck))
+# LLVM's test tools (`not cmd` expects cmd to fail) first on PATH.
+config.environment["PATH"] = os.path.dirname(config.filecheck) + os.pathsep + os.environ.get("PATH", "")
 
 # Ground truth caches stay inside the build tree, never in the user's home.
 config.environment["XDG_CACHE_HOME"] = os.path.join(config.test_exec_root, "cache")

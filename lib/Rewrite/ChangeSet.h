@@ -1,0 +1,51 @@
+// The edits of a plan, collected as AtomicChanges (one per plan entry and
+// file), checked for conflicts and turned into rewritten files.
+#pragma once
+
+#include "clang/Tooling/Refactoring/AtomicChange.h"
+#include "clang/Tooling/Core/Replacement.h"
+
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace crinn::rewrite {
+
+class ConflictError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RewrittenFile {
+  std::string path;
+  std::string original;
+  std::string rewritten;
+  clang::tooling::Replacements replacements;  // original -> rewritten
+};
+
+class ChangeSet {
+ public:
+  // `entry` orders insertions at one place and names the edit in conflicts.
+  void add(size_t entry, const std::string& label, const clang::tooling::AtomicChange& change);
+
+  // Every changed file, in path order. Overlapping edits of two entries are
+  // a ConflictError naming both; insertions at one offset go in plan order.
+  std::vector<RewrittenFile> render() const;
+
+ private:
+  struct Edit {
+    unsigned offset, length;
+    std::string text;
+    size_t entry;
+    bool operator<(const Edit& other) const {
+      return std::tie(offset, length, entry, text) < std::tie(other.offset, other.length, other.entry, other.text);
+    }
+  };
+  std::map<std::string, std::set<Edit>> edits_;                  // by file
+  std::map<std::string, std::set<std::string>> headers_;        // includes to add, by file
+  std::map<size_t, std::string> labels_;
+};
+
+}  // namespace crinn::rewrite

@@ -1,0 +1,53 @@
+#include "Rewrite/EarlyTermination.h"
+
+#include "Rewrite/Support.h"
+#include "Sites/AstUtil.h"
+
+#include "clang/AST/StmtCXX.h"
+
+namespace crinn::rewrite {
+
+using namespace clang;
+using namespace clang::transformer;
+
+namespace {
+const Stmt* beam_body(const Stmt* beam) {
+  if (const auto* w = dyn_cast<WhileStmt>(beam)) return w->getBody();
+  if (const auto* f = dyn_cast<ForStmt>(beam)) return f->getBody();
+  return nullptr;
+}
+}  // namespace
+
+std::optional<sites::RewriteOption> EarlyTermination::option_for(const sites::Site& site, ASTContext&) const {
+  const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
+  if (!loop || !loop->beam_loop || !loop->result_push || !isa_and_nonnull<CompoundStmt>(beam_body(loop->beam_loop)))
+    return std::nullopt;
+  return sites::RewriteOption{name(),
+                              {int_param("patience", 1, 256, 16, "consecutive expansions without a new result"),
+                               int_param("min_expansions", 0, 4096, 32, "expansions always made")},
+                              false,
+                              "may stop before the beam converges"};
+}
+
+llvm::Expected<RewriteRule> EarlyTermination::rule(const sites::Site& site, const Params& params,
+                                                   ASTContext& context) const {
+  const auto& loop = std::get<sites::NeighborLoop>(site.detail);
+  const Stmt* push = statement_of(loop.result_push, context);
+  if (!push) return llvm::createStringError(llvm::inconvertibleErrorCode(), "the result push is not a statement");
+  const std::string indent = indentation(loop.beam_loop, context);
+  const std::string inner = indent + "  ";
+  std::string check = "\n" + inner + "if (crinn_expansions++ > 0) {\n" + inner +
+                      "  crinn_stale = crinn_improved ? 0 : crinn_stale + 1;\n" + inner + "  if (crinn_stale >= " +
+                      std::to_string(params.get_int("patience")) + " && crinn_expansions > " +
+                      std::to_string(params.get_int("min_expansions")) + ") break;\n" + inner + "}\n" + inner +
+                      "crinn_improved = false;";
+  return rule_at(loop.beam_loop,
+                 {insertBefore(fixed(before(loop.beam_loop->getBeginLoc(), context)),
+                               cat("int crinn_stale = 0, crinn_expansions = 0;\n" + indent +
+                                   "bool crinn_improved = false;\n" + indent)),
+                  insertBefore(fixed(after_open_brace(beam_body(loop.beam_loop), context)), cat(check)),
+                  insertAfter(fixed(after_statement(push, context)),
+                              cat("\n" + indentation(push, context) + "crinn_improved = true;"))});
+}
+
+}  // namespace crinn::rewrite

@@ -1,0 +1,16 @@
+#pragma once
+
+#include "Rewrite/Rewrite.h"
+
+namespace crinn::rewrite {
+
+// early-termination: Stops the best-first search after a number of consecutive expansions that did not change the result set, once a minimum number of nodes was expanded. May change results.
+class EarlyTermination : public Rewrite {
+ public:
+  const char* name() const override { return "early-termination"; }
+  std::optional<sites::RewriteOption> option_for(const sites::Site& site, clang::ASTContext& context) const override;
+  llvm::Expected<clang::transformer::RewriteRule> rule(const sites::Site& site, const Params& params,
+                                                       clang::ASTContext& context) const override;
+};
+
+}  // namespace crinn::rewrite

@@ -1,0 +1,16 @@
+#pragma once
+
+#include "Rewrite/Rewrite.h"
+
+namespace crinn::rewrite {
+
+// loop-fission: Splits the neighbour loop into a gather loop (visited checks, unvisited ids into a batch, their vectors prefetched) and a compute loop over the batch, the batch form of GLASS's search. Result-preserving.
+class LoopFission : public Rewrite {
+ public:
+  const char* name() const override { return "loop-fission"; }
+  std::optional<sites::RewriteOption> option_for(const sites::Site& site, clang::ASTContext& context) const override;
+  llvm::Expected<clang::transformer::RewriteRule> rule(const sites::Site& site, const Params& params,
+                                                       clang::ASTContext& context) const override;
+};
+
+}  // namespace crinn::rewrite

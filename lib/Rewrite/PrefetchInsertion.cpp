@@ -1,0 +1,88 @@
+#include "Rewrite/PrefetchInsertion.h"
+
+#include "Rewrite/Support.h"
+#include "Sites/AstUtil.h"
+
+#include "clang/AST/StmtCXX.h"
+#include "clang/Basic/SourceManager.h"
+
+namespace crinn::rewrite {
+
+using namespace clang;
+using namespace clang::transformer;
+
+std::optional<sites::RewriteOption> PrefetchInsertion::option_for(const sites::Site& site, ASTContext&) const {
+  const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
+  if (!loop) return std::nullopt;
+  const Stmt* body = isa<CXXForRangeStmt>(loop->loop) ? cast<CXXForRangeStmt>(loop->loop)->getBody()
+                                                      : cast<ForStmt>(loop->loop)->getBody();
+  if (!isa<CompoundStmt>(body)) return std::nullopt;
+  sites::RewriteOption option{name(), {}, true, ""};
+  option.params = {int_param("distance", 1, 16, 2, "neighbours ahead whose vector is prefetched"),
+                   int_param("lines", 1, 64, 4, "64-byte cache lines prefetched per vector"),
+                   int_param("locality", 0, 3, 3, "temporal locality hint of __builtin_prefetch")};
+  if (loop->range && loop->candidate_push && loop->expanded_node)
+    option.params.push_back(int_param("adjacency", 0, 1, 0, "1: prefetch a node's adjacency list as it enters the candidate pool"));
+  return option;
+}
+
+llvm::Expected<RewriteRule> PrefetchInsertion::rule(const sites::Site& site, const Params& params,
+                                                    ASTContext& context) const {
+  const auto& loop = std::get<sites::NeighborLoop>(site.detail);
+  const std::string distance = std::to_string(params.get_int("distance"));
+  const std::string prefetch = "crinn::runtime::prefetch_lines<" + std::to_string(params.get_int("lines")) + ", " +
+                               std::to_string(params.get_int("locality")) + ">";
+  const std::string indent = indentation(loop.loop, context) + "  ";
+  llvm::SmallVector<ASTEdit, 1> edits;
+
+  if (const auto* range_for = dyn_cast<CXXForRangeStmt>(loop.loop)) {
+    // for (T x : list) { body }  becomes
+    // for (auto crinn_it = indexed(list); crinn_it.valid(); crinn_it.next()) { T x = crinn_it.get(); prefetch; body }
+    // leaving the text of `list` itself alone, for other rewrites to edit.
+    CharSourceRange list = node_range(loop.range->getSourceRange(), context);
+    SourceLocation for_begin = context.getSourceManager().getExpansionLoc(range_for->getBeginLoc());
+    SourceLocation rparen_end = context.getSourceManager().getExpansionLoc(range_for->getRParenLoc()).getLocWithOffset(1);
+    edits.push_back(changeTo(fixed(CharSourceRange::getCharRange(for_begin, list.getBegin())),
+                             cat("for (auto crinn_it = crinn::runtime::indexed(")));
+    edits.push_back(changeTo(fixed(CharSourceRange::getCharRange(list.getEnd(), rparen_end)),
+                             cat("); crinn_it.valid(); crinn_it.next())")));
+    auto ahead = substitute(loop.vector_expr, context, {{loop.element, "crinn_it.ahead(" + distance + ")"}});
+    if (!ahead) return ahead.takeError();
+    std::string element = declaration_text(loop.element, context);
+    edits.push_back(insertBefore(fixed(after_open_brace(range_for->getBody(), context)),
+                                 cat("\n" + indent + element + " = crinn_it.get();\n" + indent + "if (crinn_it.has_ahead(" +
+                                     distance + ")) " + prefetch + "(" + *ahead + ");")));
+    if (params.values().count("adjacency") && params.get_int("adjacency")) {
+      // The list of the node entering the pool: the adjacency expression with
+      // the expanded node replaced by the neighbour.
+      const SourceManager& sources = context.getSourceManager();
+      std::string list_text = sites::source_text(loop.range, context);
+      CharSourceRange node = node_range(loop.expanded_node->getSourceRange(), context);
+      unsigned offset = sources.getFileOffset(node.getBegin()) - sources.getFileOffset(list.getBegin());
+      unsigned length = sources.getFileOffset(node.getEnd()) - sources.getFileOffset(node.getBegin());
+      list_text.replace(offset, length, loop.element->getNameAsString());
+      const Stmt* push = statement_of(loop.candidate_push, context);
+      if (!push) return llvm::createStringError(llvm::inconvertibleErrorCode(), "the candidate push is not a statement");
+      edits.push_back(insertAfter(fixed(after_statement(push, context)),
+                                  cat("\n" + indentation(push, context) + "crinn::runtime::prefetch_lines<1, " +
+                                      std::to_string(params.get_int("locality")) + ">((" + list_text + ").data());")));
+    }
+  } else {
+    // An index loop: look at the element `distance` positions ahead through
+    // the element's own initialiser, guarded by the loop's own condition.
+    const auto* for_loop = cast<ForStmt>(loop.loop);
+    std::string shifted_index = loop.index->getNameAsString() + " + " + distance;
+    auto element = substitute(loop.element->getInit(), context, {{loop.index, shifted_index}});
+    auto condition = substitute(for_loop->getCond(), context, {{loop.index, shifted_index}});
+    if (!element) return element.takeError();
+    if (!condition) return condition.takeError();
+    auto ahead = substitute(loop.vector_expr, context, {{loop.element, *element}});
+    if (!ahead) return ahead.takeError();
+    edits.push_back(insertBefore(fixed(after_open_brace(for_loop->getBody(), context)),
+                                 cat("\n" + indent + "if (" + *condition + ") " + prefetch + "(" + *ahead + ");")));
+  }
+  edits.push_back(addInclude("crinn/runtime/prefetch.h", IncludeFormat::Angled));
+  return rule_at(loop.loop, std::move(edits));
+}
+
+}  // namespace crinn::rewrite

@@ -1,0 +1,53 @@
+// The rewrite catalogue: one class per structured rewrite, in the manner of
+// one clang-tidy check per class. A rewrite says whether (and with which
+// parameters) it applies at a site, and turns a site plus parameters into a
+// Clang Transformer rule: a matcher for the site's AST node and the edits.
+#pragma once
+
+#include "Sites/Site.h"
+
+#include "clang/Tooling/Transformer/RewriteRule.h"
+#include "llvm/Support/Error.h"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace clang {
+class ASTContext;
+}
+
+namespace crinn::rewrite {
+
+// Validated parameters, defaults filled in.
+class Params {
+ public:
+  Params() = default;
+  explicit Params(std::map<std::string, double> values) : values_(std::move(values)) {}
+  double get(const std::string& name) const { return values_.at(name); }
+  long get_int(const std::string& name) const { return long(values_.at(name)); }
+  const std::map<std::string, double>& values() const { return values_; }
+
+ private:
+  std::map<std::string, double> values_;
+};
+
+class Rewrite {
+ public:
+  virtual ~Rewrite() = default;
+  virtual const char* name() const = 0;
+  // What this rewrite offers at `site`, or nothing if it does not apply there.
+  virtual std::optional<sites::RewriteOption> option_for(const sites::Site& site, clang::ASTContext& context) const = 0;
+  virtual llvm::Expected<clang::transformer::RewriteRule> rule(const sites::Site& site, const Params& params,
+                                                               clang::ASTContext& context) const = 0;
+};
+
+// Every rewrite, in catalogue order.
+const std::vector<std::unique_ptr<Rewrite>>& catalogue();
+const Rewrite* find_rewrite(const std::string& name);
+
+// Fills each site's `rewrites` with the options the catalogue offers there.
+void attach_options(std::vector<sites::Site>& sites, clang::ASTContext& context);
+
+}  // namespace crinn::rewrite

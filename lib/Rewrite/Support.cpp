@@ -1,0 +1,142 @@
+#include "Rewrite/Support.h"
+
+#include "Sites/AstUtil.h"
+
+#include "clang/AST/ParentMapContext.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/ASTMatchers/ASTMatchers.h"
+#include "clang/Basic/SourceManager.h"
+#include "clang/Lex/Lexer.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace crinn::rewrite {
+
+using namespace clang;
+
+transformer::RangeSelector fixed(CharSourceRange range) {
+  return [range](const ast_matchers::MatchFinder::MatchResult&) -> llvm::Expected<CharSourceRange> { return range; };
+}
+
+transformer::RewriteRule rule_at(const Stmt* anchor, llvm::SmallVector<transformer::ASTEdit, 1> edits) {
+  return transformer::makeRule(ast_matchers::stmt(ast_matchers::equalsNode(anchor)), transformer::editList(std::move(edits)));
+}
+
+transformer::RewriteRule rule_at(const Decl* anchor, llvm::SmallVector<transformer::ASTEdit, 1> edits) {
+  return transformer::makeRule(ast_matchers::decl(ast_matchers::equalsNode(anchor)), transformer::editList(std::move(edits)));
+}
+
+CharSourceRange node_range(SourceRange range, const ASTContext& context) {
+  return Lexer::makeFileCharRange(CharSourceRange::getTokenRange(range), context.getSourceManager(),
+                                  context.getLangOpts());
+}
+
+CharSourceRange statement_range(const Stmt* s, ASTContext& context) {
+  CharSourceRange range = node_range(s->getSourceRange(), context);
+  if (isa<Expr>(s) || isa<DeclStmt>(s) || isa<ContinueStmt>(s) || isa<BreakStmt>(s) || isa<ReturnStmt>(s)) {
+    // Statements that end in ';' do not include it in their source range.
+    const SourceManager& sources = context.getSourceManager();
+    std::optional<Token> next = Lexer::findNextToken(range.getEnd().getLocWithOffset(-1), sources, context.getLangOpts());
+    if (next && next->is(tok::semi)) range.setEnd(next->getEndLoc());
+  }
+  // Compound statements whose last part is such a statement end with it.
+  const Stmt* last = nullptr;
+  if (const auto* test = dyn_cast<IfStmt>(s)) last = test->getElse() ? test->getElse() : test->getThen();
+  if (const auto* loop = dyn_cast<ForStmt>(s)) last = loop->getBody();
+  if (const auto* loop = dyn_cast<WhileStmt>(s)) last = loop->getBody();
+  if (const auto* loop = dyn_cast<CXXForRangeStmt>(s)) last = loop->getBody();
+  if (last) range.setEnd(statement_range(last, context).getEnd());
+  return range;
+}
+
+CharSourceRange whole_lines(CharSourceRange range, const ASTContext& context) {
+  const SourceManager& sources = context.getSourceManager();
+  llvm::StringRef buffer = sources.getBufferData(sources.getFileID(range.getBegin()));
+  unsigned begin = sources.getFileOffset(range.getBegin());
+  unsigned start = begin;
+  while (start > 0 && (buffer[start - 1] == ' ' || buffer[start - 1] == '\t')) --start;
+  if (start > 0 && buffer[start - 1] == '\n') --start;
+  return CharSourceRange::getCharRange(range.getBegin().getLocWithOffset(int(start) - int(begin)), range.getEnd());
+}
+
+std::string declaration_text(const VarDecl* var, const ASTContext& context) {
+  return sites::source_text(SourceRange(var->getBeginLoc(), var->getLocation()), context);
+}
+
+CharSourceRange after_statement(const Stmt* s, ASTContext& context) {
+  SourceLocation end = statement_range(s, context).getEnd();
+  return CharSourceRange::getCharRange(end, end);
+}
+
+CharSourceRange after_open_brace(const Stmt* compound, const ASTContext& context) {
+  SourceLocation open = context.getSourceManager().getExpansionLoc(cast<CompoundStmt>(compound)->getLBracLoc());
+  SourceLocation inside = open.getLocWithOffset(1);
+  return CharSourceRange::getCharRange(inside, inside);
+}
+
+CharSourceRange before(SourceLocation location, const ASTContext& context) {
+  SourceLocation at = context.getSourceManager().getExpansionLoc(location);
+  return CharSourceRange::getCharRange(at, at);
+}
+
+const Stmt* statement_of(const Stmt* s, ASTContext& context) {
+  const Stmt* current = s;
+  for (const Stmt* parent = sites::parent_stmt(current, context); parent;
+       current = parent, parent = sites::parent_stmt(current, context))
+    if (isa<CompoundStmt>(parent)) return current;
+  return nullptr;
+}
+
+llvm::Expected<std::string> substitute(const Stmt* s, const ASTContext& context,
+                                       const std::map<const VarDecl*, std::string>& replacements) {
+  const SourceManager& sources = context.getSourceManager();
+  CharSourceRange whole = node_range(s->getSourceRange(), context);
+  if (whole.isInvalid())
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), "code inside a macro cannot be rewritten");
+  unsigned base = sources.getFileOffset(whole.getBegin());
+  std::string text = sites::source_text(s, context);
+
+  std::vector<std::pair<unsigned, const DeclRefExpr*>> refs;
+  bool in_macro = false;
+  sites::visit_exprs(s, [&](const Expr* e) {
+    const auto* ref = dyn_cast<DeclRefExpr>(e);
+    if (!ref) return;
+    const auto* var = dyn_cast<VarDecl>(ref->getDecl());
+    if (!var || !replacements.count(var)) return;
+    if (ref->getBeginLoc().isMacroID()) in_macro = true;
+    refs.emplace_back(sources.getFileOffset(ref->getBeginLoc()) - base, ref);
+  });
+  if (in_macro) return llvm::createStringError(llvm::inconvertibleErrorCode(), "code inside a macro cannot be rewritten");
+  std::sort(refs.begin(), refs.end(), [](auto& a, auto& b) { return a.first > b.first; });
+  for (auto [offset, ref] : refs) {
+    unsigned length = Lexer::MeasureTokenLength(ref->getBeginLoc(), sources, context.getLangOpts());
+    text.replace(offset, length, "(" + replacements.at(cast<VarDecl>(ref->getDecl())) + ")");
+  }
+  return text;
+}
+
+std::string indentation(const Stmt* s, const ASTContext& context) {
+  const SourceManager& sources = context.getSourceManager();
+  unsigned column = sources.getExpansionColumnNumber(s->getBeginLoc());
+  return std::string(column > 0 ? column - 1 : 0, ' ');
+}
+
+std::string format_number(double value, bool integer) {
+  char buffer[64];
+  if (integer) std::snprintf(buffer, sizeof buffer, "%ld", long(value));
+  else std::snprintf(buffer, sizeof buffer, "%.6gf", value);
+  std::string text = buffer;
+  if (!integer && text.find_first_of(".e") == std::string::npos) text.insert(text.size() - 1, ".0");
+  return text;
+}
+
+sites::ParamSpec int_param(const char* name, long min, long max, long default_value, const char* doc) {
+  return sites::ParamSpec{name, true, double(min), double(max), double(default_value), {}, doc};
+}
+
+sites::ParamSpec real_param(const char* name, double min, double max, double default_value, const char* doc) {
+  return sites::ParamSpec{name, false, min, max, default_value, {}, doc};
+}
+
+}  // namespace crinn::rewrite

@@ -1,0 +1,52 @@
+// Source ranges and source text for building rewrite edits.
+#pragma once
+
+#include "Rewrite/Rewrite.h"
+
+#include "clang/AST/ASTContext.h"
+#include "clang/Basic/SourceLocation.h"
+#include "clang/Tooling/Transformer/RangeSelector.h"
+#include "clang/Tooling/Transformer/Stencil.h"
+
+#include <map>
+#include <string>
+
+namespace crinn::rewrite {
+
+// A selector that always yields `range` (the site analysis already found it).
+clang::transformer::RangeSelector fixed(clang::CharSourceRange range);
+
+// A rule anchored on one node: matches exactly it, then makes `edits`.
+clang::transformer::RewriteRule rule_at(const clang::Stmt* anchor, llvm::SmallVector<clang::transformer::ASTEdit, 1> edits);
+clang::transformer::RewriteRule rule_at(const clang::Decl* anchor, llvm::SmallVector<clang::transformer::ASTEdit, 1> edits);
+
+// File ranges of nodes; a statement's range includes its trailing ';'.
+clang::CharSourceRange node_range(clang::SourceRange range, const clang::ASTContext& context);
+clang::CharSourceRange statement_range(const clang::Stmt* s, clang::ASTContext& context);
+// The range extended back over its indentation and the line break before
+// it, so that deleting it leaves no blank line.
+clang::CharSourceRange whole_lines(clang::CharSourceRange range, const clang::ASTContext& context);
+// "T name" of a declaration, without its initialiser.
+std::string declaration_text(const clang::VarDecl* var, const clang::ASTContext& context);
+// An empty range just after the statement's end (after its ';').
+clang::CharSourceRange after_statement(const clang::Stmt* s, clang::ASTContext& context);
+// An empty range just inside a compound statement's '{'.
+clang::CharSourceRange after_open_brace(const clang::Stmt* compound, const clang::ASTContext& context);
+clang::CharSourceRange before(clang::SourceLocation location, const clang::ASTContext& context);
+
+// The statement that holds `s` directly inside a compound statement.
+const clang::Stmt* statement_of(const clang::Stmt* s, clang::ASTContext& context);
+
+// Source text of `s` with every reference to a variable in `replacements`
+// replaced by its text (parenthesised). Fails on code inside macros.
+llvm::Expected<std::string> substitute(const clang::Stmt* s, const clang::ASTContext& context,
+                                       const std::map<const clang::VarDecl*, std::string>& replacements);
+
+// Whitespace before the statement on its first line.
+std::string indentation(const clang::Stmt* s, const clang::ASTContext& context);
+
+std::string format_number(double value, bool integer);
+sites::ParamSpec int_param(const char* name, long min, long max, long default_value, const char* doc);
+sites::ParamSpec real_param(const char* name, double min, double max, double default_value, const char* doc);
+
+}  // namespace crinn::rewrite

@@ -1,0 +1,35 @@
+#include "Rewrite/VisitedSet.h"
+
+#include "Rewrite/Support.h"
+#include "Sites/AstUtil.h"
+
+#include "clang/AST/ParentMapContext.h"
+
+namespace crinn::rewrite {
+
+using namespace clang;
+using namespace clang::transformer;
+
+namespace {
+const DeclStmt* declaration_of(const VarDecl* var, ASTContext& context) {
+  auto parents = context.getParents(*var);
+  const auto* decl = parents.empty() ? nullptr : parents[0].get<DeclStmt>();
+  return decl && decl->isSingleDecl() ? decl : nullptr;
+}
+}  // namespace
+
+std::optional<sites::RewriteOption> VisitedSet::option_for(const sites::Site& site, ASTContext& context) const {
+  const auto* set = std::get_if<sites::VisitedSet>(&site.detail);
+  if (!set || !declaration_of(set->variable, context)) return std::nullopt;
+  return sites::RewriteOption{name(), {int_param("layout", 0, 1, 0, "0: epoch-tagged array, 1: bitset")}, true, ""};
+}
+
+llvm::Expected<RewriteRule> VisitedSet::rule(const sites::Site& site, const Params& params, ASTContext& context) const {
+  const auto& set = std::get<sites::VisitedSet>(site.detail);
+  const char* type = params.get_int("layout") == 0 ? "crinn::runtime::EpochVisited" : "crinn::runtime::BitsetVisited";
+  std::string text = std::string(type) + "& " + set.variable->getNameAsString() + " = " + type + "::fresh();";
+  return rule_at(set.variable, {changeTo(fixed(statement_range(declaration_of(set.variable, context), context)), cat(text)),
+                                addInclude("crinn/runtime/visited.h", IncludeFormat::Angled)});
+}
+
+}  // namespace crinn::rewrite

@@ -1,0 +1,114 @@
+// A rewrite site: a place in ANNS source where a structured rewrite applies,
+// as crinn-opt --list-sites reports it and a plan names it. The JSON form is
+// the contract with plans, policies and the tuner (docs/plan-schema.md).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace clang {
+class BinaryOperator;
+class CallExpr;
+class Expr;
+class FieldDecl;
+class FunctionDecl;
+class IfStmt;
+class Stmt;
+class VarDecl;
+}  // namespace clang
+
+namespace crinn::sites {
+
+// One parameter of a rewrite: an integer or real range, with the value the
+// rewrite uses when a plan leaves it out.
+struct ParamSpec {
+  std::string name;
+  bool integer = true;
+  double min = 0, max = 0, default_value = 0;
+  std::vector<double> choices;  // if not empty, the only values allowed
+  std::string doc;
+};
+
+struct RewriteOption {
+  std::string rewrite;
+  std::vector<ParamSpec> params;
+  bool preserves_results = true;  // identical answers for identical queries
+  std::string note;               // when results may change, why
+};
+
+// The reduction loop of a distance kernel: acc += (x - y)^2 or acc += x * y
+// over [0, bound), reading x and y by index (a[i]) or by walking pointers (*p++).
+struct DistanceKernel {
+  enum class Reduction { SquaredL2, Dot } reduction = Reduction::SquaredL2;
+  const clang::Stmt* loop = nullptr;
+  const clang::VarDecl* induction = nullptr;
+  const clang::VarDecl* accumulator = nullptr;
+  const clang::Expr* left_base = nullptr;   // a in a[i], or the pointer p in *p
+  const clang::Expr* right_base = nullptr;
+  const clang::Expr* bound = nullptr;       // trip count
+  bool indexed = true;                      // a[i] (true) or *p with p++ (false)
+};
+
+// The loop over a node's adjacency list in a best-first search: it skips
+// visited neighbours and computes the distance of the rest.
+struct NeighborLoop {
+  const clang::Stmt* loop = nullptr;         // range-for or index for
+  const clang::Stmt* beam_loop = nullptr;    // the enclosing loop over candidates
+  const clang::VarDecl* element = nullptr;   // the neighbour id variable
+  const clang::Expr* range = nullptr;        // range-for: the adjacency list
+  const clang::VarDecl* index = nullptr;     // index for: the induction variable
+  const clang::Stmt* visited_check = nullptr;  // `if (visited) continue;` (a statement of the body)
+  const clang::Expr* vector_expr = nullptr;  // the neighbour's vector, as the distance call reads it
+  const clang::Expr* expanded_node = nullptr;  // range-for: the node whose list this is
+  const clang::CallExpr* candidate_push = nullptr;  // the neighbour entering the candidate pool
+  const clang::CallExpr* result_push = nullptr;     // the neighbour entering the result set
+};
+
+// The RNG / heuristic neighbour selection of graph construction.
+struct PruningRoutine {
+  const clang::Stmt* outer_loop = nullptr;
+  const clang::BinaryOperator* prune_test = nullptr;  // dist(candidate, kept) < dist(candidate, new node)
+  const clang::Expr* kept_distance = nullptr;          // its left side
+  const clang::BinaryOperator* degree_test = nullptr;  // selected.size() >= bound
+};
+
+// A hash set used as the visited set of a search.
+struct VisitedSet {
+  const clang::VarDecl* variable = nullptr;
+};
+
+// The member holding the vectors as a std::vector<float>.
+struct VectorStorage {
+  const clang::FieldDecl* field = nullptr;
+};
+
+// A tunable integer or floating constant.
+struct TunableConstant {
+  const clang::Expr* literal = nullptr;
+  double value = 0;
+  bool integer = true;
+};
+
+using SiteDetail =
+    std::variant<DistanceKernel, NeighborLoop, PruningRoutine, VisitedSet, VectorStorage, TunableConstant>;
+
+struct Site {
+  std::string id;    // "<kind>:<qualified name>[#n]": stable across runs and machines
+  std::string kind;  // distance-kernel, neighbor-loop, pruning, visited-set, vector-storage, constant
+  std::string file;
+  unsigned begin_line = 0, end_line = 0;
+  std::string function;  // the enclosing function (or record for members)
+  std::string excerpt;
+  bool annotated = false;  // marked by [[clang::annotate("crinn::<kind>")]]
+  std::vector<RewriteOption> rewrites;
+  SiteDetail detail;     // AST anchors: valid while the translation unit is
+
+  const RewriteOption* option(const std::string& rewrite) const;
+};
+
+nlohmann::json to_json(const Site& site);
+
+}  // namespace crinn::sites

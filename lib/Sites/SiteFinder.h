@@ -1,0 +1,25 @@
+// Finds the rewrite sites of graph-based ANNS code in one translation unit:
+// AST matchers pick the candidate loops and declarations, then a light
+// dataflow analysis (through local variables, over loop induction variables)
+// checks that each has the shape the rewrites need.
+#pragma once
+
+#include "Sites/Site.h"
+
+#include <functional>
+
+namespace clang {
+class ASTContext;
+class SourceLocation;
+}  // namespace clang
+
+namespace crinn::sites {
+
+// Decides which files' sites are reported (the project's, not the system's).
+using FileFilter = std::function<bool(const std::string& path)>;
+
+// Sites in source order; ids are unique within the result. Rewrite options are
+// left empty: the rewrite catalogue fills them in.
+std::vector<Site> find_sites(clang::ASTContext& context, const FileFilter& in_project);
+
+}  // namespace crinn::sites

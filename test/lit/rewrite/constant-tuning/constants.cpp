@@ -1,0 +1,30 @@
+// constant-tuning: tunable constants by name or by annotation, with a range of
+// a quarter to four times the written value; other constants are left alone.
+// RUN: %crinn-opt --list-sites %s -- -std=c++17 2>/dev/null | FileCheck --check-prefix=SITES %s
+// RUN: cp %s %t.cpp
+// RUN: echo '{"plan": [{"site": "constant:Config::ef_construction", "rewrite": "constant-tuning", "params": {"value": 400}}, {"site": "constant:kBeamSlack", "rewrite": "constant-tuning", "params": {"value": 0.5}}]}' > %t.json
+// RUN: %crinn-opt --plan %t.json -i %t.cpp -- -std=c++17 2>/dev/null
+// RUN: sed 's|//.*||' %t.cpp | FileCheck %s
+// RUN: %clang -fsyntax-only -std=c++17 %t.cpp
+// RUN: echo '{"plan": [{"site": "constant:Config::M", "rewrite": "constant-tuning", "params": {"value": 100}}]}' > %t.bad.json
+// RUN: not %crinn-opt --plan %t.bad.json --diff %s -- -std=c++17 2>&1 | FileCheck --check-prefix=RANGE %s
+
+struct Config {
+  int M = 16;
+  int ef_construction = 200;
+  unsigned seed = 100;
+  int version = 3;
+};
+[[clang::annotate("crinn::constant")]] constexpr float kBeamSlack = 1.25f;
+
+// SITES: "id": "constant:Config::M"
+// SITES: "max": 64,
+// SITES-NEXT: "min": 4,
+// SITES: "id": "constant:Config::ef_construction"
+// SITES: "id": "constant:kBeamSlack"
+// SITES-NOT: seed
+// SITES-NOT: version
+// CHECK: int M = 16;
+// CHECK-NEXT: int ef_construction = 400;
+// CHECK: constexpr float kBeamSlack = 0.5f;
+// RANGE: crinn-opt: error: {{.*}}.bad.json: entry 1: parameter 'value' = 100 is outside [4, 64]
