@@ -6,12 +6,13 @@
 
 namespace crinn::rewrite {
 
-void ChangeSet::add(size_t entry, const std::string& label, const clang::tooling::AtomicChange& change) {
+void ChangeSet::add(size_t entry, const std::string& label, const std::string& path,
+                    const clang::tooling::AtomicChange& change) {
   labels_[entry] = label;
-  std::set<Edit>& edits = edits_[change.getFilePath()];
+  std::set<Edit>& edits = edits_[path];
   for (const clang::tooling::Replacement& r : change.getReplacements())
     edits.insert(Edit{r.getOffset(), r.getLength(), r.getReplacementText().str(), entry});
-  for (const std::string& header : change.getInsertedHeaders()) headers_[change.getFilePath()].insert(header);
+  for (const std::string& header : change.getInsertedHeaders()) headers_[path].insert(header);
 }
 
 namespace {
@@ -91,7 +92,8 @@ std::vector<RewrittenFile> ChangeSet::render() const {
       bool overlap = b.offset < a.offset + a.length || (a.length > 0 && b.length > 0 && b.offset == a.offset);
       if (overlap && a.entry != b.entry)
         throw ConflictError("conflicting edits in " + path + ":" + std::to_string(line_of(file.original, b.offset)) +
-                            ": " + labels_.at(a.entry) + " and " + labels_.at(b.entry) + " change the same code");
+                            ": " + labels_.at(std::min(a.entry, b.entry)) + " and " +
+                            labels_.at(std::max(a.entry, b.entry)) + " change the same code");
     }
 
     // Insertions at one offset (and a replacement starting there) become one

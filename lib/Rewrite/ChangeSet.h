@@ -27,8 +27,9 @@ struct RewrittenFile {
 
 class ChangeSet {
  public:
-  // `entry` orders insertions at one place and names the edit in conflicts.
-  void add(size_t entry, const std::string& label, const clang::tooling::AtomicChange& change);
+  // `entry` orders insertions at one place and names the edit in conflicts;
+  // `path` is the change's file as an absolute path.
+  void add(size_t entry, const std::string& label, const std::string& path, const clang::tooling::AtomicChange& change);
 
   // Every changed file, in path order. Overlapping edits of two entries are
   // a ConflictError naming both; insertions at one offset go in plan order.

@@ -29,7 +29,10 @@ llvm::Expected<RewriteRule> LoopUnroll::rule(const sites::Site& site, const Para
 
   if (accumulators == 1) {
     if (pragma.empty()) return rule_at(loop, {});
-    return rule_at(loop, {insertBefore(fixed(before(loop->getBeginLoc(), context)), cat(pragma + indent))});
+    // The hint belongs to the loop: it replaces the `for` keyword, so that any
+    // other edit of this loop is a conflict rather than a stray pragma.
+    SourceLocation keyword = context.getSourceManager().getExpansionLoc(loop->getForLoc());
+    return rule_at(loop, {changeTo(fixed(CharSourceRange::getTokenRange(keyword, keyword)), cat(pragma + indent + "for"))});
   }
 
   // A body that is one statement is taken with its ';'.

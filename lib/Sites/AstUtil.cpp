@@ -191,6 +191,11 @@ std::string excerpt(SourceRange range, const ASTContext& context) {
 }
 
 std::string file_path(SourceLocation location, const SourceManager& sources) {
+  // The file manager knows the real path even of a file named relative to a
+  // compilation database entry's directory.
+  FileID file = sources.getFileID(sources.getExpansionLoc(location));
+  if (OptionalFileEntryRef entry = sources.getFileEntryRefForID(file))
+    if (llvm::StringRef real = entry->getFileEntry().tryGetRealPathName(); !real.empty()) return real.str();
   llvm::StringRef name = sources.getFilename(sources.getExpansionLoc(location));
   if (name.empty()) return "";
   llvm::SmallString<256> real;

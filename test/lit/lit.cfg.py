@@ -12,6 +12,7 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.crinn_obj_root, "test", "lit")
 
 config.substitutions.append(("%crinn-opt", os.path.join(config.crinn_tools_dir, "crinn-opt")))
+config.substitutions.append(("%crinn-src", config.crinn_src_root))
 config.substitutions.append(("%crinn-include", os.path.join(config.crinn_src_root, "include")))
 config.substitutions.append(("%crinn-bench", os.path.join(config.crinn_tools_dir, "crinn-bench")))
 config.substitutions.append(("%make-testdata", config.crinn_testdata_tool))

@@ -89,6 +89,14 @@ void write_atomically(const std::string& path, const std::string& contents) {
   fs::rename(temporary, path);
 }
 
+// A file named as the compilation database named it (perhaps relative to
+// an entry's directory), as the absolute path the file manager resolved.
+std::string real_path(const std::string& name, clang::ASTContext& context) {
+  if (auto file = context.getSourceManager().getFileManager().getOptionalFileRef(name))
+    if (StringRef real = file->getFileEntry().tryGetRealPathName(); !real.empty()) return real.str();
+  return fs::absolute(name).string();
+}
+
 int run(clang::tooling::CommonOptionsParser& options, const char* argv0) {
   if (!ListSites && PlanPath.empty()) throw ToolError("nothing to do: give --list-sites or --plan <file>");
   if (!PlanPath.empty() && int(!OutputDir.empty()) + int(InPlace) + int(Diff) + int(!ExportFixes.empty()) == 0)
@@ -146,7 +154,8 @@ int run(clang::tooling::CommonOptionsParser& options, const char* argv0) {
               failure = toString(result.takeError());
               return;
             }
-            for (const clang::tooling::AtomicChange& change : *result) changes.add(e, plan[e].label(e), change);
+            for (const clang::tooling::AtomicChange& change : *result)
+              changes.add(e, plan[e].label(e), real_path(change.getFilePath(), context), change);
           });
       clang::ast_matchers::MatchFinder finder;
       transformer.registerMatchers(&finder);
