@@ -14,6 +14,7 @@
 #include <cmath>
 #include <map>
 #include <regex>
+#include <set>
 
 namespace crinn::sites {
 
@@ -348,6 +349,9 @@ class Collector : public MatchFinder::MatchCallback {
   Collector(ASTContext& context, const FileFilter& in_project) : context_(context), in_project_(in_project) {}
 
   void run(const MatchFinder::MatchResult& result) override {
+    // Most matches are in system and library headers: skip them before any analysis.
+    for (const auto& [id, node] : result.Nodes.getMap())
+      if (!in_project(node.getSourceRange().getBegin())) return;
     if (const auto* loop = result.Nodes.getNodeAs<ForStmt>("for")) on_for(loop);
     if (const auto* loop = result.Nodes.getNodeAs<CXXForRangeStmt>("range-for")) on_range_for(loop);
     if (const auto* var = result.Nodes.getNodeAs<VarDecl>("set")) on_set(var);
@@ -461,6 +465,16 @@ class Collector : public MatchFinder::MatchCallback {
     sites_.push_back(std::move(site));
   }
 
+  bool in_project(SourceLocation location) {
+    const SourceManager& sources = context_.getSourceManager();
+    SourceLocation at = sources.getExpansionLoc(location);
+    if (at.isInvalid() || sources.isInSystemHeader(at)) return false;
+    FileID file = sources.getFileID(at);
+    auto known = project_files_.find(file);
+    if (known == project_files_.end()) known = project_files_.emplace(file, in_project_(file_path(at, sources))).first;
+    return known->second;
+  }
+
   bool locate(SourceRange range, Site& site) {
     const SourceManager& sources = context_.getSourceManager();
     SourceLocation begin = sources.getExpansionLoc(range.getBegin());
@@ -483,9 +497,25 @@ class Collector : public MatchFinder::MatchCallback {
   std::vector<Site> sites_;
   std::set<const void*> seen_;
   std::map<std::string, int> id_counts_;
+  std::map<FileID, bool> project_files_;
 };
 
 }  // namespace
+
+void restrict_to_project(ASTContext& context, const FileFilter& in_project) {
+  const SourceManager& sources = context.getSourceManager();
+  std::map<FileID, bool> project_files;
+  std::vector<Decl*> scope;
+  for (Decl* decl : context.getTranslationUnitDecl()->decls()) {
+    SourceLocation at = sources.getExpansionLoc(decl->getLocation());
+    if (at.isInvalid() || sources.isInSystemHeader(at)) continue;
+    FileID file = sources.getFileID(at);
+    auto known = project_files.find(file);
+    if (known == project_files.end()) known = project_files.emplace(file, in_project(file_path(at, sources))).first;
+    if (known->second) scope.push_back(decl);
+  }
+  context.setTraversalScope(scope);
+}
 
 std::vector<Site> find_sites(ASTContext& context, const FileFilter& in_project) {
   Collector collector(context, in_project);

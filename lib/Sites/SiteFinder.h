@@ -18,6 +18,11 @@ namespace crinn::sites {
 // Decides which files' sites are reported (the project's, not the system's).
 using FileFilter = std::function<bool(const std::string& path)>;
 
+// Limits the AST traversals (matchers, parent lookups) of `context` to the
+// top-level declarations in project files: most of a translation unit is the
+// standard library, which no site is in.
+void restrict_to_project(clang::ASTContext& context, const FileFilter& in_project);
+
 // Sites in source order; ids are unique within the result. Rewrite options are
 // left empty: the rewrite catalogue fills them in.
 std::vector<Site> find_sites(clang::ASTContext& context, const FileFilter& in_project);

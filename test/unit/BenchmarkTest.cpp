@@ -184,7 +184,10 @@ TEST_P(BaselineAbi, SaveAndLoadKeepAnswers) {
 
 INSTANTIATE_TEST_SUITE_P(Metrics, BaselineAbi,
                          ::testing::Values(data::Metric::Euclidean, data::Metric::Angular,
-                                           data::Metric::InnerProduct));
+                                           data::Metric::InnerProduct),
+                         [](const ::testing::TestParamInfo<data::Metric>& info) {
+                           return data::metric_name(info.param);
+                         });
 
 }  // namespace
 }  // namespace crinn::bench

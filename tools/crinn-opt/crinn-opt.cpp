@@ -122,6 +122,7 @@ int run(clang::tooling::CommonOptionsParser& options, const char* argv0) {
   std::vector<sites::Site> catalogue;
   std::set<std::string> ids;
   for (const auto& unit : units) {
+    sites::restrict_to_project(unit->getASTContext(), in_project);
     std::vector<sites::Site> found = sites::find_sites(unit->getASTContext(), in_project);
     rewrite::attach_options(found, unit->getASTContext());
     for (const sites::Site& site : found)
@@ -138,30 +139,33 @@ int run(clang::tooling::CommonOptionsParser& options, const char* argv0) {
 
   std::vector<rewrite::PlanEntry> plan =
       rewrite::validate_plan(rewrite::read_plan_file(PlanPath), PlanPath, catalogue);
+  // One traversal per translation unit runs the rules of every entry.
   rewrite::ChangeSet changes;
   for (size_t u = 0; u < units.size(); ++u) {
     clang::ASTContext& context = units[u]->getASTContext();
+    std::vector<std::unique_ptr<clang::tooling::Transformer>> transformers;
+    std::string failure;
+    clang::ast_matchers::MatchFinder finder;
     for (size_t e = 0; e < plan.size(); ++e) {
       auto site = std::find_if(unit_sites[u].begin(), unit_sites[u].end(),
                                [&](const sites::Site& s) { return s.id == plan[e].site; });
       if (site == unit_sites[u].end()) continue;
       auto rule = rewrite::find_rewrite(plan[e].rewrite)->rule(*site, plan[e].params, context);
       if (!rule) throw ToolError(PlanPath + ": " + plan[e].label(e) + ": " + toString(rule.takeError()));
-      std::string failure;
-      clang::tooling::Transformer transformer(
-          std::move(*rule), [&](Expected<MutableArrayRef<clang::tooling::AtomicChange>> result) {
+      transformers.push_back(std::make_unique<clang::tooling::Transformer>(
+          std::move(*rule), [&, e](Expected<MutableArrayRef<clang::tooling::AtomicChange>> result) {
             if (!result) {
-              failure = toString(result.takeError());
+              failure = plan[e].label(e) + ": " + toString(result.takeError());
               return;
             }
             for (const clang::tooling::AtomicChange& change : *result)
               changes.add(e, plan[e].label(e), real_path(change.getFilePath(), context), change);
-          });
-      clang::ast_matchers::MatchFinder finder;
-      transformer.registerMatchers(&finder);
-      finder.matchAST(context);
-      if (!failure.empty()) throw ToolError(PlanPath + ": " + plan[e].label(e) + ": " + failure);
+          }));
+      transformers.back()->registerMatchers(&finder);
     }
+    if (transformers.empty()) continue;
+    finder.matchAST(context);
+    if (!failure.empty()) throw ToolError(PlanPath + ": " + failure);
   }
   std::vector<rewrite::RewrittenFile> files = changes.render();
 

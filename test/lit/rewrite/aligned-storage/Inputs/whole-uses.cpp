@@ -5,6 +5,7 @@ void save(const std::vector<float>& values);
 std::vector<float> load();
 struct Store {
   std::vector<float> rows;
+  std::vector<int> ids;  // not float vectors: not a site
   void write() const { save(rows); }
   void read() { rows = load(); }
   float peek() const { return rows.size() + rows[0]; }
