@@ -29,35 +29,19 @@ unsigned line_of(const std::string& text, unsigned offset) {
   return unsigned(std::count(text.begin(), text.begin() + std::min<size_t>(offset, text.size()), '\n')) + 1;
 }
 
-// Does a line of `text` include `header` (as "<...>" or "\"...\"")?
-bool includes(const std::string& text, const std::string& header) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
+// The #include lines of `text`: each line's text after "#include", and the
+// offset just past the line.
+std::vector<std::pair<std::string, unsigned>> include_lines(const std::string& text) {
+  std::vector<std::pair<std::string, unsigned>> includes;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t end = std::min(text.find('\n', pos), text.size());
     std::string line = text.substr(pos, end - pos);
     size_t first = line.find_first_not_of(" \t");
-    if (first != std::string::npos && line.compare(first, 8, "#include") == 0 &&
-        line.find(header, first + 8) != std::string::npos)
-      return true;
+    if (first != std::string::npos && line.compare(first, 8, "#include") == 0)
+      includes.emplace_back(line.substr(first + 8), unsigned(std::min(end + 1, text.size())));
     pos = end + 1;
   }
-  return false;
-}
-
-// After the last #include, or at the top.
-unsigned include_offset(const std::string& text) {
-  unsigned offset = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(pos, end - pos);
-    size_t first = line.find_first_not_of(" \t");
-    if (first != std::string::npos && line.compare(first, 8, "#include") == 0) offset = unsigned(end + 1);
-    pos = end + 1;
-  }
-  return std::min<unsigned>(offset, unsigned(text.size()));
+  return includes;
 }
 
 }  // namespace
@@ -71,12 +55,18 @@ std::vector<RewrittenFile> ChangeSet::render() const {
     std::vector<Edit> ordered(edits.begin(), edits.end());
 
     if (auto headers = headers_.find(path); headers != headers_.end()) {
+      // New includes go after the file's last one (or at the top).
+      auto existing = include_lines(file.original);
       std::string lines;
       for (std::string header : headers->second) {
         if (header.front() != '<' && header.front() != '"') header = "<" + header + ">";
-        if (!includes(file.original, header)) lines += "#include " + header + "\n";
+        bool present = std::any_of(existing.begin(), existing.end(),
+                                   [&](const auto& line) { return line.first.find(header) != std::string::npos; });
+        if (!present) lines += "#include " + header + "\n";
       }
-      if (!lines.empty()) ordered.push_back(Edit{include_offset(file.original), 0, lines, 0});
+      unsigned offset = existing.empty() ? 0 : existing.back().second;
+      if (!lines.empty() && offset == file.original.size() && file.original.back() != '\n') lines = "\n" + lines;
+      if (!lines.empty()) ordered.push_back(Edit{offset, 0, lines, 0});
       std::sort(ordered.begin(), ordered.end());
     }
 

@@ -6,6 +6,8 @@
 #include "Sites/SiteFinder.h"
 
 #include "clang/Frontend/ASTUnit.h"
+#include "clang/Frontend/CompilerInstance.h"
+#include "clang/Frontend/FrontendAction.h"
 #include "clang/Tooling/CommonOptionsParser.h"
 #include "clang/Tooling/ReplacementsYaml.h"
 #include "clang/Tooling/Tooling.h"
@@ -49,6 +51,44 @@ static cl::opt<std::string> Root("root",
                                  cl::value_desc("dir"), cl::cat(Category));
 
 namespace {
+
+// The standard library's function bodies hold no sites; skipping them while
+// parsing (and so their template instantiations) saves most of the parse.
+class SkipSystemBodies : public clang::ASTConsumer {
+ public:
+  explicit SkipSystemBodies(const clang::SourceManager& sources) : sources_(sources) {}
+  bool shouldSkipFunctionBody(clang::Decl* decl) override { return sources_.isInSystemHeader(decl->getLocation()); }
+
+ private:
+  const clang::SourceManager& sources_;
+};
+
+class ParseSkippingSystemBodies : public clang::ASTFrontendAction {
+  std::unique_ptr<clang::ASTConsumer> CreateASTConsumer(clang::CompilerInstance& compiler, StringRef) override {
+    return std::make_unique<SkipSystemBodies>(compiler.getSourceManager());
+  }
+};
+
+// ClangTool::buildASTs, with the system headers' function bodies skipped.
+class BuildUnits : public clang::tooling::ToolAction {
+ public:
+  explicit BuildUnits(std::vector<std::unique_ptr<clang::ASTUnit>>& units) : units_(units) {}
+  bool runInvocation(std::shared_ptr<clang::CompilerInvocation> invocation, clang::FileManager* files,
+                     std::shared_ptr<clang::PCHContainerOperations> pch,
+                     clang::DiagnosticConsumer* diagnostics) override {
+    invocation->getFrontendOpts().SkipFunctionBodies = true;
+    ParseSkippingSystemBodies action;
+    std::unique_ptr<clang::ASTUnit> unit(clang::ASTUnit::LoadFromCompilerInvocationAction(
+        invocation, std::move(pch),
+        clang::CompilerInstance::createDiagnostics(&invocation->getDiagnosticOpts(), diagnostics, false), &action));
+    if (!unit) return false;
+    units_.push_back(std::move(unit));
+    return true;
+  }
+
+ private:
+  std::vector<std::unique_ptr<clang::ASTUnit>>& units_;
+};
 
 struct ToolError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -108,7 +148,8 @@ int run(clang::tooling::CommonOptionsParser& options, const char* argv0) {
   tool.appendArgumentsAdjuster(clang::tooling::getInsertArgumentAdjuster(
       ("-resource-dir=" + resource_dir(argv0)).c_str(), clang::tooling::ArgumentInsertPosition::END));
   std::vector<std::unique_ptr<clang::ASTUnit>> units;
-  if (tool.buildASTs(units) != 0 || units.size() != options.getSourcePathList().size())
+  BuildUnits build(units);
+  if (tool.run(&build) != 0 || units.size() != options.getSourcePathList().size())
     throw ToolError("the sources do not parse (clang's diagnostics above); nothing was written");
   for (const auto& unit : units)
     if (unit->getDiagnostics().hasErrorOccurred())
