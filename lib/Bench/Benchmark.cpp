@@ -117,6 +117,7 @@ std::vector<IndexResult> run_benchmark(const data::Dataset& dataset, const std::
           outcome.error = scored.error;
           point.recall = scored.recall;
           point.distances_per_query = outcome.distances_per_query;
+          if (config.efs[e] == config.keep_ids_ef) point.ids = std::move(outcome.ids);
         }
         if (!outcome.error.empty()) {
           result.failure = outcome.error;

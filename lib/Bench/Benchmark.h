@@ -20,6 +20,7 @@ struct BenchConfig {
   double recall_low = 0.85;
   double recall_high = 0.95;
   int64_t exact_queries = 1000;  // queries given to indexes that ignore ef (brute force)
+  int keep_ids_ef = 0;           // if in efs, the answers at this ef are kept (EfResult::ids)
   ChildLimits limits;
 };
 
@@ -29,6 +30,7 @@ struct EfResult {
   double recall = 0.0;
   double distances_per_query = 0.0;  // negative if the library does not count
   std::vector<double> qps_runs;
+  std::vector<int64_t> ids;  // queries x k answers, at BenchConfig::keep_ids_ef only
 
   double best_qps() const;
   double median_qps() const;

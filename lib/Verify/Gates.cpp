@@ -1,0 +1,74 @@
+#include "Verify/Gates.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace crinn::verify {
+
+const char* failure_name(Failure failure) {
+  switch (failure) {
+    case Failure::None: return "none";
+    case Failure::Compile: return "compile";
+    case Failure::Crash: return "crash";
+    case Failure::Timeout: return "timeout";
+    case Failure::Mismatch: return "mismatch";
+    case Failure::Recall: return "recall";
+  }
+  return "?";
+}
+
+namespace {
+const bench::EfResult* point_at(const bench::IndexResult& result, int ef) {
+  for (const bench::EfResult& p : result.points)
+    if (p.ef == ef) return &p;
+  return nullptr;
+}
+}  // namespace
+
+Verdict verify_candidate(const data::Dataset& dataset, const bench::IndexSpec& candidate,
+                         const bench::IndexSpec& parent, bool result_preserving, const GateConfig& config) {
+  bench::BenchConfig bench = config.bench;
+  if (std::find(bench.efs.begin(), bench.efs.end(), config.check_ef) == bench.efs.end())
+    bench.efs.push_back(config.check_ef);
+  std::sort(bench.efs.begin(), bench.efs.end());
+  bench.keep_ids_ef = config.check_ef;
+  std::vector<bench::IndexResult> results = bench::run_benchmark(dataset, {parent, candidate}, bench, [](auto&) {});
+
+  Verdict verdict;
+  verdict.parent = results[0];
+  verdict.candidate = results[1];
+  const bench::IndexResult& measured = verdict.candidate;
+  if (!measured.failure.empty()) {
+    verdict.failure = measured.failure.find("timed out") != std::string::npos ? Failure::Timeout : Failure::Crash;
+    verdict.reason = measured.failure;
+    return verdict;
+  }
+  if (result_preserving) {
+    const bench::EfResult* mine = point_at(measured, config.check_ef);
+    const bench::EfResult* theirs = point_at(verdict.parent, config.check_ef);
+    if (!mine || !theirs || mine->ids.empty() || theirs->ids.empty()) {
+      verdict.failure = Failure::Mismatch;
+      verdict.reason = "no answers at ef=" + std::to_string(config.check_ef) + " to compare with the parent's";
+      return verdict;
+    }
+    for (size_t i = 0; i < mine->ids.size(); ++i)
+      if (mine->ids[i] != theirs->ids[i]) {
+        verdict.failure = Failure::Mismatch;
+        verdict.reason = "answers differ from the parent's at ef=" + std::to_string(config.check_ef) + ", query " +
+                         std::to_string(i / size_t(bench.k)) + ", rank " + std::to_string(i % size_t(bench.k));
+        return verdict;
+      }
+  }
+  double best_recall = 0.0;
+  for (const bench::EfResult& p : measured.points) best_recall = std::max(best_recall, p.recall);
+  if (best_recall < config.bench.recall_high) {
+    verdict.failure = Failure::Recall;
+    char text[160];
+    std::snprintf(text, sizeof text, "best recall %.4f in the sweep is below the window's top %.4f", best_recall,
+                  config.bench.recall_high);
+    verdict.reason = text;
+  }
+  return verdict;
+}
+
+}  // namespace crinn::verify

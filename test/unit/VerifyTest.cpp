@@ -1,0 +1,118 @@
+#include "Data/GroundTruth.h"
+#include "Data/Synthetic.h"
+#include "Verify/Build.h"
+#include "Verify/Gates.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+namespace crinn::verify {
+namespace {
+
+class BuildTree : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/crinn-verify-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    ASSERT_EQ(std::system(("cp -r " CRINN_SOURCE_DIR "/baselines/hnsw " + dir_ + "/tree").c_str()), 0);
+    options_.crinn_include_dir = CRINN_SOURCE_DIR "/include";
+    options_.library_name = "libcrinn_hnsw.so";
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+
+  std::string dir_;
+  BuildOptions options_;
+};
+
+TEST_F(BuildTree, BuildsTheBaselineTree) {
+  BuildResult built = build_tree(dir_ + "/tree", dir_ + "/build", options_);
+  EXPECT_EQ(built.error, "");
+  EXPECT_EQ(built.library, dir_ + "/build/libcrinn_hnsw.so");
+  EXPECT_GT(built.seconds, 0.0);
+}
+
+TEST_F(BuildTree, ACompileErrorIsAFailureWithTheCompilersMessage) {
+  std::ofstream(dir_ + "/tree/hnsw.cpp", std::ios::app) << "\nint broken( {\n";
+  BuildResult built = build_tree(dir_ + "/tree", dir_ + "/build", options_);
+  EXPECT_EQ(built.error.rfind("compile: ", 0), 0u) << built.error;
+  EXPECT_NE(built.error.find("hnsw.cpp"), std::string::npos) << built.error;
+  EXPECT_NE(built.error.find("error:"), std::string::npos) << built.error;
+  EXPECT_NE(built.log.find("error:"), std::string::npos);
+}
+
+TEST_F(BuildTree, ABuildPastItsTimeLimitIsKilled) {
+  options_.timeout_seconds = 0.05;
+  BuildResult built = build_tree(dir_ + "/tree", dir_ + "/build", options_);
+  EXPECT_EQ(built.error.rfind("timeout: ", 0), 0u) << built.error;
+}
+
+class Gates : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data::SyntheticSpec spec;
+    spec.train = 2000;
+    spec.test = 60;
+    spec.dim = 16;
+    dataset_ = data::make_synthetic(spec);
+    dataset_.truth = data::compute_ground_truth(dataset_, 10);
+    config_.bench.efs = {10, 40, 160};
+    config_.bench.runs = 1;
+    config_.bench.recall_low = 0.9;
+    config_.bench.recall_high = 0.99;
+    config_.bench.limits.search_timeout_seconds = 2.0;
+    config_.check_ef = 40;
+  }
+  static bench::IndexSpec library(const std::string& label, const std::string& path, const std::string& params = "") {
+    return bench::IndexSpec{label, path, params};
+  }
+
+  data::Dataset dataset_;
+  GateConfig config_;
+  const std::string baseline_ = std::string(CRINN_LIBRARY_DIR) + "/libcrinn_hnsw.so";
+};
+
+TEST_F(Gates, TheSameCodePassesEveryGate) {
+  Verdict verdict = verify_candidate(dataset_, library("candidate", baseline_), library("parent", baseline_), true, config_);
+  EXPECT_EQ(verdict.failure, Failure::None) << verdict.reason;
+  EXPECT_EQ(verdict.candidate.points.size(), 3u);
+}
+
+TEST_F(Gates, CrashAndHangAreRecordedFailures) {
+  Verdict crash = verify_candidate(dataset_, library("crash", std::string(CRINN_FIXTURE_DIR) + "/fixture_crash_in_build.so"),
+                                   library("parent", baseline_), false, config_);
+  EXPECT_EQ(crash.failure, Failure::Crash);
+  EXPECT_EQ(crash.reason, "crashed during build (signal 11, Segmentation fault)");
+  EXPECT_STREQ(failure_name(crash.failure), "crash");
+  Verdict hang = verify_candidate(dataset_, library("hang", std::string(CRINN_FIXTURE_DIR) + "/fixture_hang_in_search.so"),
+                                  library("parent", baseline_), false, config_);
+  EXPECT_EQ(hang.failure, Failure::Timeout);
+  EXPECT_EQ(hang.reason, "timed out after 2 s during search (ef=40)");
+}
+
+TEST_F(Gates, AResultPreservingCandidateMustAnswerAsItsParent) {
+  // A different graph (M=4) answers differently at ef=40: not result-preserving.
+  Verdict verdict = verify_candidate(dataset_, library("candidate", baseline_, "M=4"), library("parent", baseline_), true,
+                                     config_);
+  EXPECT_EQ(verdict.failure, Failure::Mismatch);
+  EXPECT_EQ(verdict.reason.rfind("answers differ from the parent's at ef=40, query ", 0), 0u) << verdict.reason;
+  // The same candidate, declared result-changing, is judged by recall alone.
+  EXPECT_EQ(verify_candidate(dataset_, library("candidate", baseline_, "M=4"), library("parent", baseline_), false,
+                             config_).failure,
+            Failure::None);
+}
+
+TEST_F(Gates, RecallBelowTheWindowsTopFails) {
+  config_.bench.efs = {10};
+  config_.check_ef = 10;
+  config_.bench.recall_high = 0.9999;
+  Verdict verdict = verify_candidate(dataset_, library("candidate", baseline_, "M=2,ef_construction=4"),
+                                     library("parent", baseline_), false, config_);
+  EXPECT_EQ(verdict.failure, Failure::Recall);
+  EXPECT_EQ(verdict.reason.rfind("best recall 0.", 0), 0u) << verdict.reason;
+}
+
+}  // namespace
+}  // namespace crinn::verify
