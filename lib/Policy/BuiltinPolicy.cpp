@@ -1,0 +1,224 @@
+#include "Policy/BuiltinPolicy.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <set>
+
+namespace crinn::policy {
+
+namespace {
+
+double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+std::vector<double> softmax(const std::vector<double>& logits, size_t n) {
+  std::vector<double> p(logits.begin(), logits.begin() + long(n));
+  double top = *std::max_element(p.begin(), p.end());
+  double sum = 0.0;
+  for (double& v : p) sum += (v = std::exp(v - top));
+  for (double& v : p) v /= sum;
+  return p;
+}
+
+size_t index_of(const std::vector<double>& values, double value) {
+  size_t best = 0;
+  for (size_t i = 1; i < values.size(); ++i)
+    if (std::fabs(values[i] - value) < std::fabs(values[best] - value)) best = i;
+  return best;
+}
+
+const PlanEntry* find_entry(const Plan& plan, const RewriteOption& option) {
+  for (const PlanEntry& entry : plan)
+    if (entry.site == option.site && entry.rewrite == option.rewrite) return &entry;
+  return nullptr;
+}
+
+}  // namespace
+
+BuiltinPolicy::BuiltinPolicy(std::vector<RewriteOption> options, BuiltinConfig config)
+    : options_(std::move(options)), config_(config), rng_(config.seed) {}
+
+double& BuiltinPolicy::include_logit(const RewriteOption& option) {
+  std::vector<double>& w = weights_["include:" + option.feature()];
+  if (w.empty()) w.assign(1, -1.0);  // start out sparse: a plan changes little at first
+  return w[0];
+}
+
+std::vector<double>& BuiltinPolicy::param_logits(const RewriteOption& option, const ParamRange& param) {
+  std::vector<double>& w = weights_["param:" + option.feature() + "." + param.name];
+  size_t n = param.values().size();
+  if (w.size() < n) w.resize(n, 0.0);
+  return w;
+}
+
+double BuiltinPolicy::inclusion_probability(const RewriteOption& option) const {
+  auto it = weights_.find("include:" + option.feature());
+  return sigmoid(it == weights_.end() ? -1.0 : it->second[0]);
+}
+
+// log pi(plan), and its gradient with respect to the weights if asked.
+double BuiltinPolicy::log_probability(const Plan& plan, Gradient* gradient) {
+  double log_p = 0.0;
+  for (const RewriteOption& option : options_) {
+    const PlanEntry* entry = find_entry(plan, option);
+    double p = sigmoid(include_logit(option));
+    log_p += std::log(entry ? p : 1.0 - p);
+    if (gradient) {
+      std::vector<double>& g = (*gradient)["include:" + option.feature()];
+      g.resize(1, 0.0);
+      g[0] += (entry ? 1.0 : 0.0) - p;
+    }
+    if (!entry) continue;
+    for (const ParamRange& param : option.params) {
+      std::vector<double> values = param.values();
+      auto value = entry->params.find(param.name);
+      size_t chosen = index_of(values, value == entry->params.end() ? param.default_value : value->second);
+      std::vector<double> probabilities = softmax(param_logits(option, param), values.size());
+      log_p += std::log(probabilities[chosen]);
+      if (gradient) {
+        std::vector<double>& g = (*gradient)["param:" + option.feature() + "." + param.name];
+        g.resize(std::max(g.size(), values.size()), 0.0);
+        for (size_t j = 0; j < values.size(); ++j) g[j] += (j == chosen ? 1.0 : 0.0) - probabilities[j];
+      }
+    }
+  }
+  return log_p;
+}
+
+void BuiltinPolicy::add_entropy_gradient(Gradient& gradient) {
+  for (const RewriteOption& option : options_) {
+    double p = sigmoid(include_logit(option));
+    std::vector<double>& g = gradient["include:" + option.feature()];
+    g.resize(1, 0.0);
+    g[0] += config_.entropy_weight * p * (1.0 - p) * std::log((1.0 - p) / p);
+    for (const ParamRange& param : option.params) {
+      size_t n = param.values().size();
+      std::vector<double> q = softmax(param_logits(option, param), n);
+      double entropy = 0.0;
+      for (double v : q) entropy -= v * std::log(v);
+      std::vector<double>& gp = gradient["param:" + option.feature() + "." + param.name];
+      gp.resize(std::max(gp.size(), n), 0.0);
+      for (size_t j = 0; j < n; ++j) gp[j] += config_.entropy_weight * -q[j] * (std::log(q[j]) + entropy);
+    }
+  }
+}
+
+void BuiltinPolicy::apply(const Gradient& gradient, double scale) {
+  for (const auto& [key, g] : gradient) {
+    std::vector<double>& w = weights_[key];
+    if (w.size() < g.size()) w.resize(g.size(), 0.0);
+    for (size_t j = 0; j < g.size(); ++j) w[j] = std::clamp(w[j] + scale * g[j], -8.0, 8.0);
+  }
+}
+
+int BuiltinPolicy::pick_exemplar(const std::vector<Evaluated>& history) {
+  std::vector<int> candidates;
+  for (int i = 0; i < int(history.size()); ++i)
+    if (!history[size_t(i)].failed) candidates.push_back(i);
+  if (candidates.empty()) return -1;
+  double top = 0.0;
+  for (int i : candidates) top = std::max(top, history[size_t(i)].reward);
+  std::vector<double> weights;
+  for (int i : candidates) weights.push_back(std::exp((history[size_t(i)].reward - top) / config_.temperature));
+  std::discrete_distribution<size_t> pick(weights.begin(), weights.end());
+  return candidates[pick(rng_)];
+}
+
+Plan BuiltinPolicy::sample_around(const Plan& parent) {
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  Plan child;
+  for (const RewriteOption& option : options_) {
+    const PlanEntry* inherited = find_entry(parent, option);
+    bool redraw = uniform(rng_) < config_.mutation;
+    bool include = redraw ? uniform(rng_) < sigmoid(include_logit(option)) : inherited != nullptr;
+    if (!include) continue;
+    PlanEntry entry{option.site, option.rewrite, {}};
+    for (const ParamRange& param : option.params) {
+      if (inherited && !redraw && inherited->params.count(param.name)) {
+        entry.params[param.name] = inherited->params.at(param.name);
+        continue;
+      }
+      std::vector<double> values = param.values();
+      std::vector<double> probabilities = softmax(param_logits(option, param), values.size());
+      std::discrete_distribution<size_t> pick(probabilities.begin(), probabilities.end());
+      entry.params[param.name] = values[pick(rng_)];
+    }
+    child.push_back(std::move(entry));
+  }
+  return child;
+}
+
+std::vector<Proposal> BuiltinPolicy::propose(const std::vector<Evaluated>& history, int group_size) {
+  std::set<std::string> seen;
+  for (const Evaluated& e : history) seen.insert(plan_key(e.plan));
+  std::vector<Proposal> group;
+  for (int attempt = 0; int(group.size()) < group_size && attempt < 50 * group_size; ++attempt) {
+    int parent = pick_exemplar(history);
+    Plan plan = sample_around(parent < 0 ? Plan() : history[size_t(parent)].plan);
+    if (plan.empty() || !seen.insert(plan_key(plan)).second) continue;
+    group.push_back({std::move(plan), parent});
+  }
+  return group;
+}
+
+void BuiltinPolicy::update(const std::vector<Evaluated>& group, const std::vector<Evaluated>& history) {
+  if (group.empty()) return;
+  Gradient gradient;
+  // GRPO: advantage = (reward - group mean) / group std.
+  double mean = 0.0, variance = 0.0;
+  for (const Evaluated& e : group) mean += e.reward;
+  mean /= double(group.size());
+  for (const Evaluated& e : group) variance += (e.reward - mean) * (e.reward - mean);
+  double deviation = std::sqrt(variance / double(group.size()));
+  if (deviation > 1e-9) {
+    for (const Evaluated& e : group) {
+      Gradient g;
+      log_probability(e.plan, &g);
+      double advantage = (e.reward - mean) / deviation / double(group.size());
+      for (auto& [key, values] : g) {
+        std::vector<double>& total = gradient[key];
+        total.resize(std::max(total.size(), values.size()), 0.0);
+        for (size_t j = 0; j < values.size(); ++j) total[j] += advantage * values[j];
+      }
+    }
+  }
+  // Contrastive pairs: a better and a worse child of the same parent, anywhere
+  // in the history; Bradley-Terry on their log-probabilities.
+  for (const Evaluated& newer : group)
+    for (const Evaluated& other : history) {
+      if (&newer == &other || other.parent != newer.parent || other.reward == newer.reward) continue;
+      const Evaluated& better = newer.reward > other.reward ? newer : other;
+      const Evaluated& worse = newer.reward > other.reward ? other : newer;
+      Gradient g_better, g_worse;
+      double margin = log_probability(better.plan, &g_better) - log_probability(worse.plan, &g_worse);
+      double weight = config_.contrastive_weight * config_.beta * (1.0 - sigmoid(config_.beta * margin)) /
+                      double(history.size());
+      for (auto* g : {&g_better, &g_worse})
+        for (auto& [key, values] : *g) {
+          std::vector<double>& total = gradient[key];
+          total.resize(std::max(total.size(), values.size()), 0.0);
+          for (size_t j = 0; j < values.size(); ++j) total[j] += (g == &g_better ? weight : -weight) * values[j];
+        }
+    }
+  add_entropy_gradient(gradient);
+  apply(gradient, config_.learning_rate);
+}
+
+nlohmann::json BuiltinPolicy::state() const {
+  return {{"kind", "builtin"},
+          {"config",
+           {{"temperature", config_.temperature},
+            {"mutation", config_.mutation},
+            {"learning_rate", config_.learning_rate},
+            {"contrastive_weight", config_.contrastive_weight},
+            {"beta", config_.beta},
+            {"entropy_weight", config_.entropy_weight}}},
+          {"weights", weights_}};
+}
+
+void BuiltinPolicy::restore(const nlohmann::json& state) {
+  if (state.value("kind", "") != "builtin") throw std::invalid_argument("not a builtin policy's state");
+  weights_ = state.at("weights").get<std::map<std::string, std::vector<double>>>();
+}
+
+}  // namespace crinn::policy

@@ -1,0 +1,63 @@
+// The built-in policy: a learned stochastic policy over the rewrite space,
+// fully offline. A plan's probability is a product of independent choices —
+// include each (site, rewrite) option or not, and a value for each parameter —
+// whose logits are attached to features (site kind + rewrite), so what is
+// learned on one source carries over to another.
+//
+// Proposals are sampled around exemplar parents drawn from the history by a
+// temperature softmax over rewards (as CRINN picks its contrastive
+// exemplars): each decision is copied from the parent or, with probability
+// `mutation`, drawn from the policy. Updates combine the group-relative
+// advantage of GRPO (reward minus the group mean, over the group's standard
+// deviation, times the gradient of the plan's log-probability), a pairwise
+// Bradley-Terry loss on contrastive pairs (a better and a worse child of the
+// same parent), and an entropy bonus that keeps it exploring.
+#pragma once
+
+#include "Policy/Policy.h"
+
+#include <map>
+#include <random>
+
+namespace crinn::policy {
+
+struct BuiltinConfig {
+  double temperature = 0.25;      // exemplar softmax over rewards
+  double mutation = 0.35;         // chance a decision is drawn instead of copied
+  double learning_rate = 0.5;
+  double contrastive_weight = 1.0;
+  double beta = 2.0;              // Bradley-Terry sharpness
+  double entropy_weight = 0.02;
+  uint64_t seed = 1;
+};
+
+class BuiltinPolicy : public Policy {
+ public:
+  BuiltinPolicy(std::vector<RewriteOption> options, BuiltinConfig config);
+
+  std::vector<Proposal> propose(const std::vector<Evaluated>& history, int group_size) override;
+  void update(const std::vector<Evaluated>& group, const std::vector<Evaluated>& history) override;
+  nlohmann::json state() const override;
+  void restore(const nlohmann::json& state) override;
+
+  // The policy's probability of including `option`, for reports and tests.
+  double inclusion_probability(const RewriteOption& option) const;
+
+ private:
+  using Gradient = std::map<std::string, std::vector<double>>;
+
+  double& include_logit(const RewriteOption& option);
+  std::vector<double>& param_logits(const RewriteOption& option, const ParamRange& param);
+  double log_probability(const Plan& plan, Gradient* gradient);
+  void add_entropy_gradient(Gradient& gradient);
+  void apply(const Gradient& gradient, double scale);
+  Plan sample_around(const Plan& parent);
+  int pick_exemplar(const std::vector<Evaluated>& history);
+
+  std::vector<RewriteOption> options_;
+  BuiltinConfig config_;
+  std::map<std::string, std::vector<double>> weights_;  // feature key -> logits
+  std::mt19937_64 rng_;
+};
+
+}  // namespace crinn::policy

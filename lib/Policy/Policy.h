@@ -1,0 +1,35 @@
+// The interface every policy implements: propose a group of plans from what
+// was evaluated so far, learn from the group's rewards, and save its state.
+#pragma once
+
+#include "Policy/Space.h"
+
+#include <nlohmann/json.hpp>
+
+#include <vector>
+
+namespace crinn::policy {
+
+struct Evaluated {
+  Plan plan;
+  double reward = 0.0;  // reward ratio to the unmodified source; a penalty when failed
+  bool failed = false;
+  int parent = -1;      // index in the history of the plan it was derived from; -1: none
+};
+
+struct Proposal {
+  Plan plan;
+  int parent = -1;
+};
+
+class Policy {
+ public:
+  virtual ~Policy() = default;
+  virtual std::vector<Proposal> propose(const std::vector<Evaluated>& history, int group_size) = 0;
+  // `group` is the last proposals' evaluations, already appended to `history`.
+  virtual void update(const std::vector<Evaluated>& group, const std::vector<Evaluated>& history) = 0;
+  virtual nlohmann::json state() const = 0;
+  virtual void restore(const nlohmann::json& state) = 0;
+};
+
+}  // namespace crinn::policy

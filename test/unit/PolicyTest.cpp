@@ -1,0 +1,204 @@
+#include "Policy/BuiltinPolicy.h"
+
+#include <gtest/gtest.h>
+
+#include <iostream>
+#include <random>
+#include <set>
+
+namespace crinn::policy {
+namespace {
+
+nlohmann::json param(const char* type, double min, double max, double default_value) {
+  return {{"type", type}, {"min", min}, {"max", max}, {"default", default_value}, {"doc", ""}};
+}
+
+// A site catalogue shaped like crinn-opt's for a small HNSW.
+nlohmann::json catalogue() {
+  auto rewrite = [](const char* name, bool preserves, nlohmann::json params) {
+    return nlohmann::json{{"rewrite", name}, {"preserves_results", preserves}, {"params", params}};
+  };
+  nlohmann::json width = param("int", 0, 512, 512);
+  width["choices"] = {0, 256, 512};
+  nlohmann::json sites = nlohmann::json::array();
+  sites.push_back({{"id", "distance-kernel:l2"}, {"kind", "distance-kernel"},
+                   {"rewrites", {rewrite("simd-distance", false, {{"width", width}}),
+                                 rewrite("loop-unroll", false, {{"unroll", param("int", 1, 16, 4)},
+                                                                {"accumulators", param("int", 1, 8, 1)}})}}});
+  sites.push_back({{"id", "neighbor-loop:search"}, {"kind", "neighbor-loop"},
+                   {"rewrites", {rewrite("prefetch-insertion", true, {{"distance", param("int", 1, 16, 2)},
+                                                                       {"lines", param("int", 1, 64, 4)}}),
+                                 rewrite("early-termination", false, {{"patience", param("int", 1, 256, 16)}})}}});
+  sites.push_back({{"id", "visited-set:search::visited"}, {"kind", "visited-set"},
+                   {"rewrites", {rewrite("visited-set", true, {{"layout", param("int", 0, 1, 0)}})}}});
+  sites.push_back({{"id", "pruning:select"}, {"kind", "pruning"},
+                   {"rewrites", {rewrite("edge-pruning", false, {{"alpha", param("float", 0.7, 1.6, 1.0)}})}}});
+  sites.push_back({{"id", "constant:Params::M"}, {"kind", "constant"},
+                   {"rewrites", {rewrite("constant-tuning", false, {{"value", param("int", 4, 64, 16)}})}}});
+  return {{"sites", sites}};
+}
+
+const PlanEntry* find(const Plan& plan, const std::string& rewrite) {
+  for (const PlanEntry& e : plan)
+    if (e.rewrite == rewrite) return &e;
+  return nullptr;
+}
+
+// A made-up speed landscape with structure to learn: some rewrites help,
+// some hurt, parameters matter, and two rewrites of one kernel conflict.
+Evaluated evaluate(const Plan& plan) {
+  Evaluated e;
+  e.plan = plan;
+  const PlanEntry* simd = find(plan, "simd-distance");
+  const PlanEntry* unroll = find(plan, "loop-unroll");
+  if (simd && unroll) {
+    e.failed = true;
+    e.reward = 0.0;
+    return e;
+  }
+  double r = 1.0;
+  if (simd) r += simd->params.at("width") == 512 ? 0.8 : simd->params.at("width") == 256 ? 0.4 : 0.0;
+  if (unroll) r += 0.1 * unroll->params.at("accumulators") / 8;
+  if (find(plan, "visited-set")) r += 0.5;
+  if (const PlanEntry* p = find(plan, "prefetch-insertion")) {
+    double d = p->params.at("distance");
+    r += (d >= 2 && d <= 4 ? 0.3 : 0.0) + (p->params.at("lines") >= 8 ? 0.2 : 0.0);
+  }
+  if (find(plan, "early-termination")) r -= 0.6;
+  if (const PlanEntry* p = find(plan, "edge-pruning")) r += p->params.at("alpha") < 0.9 ? -0.4 : 0.05;
+  if (const PlanEntry* c = find(plan, "constant-tuning")) r += c->params.at("value") >= 12 && c->params.at("value") <= 24 ? 0.1 : -0.3;
+  e.reward = r;
+  return e;
+}
+
+double best_after(Policy& policy, int rounds, int group_size) {
+  std::vector<Evaluated> history;
+  double best = 1.0;
+  for (int round = 0; round < rounds; ++round) {
+    std::vector<Evaluated> group;
+    for (const Proposal& proposal : policy.propose(history, group_size)) {
+      Evaluated e = evaluate(proposal.plan);
+      e.parent = proposal.parent;
+      group.push_back(e);
+      history.push_back(e);
+      if (!e.failed) best = std::max(best, e.reward);
+    }
+    policy.update(group, history);
+  }
+  return best;
+}
+
+// Uniform random plans over the same space, the same number of evaluations.
+double random_search_best(const std::vector<RewriteOption>& options, int evaluations, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  double best = 1.0;
+  for (int i = 0; i < evaluations; ++i) {
+    Plan plan;
+    for (const RewriteOption& option : options) {
+      if (uniform(rng) < 0.5) continue;
+      PlanEntry entry{option.site, option.rewrite, {}};
+      for (const ParamRange& p : option.params) {
+        std::vector<double> values = p.values();
+        entry.params[p.name] = values[size_t(uniform(rng) * double(values.size())) % values.size()];
+      }
+      plan.push_back(entry);
+    }
+    Evaluated e = evaluate(plan);
+    if (!e.failed) best = std::max(best, e.reward);
+  }
+  return best;
+}
+
+TEST(Space, ReadsTheSiteCatalogue) {
+  std::vector<RewriteOption> options = options_from_sites(catalogue());
+  ASSERT_EQ(options.size(), 7u);
+  EXPECT_EQ(options[0].feature(), "distance-kernel/simd-distance");
+  EXPECT_EQ(options[0].params[0].values(), (std::vector<double>{0, 256, 512}));
+  EXPECT_EQ(options[4].params[0].values(), (std::vector<double>{0, 1}));
+  // A wide range: 8 spread values plus the default.
+  std::vector<double> patience = options[3].params[0].values();
+  EXPECT_EQ(patience.front(), 1);
+  EXPECT_EQ(patience.back(), 256);
+  EXPECT_NE(std::find(patience.begin(), patience.end(), 16.0), patience.end());
+}
+
+TEST(Space, PlansRoundTripAsJson) {
+  Plan plan = {{"distance-kernel:l2", "simd-distance", {{"width", 256}}}, {"pruning:select", "edge-pruning", {{"alpha", 1.1}}}};
+  nlohmann::json json = plan_to_json(plan);
+  EXPECT_EQ(json["plan"][0]["params"]["width"], 256);
+  EXPECT_EQ(plan_from_json(json), plan);
+  Plan reversed(plan.rbegin(), plan.rend());
+  EXPECT_EQ(plan_key(reversed), plan_key(plan));
+}
+
+TEST(BuiltinPolicy, ProposesNewValidPlans) {
+  std::vector<RewriteOption> options = options_from_sites(catalogue());
+  BuiltinPolicy policy(options, BuiltinConfig());
+  std::vector<Evaluated> history;
+  std::set<std::string> keys;
+  for (int round = 0; round < 4; ++round) {
+    std::vector<Proposal> group = policy.propose(history, 6);
+    ASSERT_EQ(group.size(), 6u);
+    for (const Proposal& p : group) {
+      EXPECT_FALSE(p.plan.empty());
+      EXPECT_TRUE(keys.insert(plan_key(p.plan)).second) << "proposed twice: " << plan_key(p.plan);
+      for (const PlanEntry& entry : p.plan) {
+        auto option = std::find_if(options.begin(), options.end(), [&](const RewriteOption& o) {
+          return o.site == entry.site && o.rewrite == entry.rewrite;
+        });
+        ASSERT_NE(option, options.end());
+        for (const ParamRange& range : option->params) {
+          std::vector<double> values = range.values();
+          EXPECT_NE(std::find(values.begin(), values.end(), entry.params.at(range.name)), values.end());
+        }
+      }
+      Evaluated e = evaluate(p.plan);
+      e.parent = p.parent;
+      history.push_back(e);
+    }
+    policy.update(std::vector<Evaluated>(history.end() - 6, history.end()), history);
+  }
+}
+
+TEST(BuiltinPolicy, LearnsWhatHelpsAndWhatHurts) {
+  std::vector<RewriteOption> options = options_from_sites(catalogue());
+  BuiltinPolicy policy(options, BuiltinConfig());
+  best_after(policy, 12, 6);
+  const RewriteOption& visited = options[4];
+  const RewriteOption& early = options[3];
+  EXPECT_GT(policy.inclusion_probability(visited), policy.inclusion_probability(early));
+}
+
+TEST(BuiltinPolicy, BeatsRandomSearchAtEqualBudget) {
+  std::vector<RewriteOption> options = options_from_sites(catalogue());
+  double learned = 0.0, random = 0.0;
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    BuiltinConfig config;
+    config.seed = seed;
+    BuiltinPolicy policy(options, config);
+    learned += best_after(policy, 8, 6);
+    random += random_search_best(options, 48, seed);
+  }
+  std::cout << "best reward after 48 evaluations, mean of 5 seeds: builtin " << learned / 5 << ", random " << random / 5
+            << "\n";
+  EXPECT_GT(learned, random);
+}
+
+TEST(BuiltinPolicy, StateRestoresTheSameProposals) {
+  std::vector<RewriteOption> options = options_from_sites(catalogue());
+  BuiltinPolicy trained(options, BuiltinConfig());
+  best_after(trained, 4, 6);
+  nlohmann::json state = trained.state();
+  BuiltinPolicy a(options, BuiltinConfig()), b(options, BuiltinConfig());
+  a.restore(state);
+  b.restore(nlohmann::json::parse(state.dump()));
+  std::vector<Proposal> pa = a.propose({}, 5), pb = b.propose({}, 5);
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_EQ(pa[i].plan, pb[i].plan);
+  EXPECT_DOUBLE_EQ(a.inclusion_probability(options[0]), trained.inclusion_probability(options[0]));
+  EXPECT_THROW(a.restore({{"kind", "llm"}}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace crinn::policy
