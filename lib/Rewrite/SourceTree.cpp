@@ -1,0 +1,147 @@
+#include "Rewrite/SourceTree.h"
+
+#include "Rewrite/Rewrite.h"
+#include "Sites/SiteFinder.h"
+
+#include "clang/Frontend/ASTUnit.h"
+#include "clang/Frontend/CompilerInstance.h"
+#include "clang/Frontend/FrontendAction.h"
+#include "clang/Tooling/Tooling.h"
+#include "clang/Tooling/Transformer/Transformer.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+namespace crinn::rewrite {
+
+namespace fs = std::filesystem;
+using namespace llvm;
+
+namespace {
+
+// The standard library's function bodies hold no sites; skipping them while
+// parsing (and so their template instantiations) saves most of the parse.
+class SkipSystemBodies : public clang::ASTConsumer {
+ public:
+  explicit SkipSystemBodies(const clang::SourceManager& sources) : sources_(sources) {}
+  bool shouldSkipFunctionBody(clang::Decl* decl) override { return sources_.isInSystemHeader(decl->getLocation()); }
+
+ private:
+  const clang::SourceManager& sources_;
+};
+
+class ParseSkippingSystemBodies : public clang::ASTFrontendAction {
+  std::unique_ptr<clang::ASTConsumer> CreateASTConsumer(clang::CompilerInstance& compiler, StringRef) override {
+    return std::make_unique<SkipSystemBodies>(compiler.getSourceManager());
+  }
+};
+
+// ClangTool::buildASTs, with the system headers' function bodies skipped.
+class BuildUnits : public clang::tooling::ToolAction {
+ public:
+  explicit BuildUnits(std::vector<std::unique_ptr<clang::ASTUnit>>& units) : units_(units) {}
+  bool runInvocation(std::shared_ptr<clang::CompilerInvocation> invocation, clang::FileManager* files,
+                     std::shared_ptr<clang::PCHContainerOperations> pch,
+                     clang::DiagnosticConsumer* diagnostics) override {
+    invocation->getFrontendOpts().SkipFunctionBodies = true;
+    ParseSkippingSystemBodies action;
+    std::unique_ptr<clang::ASTUnit> unit(clang::ASTUnit::LoadFromCompilerInvocationAction(
+        invocation, std::move(pch),
+        clang::CompilerInstance::createDiagnostics(&invocation->getDiagnosticOpts(), diagnostics, false), &action));
+    if (!unit) return false;
+    units_.push_back(std::move(unit));
+    return true;
+  }
+
+ private:
+  std::vector<std::unique_ptr<clang::ASTUnit>>& units_;
+};
+
+// A file named as the compilation database named it (perhaps relative to
+// an entry's directory), as the absolute path the file manager resolved.
+std::string real_path(const std::string& name, clang::ASTContext& context) {
+  if (auto file = context.getSourceManager().getFileManager().getOptionalFileRef(name))
+    if (StringRef real = file->getFileEntry().tryGetRealPathName(); !real.empty()) return real.str();
+  return fs::absolute(name).string();
+}
+
+}  // namespace
+
+std::string SourceTree::common_parent(const std::vector<std::string>& sources) {
+  std::string common;
+  for (const std::string& source : sources) {
+    std::string dir = fs::weakly_canonical(fs::absolute(source)).parent_path().string();
+    if (common.empty()) {
+      common = dir;
+      continue;
+    }
+    while (!common.empty() && (dir.compare(0, common.size(), common) != 0 ||
+                               (dir.size() > common.size() && dir[common.size()] != '/')))
+      common = fs::path(common).parent_path().string();
+  }
+  return common;
+}
+
+SourceTree::SourceTree(const clang::tooling::CompilationDatabase& compilations, const std::vector<std::string>& sources,
+                       const std::string& root, const std::string& resource_dir)
+    : root_(root) {
+  clang::tooling::ClangTool tool(compilations, sources);
+  tool.appendArgumentsAdjuster(clang::tooling::getInsertArgumentAdjuster(
+      ("-resource-dir=" + resource_dir).c_str(), clang::tooling::ArgumentInsertPosition::END));
+  BuildUnits build(units_);
+  if (tool.run(&build) != 0 || units_.size() != sources.size())
+    throw ParseError("the sources do not parse (clang's diagnostics above)");
+  for (const auto& unit : units_)
+    if (unit->getDiagnostics().hasErrorOccurred())
+      throw ParseError(unit->getMainFileName().str() + " does not parse (clang's diagnostics above)");
+
+  auto in_project = [this](const std::string& path) {
+    return path.compare(0, root_.size(), root_) == 0 && path.size() > root_.size() && path[root_.size()] == '/';
+  };
+  std::set<std::string> ids;
+  for (const auto& unit : units_) {
+    sites::restrict_to_project(unit->getASTContext(), in_project);
+    std::vector<sites::Site> found = sites::find_sites(unit->getASTContext(), in_project);
+    attach_options(found, unit->getASTContext());
+    for (const sites::Site& site : found)
+      if (ids.insert(site.id).second) catalogue_.push_back(site);
+    unit_sites_.push_back(std::move(found));
+  }
+}
+
+SourceTree::~SourceTree() = default;
+
+std::vector<RewrittenFile> SourceTree::apply(const std::vector<PlanEntry>& plan) {
+  // One traversal per translation unit runs the rules of every entry.
+  ChangeSet changes;
+  for (size_t u = 0; u < units_.size(); ++u) {
+    clang::ASTContext& context = units_[u]->getASTContext();
+    std::vector<std::unique_ptr<clang::tooling::Transformer>> transformers;
+    std::string failure;
+    clang::ast_matchers::MatchFinder finder;
+    for (size_t e = 0; e < plan.size(); ++e) {
+      auto site = std::find_if(unit_sites_[u].begin(), unit_sites_[u].end(),
+                               [&](const sites::Site& s) { return s.id == plan[e].site; });
+      if (site == unit_sites_[u].end()) continue;
+      auto rule = find_rewrite(plan[e].rewrite)->rule(*site, plan[e].params, context);
+      if (!rule) throw PlanError(plan[e].label(e) + ": " + toString(rule.takeError()));
+      transformers.push_back(std::make_unique<clang::tooling::Transformer>(
+          std::move(*rule), [&, e](Expected<MutableArrayRef<clang::tooling::AtomicChange>> result) {
+            if (!result) {
+              failure = plan[e].label(e) + ": " + toString(result.takeError());
+              return;
+            }
+            for (const clang::tooling::AtomicChange& change : *result)
+              changes.add(e, plan[e].label(e), real_path(change.getFilePath(), context), change);
+          }));
+      transformers.back()->registerMatchers(&finder);
+    }
+    if (transformers.empty()) continue;
+    finder.matchAST(context);
+    if (!failure.empty()) throw PlanError(failure);
+  }
+  return changes.render();
+}
+
+}  // namespace crinn::rewrite

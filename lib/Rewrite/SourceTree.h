@@ -1,0 +1,56 @@
+// A source tree parsed with Clang: its translation units, the rewrite sites
+// in its files, and plans applied to it. crinn-opt is a command line over
+// this class; crinn-tune uses it directly.
+#pragma once
+
+#include "Rewrite/ChangeSet.h"
+#include "Rewrite/Plan.h"
+#include "Sites/Site.h"
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace clang {
+class ASTUnit;
+namespace tooling {
+class CompilationDatabase;
+}
+}  // namespace clang
+
+namespace crinn::rewrite {
+
+class ParseError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class SourceTree {
+ public:
+  // Parses every source with its compile command (function bodies of system
+  // headers skipped: no site is there); clang's diagnostics go to stderr and a
+  // source that does not parse is a ParseError. Sites are those in files
+  // under `root`.
+  SourceTree(const clang::tooling::CompilationDatabase& compilations, const std::vector<std::string>& sources,
+             const std::string& root, const std::string& resource_dir);
+  ~SourceTree();
+
+  const std::string& root() const { return root_; }
+  // Every site once (a header's sites are found in each unit that includes it).
+  const std::vector<sites::Site>& sites() const { return catalogue_; }
+
+  // Applies a validated plan; a ConflictError names two entries that overlap.
+  std::vector<RewrittenFile> apply(const std::vector<PlanEntry>& plan);
+
+  // The directory that holds all the sources.
+  static std::string common_parent(const std::vector<std::string>& sources);
+
+ private:
+  std::string root_;
+  std::vector<std::unique_ptr<clang::ASTUnit>> units_;
+  std::vector<std::vector<sites::Site>> unit_sites_;
+  std::vector<sites::Site> catalogue_;
+};
+
+}  // namespace crinn::rewrite
