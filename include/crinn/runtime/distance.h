@@ -57,42 +57,42 @@ template <int MaxWidth = 512>
 inline float l2_squared(const float* a, const float* b, std::size_t n) {
 #if defined(__AVX512F__)
   if constexpr (MaxWidth >= 512) {
-  __m512 sum0 = _mm512_setzero_ps(), sum1 = _mm512_setzero_ps();
-  std::size_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
-    __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
-    sum0 = _mm512_fmadd_ps(d0, d0, sum0);
-    sum1 = _mm512_fmadd_ps(d1, d1, sum1);
-  }
-  for (; i + 16 <= n; i += 16) {
-    __m512 d = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
-    sum0 = _mm512_fmadd_ps(d, d, sum0);
-  }
-  if (i < n) {
-    __mmask16 tail = __mmask16((1u << (n - i)) - 1u);
-    __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(tail, a + i), _mm512_maskz_loadu_ps(tail, b + i));
-    sum1 = _mm512_fmadd_ps(d, d, sum1);
-  }
-  return _mm512_reduce_add_ps(_mm512_add_ps(sum0, sum1));
+    __m512 sum0 = _mm512_setzero_ps(), sum1 = _mm512_setzero_ps();
+    std::size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+      __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+      __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
+      sum0 = _mm512_fmadd_ps(d0, d0, sum0);
+      sum1 = _mm512_fmadd_ps(d1, d1, sum1);
+    }
+    for (; i + 16 <= n; i += 16) {
+      __m512 d = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+      sum0 = _mm512_fmadd_ps(d, d, sum0);
+    }
+    if (i < n) {
+      __mmask16 tail = __mmask16((1u << (n - i)) - 1u);
+      __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(tail, a + i), _mm512_maskz_loadu_ps(tail, b + i));
+      sum1 = _mm512_fmadd_ps(d, d, sum1);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(sum0, sum1));
   }
 #endif
 #if defined(__AVX2__) && defined(__FMA__)
   if constexpr (MaxWidth >= 256) {
-  __m256 sum0 = _mm256_setzero_ps(), sum1 = _mm256_setzero_ps();
-  std::size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
-    __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
-    sum0 = _mm256_fmadd_ps(d0, d0, sum0);
-    sum1 = _mm256_fmadd_ps(d1, d1, sum1);
-  }
-  for (; i + 8 <= n; i += 8) {
-    __m256 d = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
-    sum0 = _mm256_fmadd_ps(d, d, sum0);
-  }
-  float sum = detail::horizontal_sum(_mm256_add_ps(sum0, sum1));
-  return i < n ? sum + detail::l2_squared_scalar(a + i, b + i, n - i) : sum;
+    __m256 sum0 = _mm256_setzero_ps(), sum1 = _mm256_setzero_ps();
+    std::size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+      __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+      __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
+      sum0 = _mm256_fmadd_ps(d0, d0, sum0);
+      sum1 = _mm256_fmadd_ps(d1, d1, sum1);
+    }
+    for (; i + 8 <= n; i += 8) {
+      __m256 d = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+      sum0 = _mm256_fmadd_ps(d, d, sum0);
+    }
+    float sum = detail::horizontal_sum(_mm256_add_ps(sum0, sum1));
+    return i < n ? sum + detail::l2_squared_scalar(a + i, b + i, n - i) : sum;
   }
 #endif
   return detail::l2_squared_scalar(a, b, n);
@@ -103,31 +103,31 @@ template <int MaxWidth = 512>
 inline float dot(const float* a, const float* b, std::size_t n) {
 #if defined(__AVX512F__)
   if constexpr (MaxWidth >= 512) {
-  __m512 sum0 = _mm512_setzero_ps(), sum1 = _mm512_setzero_ps();
-  std::size_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    sum0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), sum0);
-    sum1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), sum1);
-  }
-  for (; i + 16 <= n; i += 16) sum0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), sum0);
-  if (i < n) {
-    __mmask16 tail = __mmask16((1u << (n - i)) - 1u);
-    sum1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, a + i), _mm512_maskz_loadu_ps(tail, b + i), sum1);
-  }
-  return _mm512_reduce_add_ps(_mm512_add_ps(sum0, sum1));
+    __m512 sum0 = _mm512_setzero_ps(), sum1 = _mm512_setzero_ps();
+    std::size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+      sum0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), sum0);
+      sum1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), sum1);
+    }
+    for (; i + 16 <= n; i += 16) sum0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), sum0);
+    if (i < n) {
+      __mmask16 tail = __mmask16((1u << (n - i)) - 1u);
+      sum1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, a + i), _mm512_maskz_loadu_ps(tail, b + i), sum1);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(sum0, sum1));
   }
 #endif
 #if defined(__AVX2__) && defined(__FMA__)
   if constexpr (MaxWidth >= 256) {
-  __m256 sum0 = _mm256_setzero_ps(), sum1 = _mm256_setzero_ps();
-  std::size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    sum0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), sum0);
-    sum1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), sum1);
-  }
-  for (; i + 8 <= n; i += 8) sum0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), sum0);
-  float sum = detail::horizontal_sum(_mm256_add_ps(sum0, sum1));
-  return i < n ? sum + detail::dot_scalar(a + i, b + i, n - i) : sum;
+    __m256 sum0 = _mm256_setzero_ps(), sum1 = _mm256_setzero_ps();
+    std::size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+      sum0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), sum0);
+      sum1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), sum1);
+    }
+    for (; i + 8 <= n; i += 8) sum0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), sum0);
+    float sum = detail::horizontal_sum(_mm256_add_ps(sum0, sum1));
+    return i < n ? sum + detail::dot_scalar(a + i, b + i, n - i) : sum;
   }
 #endif
   return detail::dot_scalar(a, b, n);
