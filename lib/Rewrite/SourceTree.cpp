@@ -9,6 +9,9 @@
 #include "clang/Tooling/Tooling.h"
 #include "clang/Tooling/Transformer/Transformer.h"
 
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <set>
@@ -81,6 +84,14 @@ std::string SourceTree::common_parent(const std::vector<std::string>& sources) {
       common = fs::path(common).parent_path().string();
   }
   return common;
+}
+
+std::string SourceTree::resource_dir(const char* argv0) {
+  std::string exe = sys::fs::getMainExecutable(argv0, reinterpret_cast<void*>(&SourceTree::resource_dir));
+  SmallString<256> beside(sys::path::parent_path(sys::path::parent_path(exe)));
+  sys::path::append(beside, "lib", "clang", CRINN_CLANG_MAJOR);
+  if (sys::fs::is_directory(beside + "/include")) return std::string(beside);
+  return CRINN_CLANG_RESOURCE_DIR;
 }
 
 SourceTree::SourceTree(const clang::tooling::CompilationDatabase& compilations, const std::vector<std::string>& sources,

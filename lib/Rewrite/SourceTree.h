@@ -45,6 +45,9 @@ class SourceTree {
 
   // The directory that holds all the sources.
   static std::string common_parent(const std::vector<std::string>& sources);
+  // Clang's builtin headers: beside the binary (argv0) when installed with
+  // them, else those of the LLVM CRINN was built with.
+  static std::string resource_dir(const char* argv0);
 
  private:
   std::string root_;

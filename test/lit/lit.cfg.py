@@ -11,6 +11,7 @@ config.excludes = ["Inputs"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.crinn_obj_root, "test", "lit")
 
+config.substitutions.append(("%crinn-tune", os.path.join(config.crinn_tools_dir, "crinn-tune")))
 config.substitutions.append(("%crinn-opt", os.path.join(config.crinn_tools_dir, "crinn-opt")))
 config.substitutions.append(("%crinn-src", config.crinn_src_root))
 config.substitutions.append(("%crinn-include", os.path.join(config.crinn_src_root, "include")))

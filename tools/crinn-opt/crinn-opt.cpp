@@ -49,16 +49,6 @@ struct ToolError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Clang's builtin headers: beside the binary when installed with them,
-// else those of the LLVM it was built with.
-std::string resource_dir(const char* argv0) {
-  std::string exe = sys::fs::getMainExecutable(argv0, reinterpret_cast<void*>(&resource_dir));
-  SmallString<256> beside(sys::path::parent_path(sys::path::parent_path(exe)));
-  sys::path::append(beside, "lib", "clang", CRINN_CLANG_MAJOR);
-  if (sys::fs::is_directory(beside + "/include")) return std::string(beside);
-  return CRINN_CLANG_RESOURCE_DIR;
-}
-
 void write_atomically(const std::string& path, const std::string& contents) {
   std::string temporary = path + ".crinn-tmp." + std::to_string(getpid());
   {
@@ -79,7 +69,7 @@ int run(clang::tooling::CommonOptionsParser& options, const char* argv0) {
   std::unique_ptr<rewrite::SourceTree> tree;
   try {
     tree = std::make_unique<rewrite::SourceTree>(options.getCompilations(), options.getSourcePathList(), root,
-                                                 resource_dir(argv0));
+                                                 rewrite::SourceTree::resource_dir(argv0));
   } catch (const rewrite::ParseError& e) {
     throw ToolError(std::string(e.what()) + "; nothing was written");
   }

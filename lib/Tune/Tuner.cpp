@@ -1,0 +1,209 @@
+#include "Tune/Tuner.h"
+
+#include "Bench/Metrics.h"
+#include "Rewrite/Plan.h"
+#include "Rewrite/SourceTree.h"
+#include "Rewrite/UnifiedDiff.h"
+#include "Tune/Journal.h"
+#include "Verify/Build.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+namespace crinn::tune {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void write_file(const fs::path& path, const std::string& contents) {
+  fs::path temporary = path.string() + ".tmp";
+  std::ofstream(temporary, std::ios::binary) << contents;
+  fs::rename(temporary, path);
+}
+
+// The source tree with the rewritten files in place of the originals.
+void write_tree(const std::string& root, const std::vector<rewrite::RewrittenFile>& files, const fs::path& dest) {
+  fs::remove_all(dest);
+  fs::create_directories(dest.parent_path());
+  fs::copy(root, dest, fs::copy_options::recursive);
+  for (const rewrite::RewrittenFile& file : files)
+    std::ofstream(dest / fs::relative(file.path, root), std::ios::binary | std::ios::trunc) << file.rewritten;
+}
+
+std::string patch_of(const std::string& root, const std::vector<rewrite::RewrittenFile>& files) {
+  std::string patch;
+  for (const rewrite::RewrittenFile& file : files)
+    patch += rewrite::unified_diff(file.original, file.rewritten, fs::relative(file.path, root).string());
+  return patch;
+}
+
+nlohmann::json curve_json(const bench::IndexResult& result) {
+  nlohmann::json points = nlohmann::json::array();
+  for (const bench::EfResult& p : result.points) points.push_back({{"ef", p.ef}, {"recall", p.recall}, {"qps", p.best_qps()}});
+  return points;
+}
+
+class Run {
+ public:
+  Run(rewrite::SourceTree& tree, const data::Dataset& dataset, policy::Policy& policy, const TuneOptions& options)
+      : tree_(tree), dataset_(dataset), policy_(policy), options_(options), out_(options.out_dir) {
+    fs::create_directories(out_ / "work");
+  }
+
+  TuneResult run() {
+    build_reference();
+    resume();
+    auto start = std::chrono::steady_clock::now();
+    for (int round = next_round_; round < options_.rounds; ++round) {
+      double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (options_.time_budget_seconds > 0 && elapsed > options_.time_budget_seconds) break;
+      std::vector<policy::Proposal> proposals = policy_.propose(history_, options_.group_size);
+      std::vector<policy::Evaluated> group;
+      for (const policy::Proposal& proposal : proposals) {
+        group.push_back(evaluate(proposal, round));
+        history_.push_back(group.back());
+      }
+      policy_.update(group, history_);
+      write_file(out_ / "policy.json", policy_.state().dump(2) + "\n");
+      options_.log("round " + std::to_string(round + 1) + " of " + std::to_string(options_.rounds) + ": " +
+                   std::to_string(history_.size()) + " candidates, best reward " + std::to_string(result_.best_reward));
+    }
+    result_.evaluated = int(history_.size());
+    return result_;
+  }
+
+ private:
+  void build_reference() {
+    verify::BuildOptions build{options_.crinn_include_dir, options_.library_name, options_.build_timeout_seconds};
+    fs::path dir = out_ / "work" / "reference";
+    write_tree(tree_.root(), {}, dir / "tree");
+    verify::BuildResult built = verify::build_tree((dir / "tree").string(), (dir / "build").string(), build);
+    if (!built.error.empty()) throw std::runtime_error(tree_.root() + ": the unmodified source does not build: " + built.error);
+    reference_ = bench::IndexSpec{"reference", built.library, ""};
+  }
+
+  void resume() {
+    for (const nlohmann::json& record : Journal::read((out_ / "history.jsonl").string())) {
+      policy::Evaluated e;
+      e.plan = policy::plan_from_json(record.at("plan"));
+      e.reward = record.at("reward");
+      e.failed = record.at("failure") != "none";
+      e.parent = record.value("parent", -1);
+      history_.push_back(e);
+      next_round_ = std::max(next_round_, record.value("round", 0) + 1);
+      if (e.failed) ++result_.failures[record.at("failure").get<std::string>()];
+      else if (e.reward > result_.best_reward) result_.best_reward = e.reward, result_.best_plan = e.plan;
+    }
+    if (!history_.empty() && fs::exists(out_ / "policy.json"))
+      policy_.restore(nlohmann::json::parse(std::ifstream(out_ / "policy.json")));
+    if (!history_.empty()) options_.log("resuming after " + std::to_string(history_.size()) + " candidates");
+  }
+
+  // Measures candidate against the reference; returns the reward ratio.
+  std::pair<verify::Verdict, double> measure(const bench::IndexSpec& candidate, bool preserving) {
+    verify::Verdict verdict = verify::verify_candidate(dataset_, candidate, reference_, preserving, options_.gates);
+    double low = options_.gates.bench.recall_low, high = options_.gates.bench.recall_high;
+    double reference = bench::auc_reward(verdict.parent.curve(), low, high);
+    if (reference <= 0.0)
+      throw std::runtime_error("the unmodified source earns no reward in the window [" + std::to_string(low) + ", " +
+                               std::to_string(high) + "]: choose a window it reaches");
+    return {verdict, verdict.failure == verify::Failure::None
+                         ? bench::auc_reward(verdict.candidate.curve(), low, high) / reference
+                         : 0.0};
+  }
+
+  policy::Evaluated evaluate(const policy::Proposal& proposal, int round) {
+    int index = int(history_.size());
+    policy::Evaluated evaluated{proposal.plan, 0.0, true, proposal.parent};
+    nlohmann::json record = {{"index", index}, {"round", round}, {"parent", proposal.parent},
+                             {"plan", policy::plan_to_json(proposal.plan)}};
+    auto finish = [&](const std::string& failure, const std::string& reason) {
+      record["failure"] = failure;
+      record["reason"] = reason;
+      record["reward"] = evaluated.reward;
+      if (failure != "none") ++result_.failures[failure];
+      Journal((out_ / "history.jsonl").string()).append(record);
+      options_.log("candidate " + std::to_string(index) + ": " +
+                   (failure == "none" ? "reward " + std::to_string(evaluated.reward) : failure + ": " + reason));
+      return evaluated;
+    };
+
+    std::vector<rewrite::PlanEntry> plan;
+    std::vector<rewrite::RewrittenFile> files;
+    try {
+      plan = rewrite::validate_plan(policy::plan_to_json(proposal.plan), "proposal", tree_.sites());
+      files = tree_.apply(plan);
+    } catch (const std::exception& e) {
+      return finish("invalid", e.what());
+    }
+    bool preserving = true;
+    for (const rewrite::PlanEntry& entry : plan)
+      for (const sites::Site& site : tree_.sites())
+        if (site.id == entry.site && site.option(entry.rewrite)) preserving &= site.option(entry.rewrite)->preserves_results;
+    record["preserves_results"] = preserving;
+
+    fs::path dir = out_ / "work" / std::to_string(index);
+    write_tree(tree_.root(), files, dir / "tree");
+    verify::BuildResult built = verify::build_tree(
+        (dir / "tree").string(), (dir / "build").string(),
+        {options_.crinn_include_dir, options_.library_name, options_.build_timeout_seconds});
+    record["build_seconds"] = built.seconds;
+    if (!built.error.empty()) {
+      fs::remove_all(dir);
+      return finish(built.error.rfind("timeout", 0) == 0 ? "timeout" : "compile", built.error);
+    }
+
+    bench::IndexSpec candidate{"candidate", built.library, ""};
+    auto [verdict, reward] = measure(candidate, preserving);
+    record["curve"] = curve_json(verdict.candidate);
+    record["reference_curve"] = curve_json(verdict.parent);
+    if (verdict.failure != verify::Failure::None) {
+      fs::remove_all(dir);
+      return finish(verify::failure_name(verdict.failure), verdict.reason);
+    }
+    // No lucky winners: a would-be best is measured again and keeps the lower ratio.
+    if (reward > result_.best_reward) {
+      auto [again, second] = measure(candidate, preserving);
+      record["first_reward"] = reward;
+      reward = again.failure == verify::Failure::None ? std::min(reward, second) : 0.0;
+    }
+    evaluated.reward = reward;
+    evaluated.failed = false;
+    if (reward > result_.best_reward) {
+      result_.best_reward = reward;
+      result_.best_plan = proposal.plan;
+      write_report(dir / "tree", files);
+    }
+    fs::remove_all(dir);
+    return finish("none", "");
+  }
+
+  void write_report(const fs::path& best_tree, const std::vector<rewrite::RewrittenFile>& files) {
+    fs::remove_all(out_ / "best");
+    fs::copy(best_tree, out_ / "best", fs::copy_options::recursive);
+    write_file(out_ / "best.patch", patch_of(tree_.root(), files));
+    write_file(out_ / "plan.json", policy::plan_to_json(result_.best_plan).dump(2) + "\n");
+  }
+
+  rewrite::SourceTree& tree_;
+  const data::Dataset& dataset_;
+  policy::Policy& policy_;
+  const TuneOptions& options_;
+  fs::path out_;
+  bench::IndexSpec reference_;
+  std::vector<policy::Evaluated> history_;
+  int next_round_ = 0;
+  TuneResult result_;
+};
+
+}  // namespace
+
+TuneResult tune(rewrite::SourceTree& tree, const data::Dataset& dataset, policy::Policy& policy,
+                const TuneOptions& options) {
+  return Run(tree, dataset, policy, options).run();
+}
+
+}  // namespace crinn::tune

@@ -1,0 +1,52 @@
+// The optimisation loop of crinn-tune: discover the sites of a source tree,
+// measure the unmodified source as the reference, then round after round let
+// the policy propose a group of plans; apply, build and verify each (a failed
+// gate is a recorded failure with a penalty reward, never a stop); reward a
+// candidate by its QPS-recall area as a ratio to the reference measured in
+// the same interleaved run; re-measure a candidate before it becomes the new
+// best; update the policy; journal every candidate so a killed run resumes.
+#pragma once
+
+#include "Data/Dataset.h"
+#include "Policy/Policy.h"
+#include "Verify/Gates.h"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace crinn::rewrite {
+class SourceTree;
+}
+
+namespace crinn::tune {
+
+struct TuneOptions {
+  std::string out_dir;            // report dir: history.jsonl, policy.json, plan.json, best/, best.patch
+  std::string library_name;       // what the tree's CMakeLists.txt builds, e.g. libcrinn_hnsw.so
+  std::string crinn_include_dir;  // for building candidates
+  int rounds = 4;
+  double time_budget_seconds = 0.0;  // 0: no budget, `rounds` decides
+  int group_size = 4;
+  verify::GateConfig gates;
+  double build_timeout_seconds = 900.0;
+  std::function<void(const std::string&)> log = [](const std::string&) {};
+};
+
+struct TuneResult {
+  policy::Plan best_plan;  // empty if nothing beat the reference
+  double best_reward = 1.0;
+  int evaluated = 0;
+  std::map<std::string, int> failures;  // by reason
+};
+
+// Tunes `tree` (parsed, sites found) on `dataset` with `policy`. With an
+// existing history.jsonl in out_dir the run resumes: the candidates already
+// evaluated are not evaluated again, and the policy continues from its saved
+// state.
+TuneResult tune(rewrite::SourceTree& tree, const data::Dataset& dataset, policy::Policy& policy,
+                const TuneOptions& options);
+
+}  // namespace crinn::tune

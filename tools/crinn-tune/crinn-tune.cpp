@@ -1,0 +1,184 @@
+// crinn-tune: make an ANNS source tree faster by searching its rewrite space.
+#include "Bench/Output.h"
+#include "Data/Registry.h"
+#include "Policy/BuiltinPolicy.h"
+#include "Policy/LlmPolicy.h"
+#include "Rewrite/SourceTree.h"
+#include "Tune/Tuner.h"
+
+#include "clang/Tooling/CompilationDatabase.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using namespace crinn;
+
+namespace {
+
+const char kUsage[] = R"(usage: crinn-tune --source <tree> --dataset <dataset> --out <report dir> [options]
+
+Searches the rewrite space of an index source tree (one with a CMakeLists.txt
+building an index_abi.h library) for the fastest variant that keeps recall,
+and writes the report dir: history.jsonl (every candidate), policy.json,
+plan.json, best/ (the rewritten tree) and best.patch.
+
+  --source <dir>          the tree; its .cpp files are parsed with -std=c++17
+  --dataset <d>           as crinn-bench takes it (fashion-mnist-784-euclidean, ...)
+  --out <dir>             the report dir
+  --resume                continue the run journaled in --out
+  --policy builtin|llm    default builtin (offline); llm needs --llm-url, --llm-model
+                          and CRINN_LLM_API_KEY in the environment if the endpoint wants one
+  --policy-init <file>    start the builtin policy from a saved policy.json
+  --iterations <n>        rounds of proposals (default 4)
+  --time-budget <t>       stop starting rounds after t (e.g. 600s, 30m, 1h)
+  --group <n>             plans per round (default 4)
+  --ef <list>             ef sweep (default crinn-bench's)
+  --runs <n>              timed runs per point (default 3)
+  --recall-window <lo,hi> reward window (default 0.85,0.95)
+  --library <name>        what the tree builds (default libcrinn_hnsw.so)
+  --seed <n>              the builtin policy's seed (default 1)
+)";
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+double parse_duration(const std::string& text) {
+  char* end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  std::string unit = end;
+  if (value <= 0 || (unit != "" && unit != "s" && unit != "m" && unit != "h"))
+    throw UsageError("--time-budget needs a duration like 600s, 30m or 1h, got '" + text + "'");
+  return value * (unit == "m" ? 60 : unit == "h" ? 3600 : 1);
+}
+
+int run(int argc, char** argv) {
+  std::string source, dataset_spec, out, policy_kind = "builtin", policy_init, llm_url, llm_model;
+  std::string library = "libcrinn_hnsw.so";
+  bool resume = false;
+  uint64_t seed = 1;
+  tune::TuneOptions options;
+  options.gates.bench.runs = 3;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (arg == "--resume") {
+      resume = true;
+      continue;
+    }
+    if (i + 1 >= argc) throw UsageError("option '" + arg + "' needs a value");
+    std::string value = argv[++i];
+    if (arg == "--source") source = value;
+    else if (arg == "--dataset") dataset_spec = value;
+    else if (arg == "--out") out = value;
+    else if (arg == "--policy") policy_kind = value;
+    else if (arg == "--policy-init") policy_init = value;
+    else if (arg == "--llm-url") llm_url = value;
+    else if (arg == "--llm-model") llm_model = value;
+    else if (arg == "--iterations") options.rounds = std::stoi(value);
+    else if (arg == "--time-budget") options.time_budget_seconds = parse_duration(value), options.rounds = 1 << 20;
+    else if (arg == "--group") options.group_size = std::stoi(value);
+    else if (arg == "--runs") options.gates.bench.runs = std::stoi(value);
+    else if (arg == "--library") library = value;
+    else if (arg == "--seed") seed = std::stoull(value);
+    else if (arg == "--ef") {
+      options.gates.bench.efs.clear();
+      std::stringstream list(value);
+      for (std::string ef; std::getline(list, ef, ',');) options.gates.bench.efs.push_back(std::stoi(ef));
+    } else if (arg == "--recall-window") {
+      size_t comma = value.find(',');
+      if (comma == std::string::npos) throw UsageError("--recall-window needs <low>,<high>");
+      options.gates.bench.recall_low = std::stod(value.substr(0, comma));
+      options.gates.bench.recall_high = std::stod(value.substr(comma + 1));
+    } else {
+      throw UsageError("unknown option '" + arg + "'");
+    }
+  }
+  if (source.empty() || dataset_spec.empty() || out.empty()) throw UsageError("--source, --dataset and --out are required");
+  if (policy_kind != "builtin" && policy_kind != "llm") throw UsageError("--policy is builtin or llm");
+  if (!fs::is_directory(source)) throw std::runtime_error(source + ": not a directory");
+  if (!resume && fs::exists(fs::path(out) / "history.jsonl"))
+    throw std::runtime_error(out + ": holds a run already; pass --resume to continue it or choose another --out");
+  fs::create_directories(out);
+
+  auto start = std::chrono::steady_clock::now();
+  options.log = [&](const std::string& message) {
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr, "[%7.1fs] %s\n", elapsed, message.c_str());
+  };
+  options.out_dir = out;
+  options.library_name = library;
+  options.crinn_include_dir = CRINN_INCLUDE_DIR;
+
+  std::string root = fs::canonical(source).string();
+  std::vector<std::string> files;
+  for (const auto& entry : fs::recursive_directory_iterator(root))
+    if (entry.is_regular_file() && entry.path().extension() == ".cpp") files.push_back(entry.path().string());
+  std::sort(files.begin(), files.end());
+  clang::tooling::FixedCompilationDatabase compilations(root, {"-std=c++17", "-I" + std::string(CRINN_INCLUDE_DIR)});
+  options.log("parsing " + std::to_string(files.size()) + " files of " + root);
+  rewrite::SourceTree tree(compilations, files, root, rewrite::SourceTree::resource_dir(argv[0]));
+
+  nlohmann::json sites = nlohmann::json::array();
+  for (const sites::Site& site : tree.sites()) sites.push_back(sites::to_json(site));
+  sites = {{"sites", sites}};
+  bench::write_file_atomically((fs::path(out) / "sites.json").string(), sites.dump(2) + "\n");
+  options.log(std::to_string(tree.sites().size()) + " sites");
+
+  std::unique_ptr<policy::Policy> policy;
+  if (policy_kind == "builtin") {
+    policy::BuiltinConfig config;
+    config.seed = seed;
+    policy = std::make_unique<policy::BuiltinPolicy>(policy::options_from_sites(sites), config);
+    if (!policy_init.empty()) policy->restore(nlohmann::json::parse(std::ifstream(policy_init)));
+  } else {
+    if (llm_url.empty() || llm_model.empty()) throw UsageError("--policy llm needs --llm-url and --llm-model");
+    policy::LlmEndpoint endpoint{llm_url, llm_model, std::getenv("CRINN_LLM_API_KEY") ? std::getenv("CRINN_LLM_API_KEY") : ""};
+    auto validator = [&tree](const policy::Plan& plan) -> std::string {
+      try {
+        rewrite::validate_plan(policy::plan_to_json(plan), "the plan", tree.sites());
+        return "";
+      } catch (const rewrite::PlanError& e) {
+        return e.what();
+      }
+    };
+    policy = std::make_unique<policy::LlmPolicy>(sites, endpoint, validator);
+  }
+
+  options.log("loading " + dataset_spec);
+  data::Dataset dataset = data::open_dataset(dataset_spec, data::default_cache_dir());
+  tune::TuneResult result = tune::tune(tree, dataset, *policy, options);
+
+  std::cout << "crinn-tune: " << result.evaluated << " candidates evaluated";
+  for (const auto& [reason, count] : result.failures) std::cout << ", " << count << " " << reason;
+  std::cout << "\nbest reward " << result.best_reward << "x the unmodified source (QPS-recall area over recall ["
+            << options.gates.bench.recall_low << ", " << options.gates.bench.recall_high << "])\n";
+  if (result.best_plan.empty()) std::cout << "no candidate beat the unmodified source\n";
+  else std::cout << "best plan: " << (fs::path(out) / "plan.json").string() << ", tree: " << (fs::path(out) / "best").string()
+                 << ", patch: " << (fs::path(out) / "best.patch").string() << "\n";
+  std::cout << "report dir: " << out << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const UsageError& e) {
+    std::cerr << "crinn-tune: error: " << e.what() << " (see --help)\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "crinn-tune: error: " << e.what() << "\n";
+    return 1;
+  }
+}
