@@ -1,5 +1,8 @@
 #include "Rewrite/ChangeSet.h"
 
+#include "clang/Tooling/ReplacementsYaml.h"
+#include "llvm/Support/YAMLTraits.h"
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -45,6 +48,19 @@ std::vector<std::pair<std::string, unsigned>> include_lines(const std::string& t
 }
 
 }  // namespace
+
+std::string fixes_yaml(const std::vector<RewrittenFile>& files, const std::string& main_source) {
+  clang::tooling::TranslationUnitReplacements fixes;
+  fixes.MainSourceFile = main_source;
+  for (const RewrittenFile& file : files)
+    for (const clang::tooling::Replacement& r : file.replacements) fixes.Replacements.push_back(r);
+  std::string yaml;
+  llvm::raw_string_ostream stream(yaml);
+  llvm::yaml::Output out(stream);
+  out << fixes;
+  stream.flush();
+  return yaml;
+}
 
 std::vector<RewrittenFile> ChangeSet::render() const {
   std::vector<RewrittenFile> files;

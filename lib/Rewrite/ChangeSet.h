@@ -25,6 +25,9 @@ struct RewrittenFile {
   clang::tooling::Replacements replacements;  // original -> rewritten
 };
 
+// The edits as clang-apply-replacements YAML (a TranslationUnitReplacements).
+std::string fixes_yaml(const std::vector<RewrittenFile>& files, const std::string& main_source);
+
 class ChangeSet {
  public:
   // `entry` orders insertions at one place and names the edit in conflicts;

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -68,14 +69,33 @@ class Run {
       }
       policy_.update(group, history_);
       write_file(out_ / "policy.json", policy_.state().dump(2) + "\n");
-      options_.log("round " + std::to_string(round + 1) + " of " + std::to_string(options_.rounds) + ": " +
-                   std::to_string(history_.size()) + " candidates, best reward " + std::to_string(result_.best_reward));
+      options_.log(progress(round, start));
     }
     result_.evaluated = int(history_.size());
     return result_;
   }
 
  private:
+  // "round 2 of 4: 8 candidates, failures: compile 1, recall 2; best 1.49x; ETA 3m10s"
+  std::string progress(int round, std::chrono::steady_clock::time_point start) const {
+    char best[32];
+    std::snprintf(best, sizeof best, "%.3fx", result_.best_reward);
+    std::string line = "round " + std::to_string(round + 1) + " of " +
+                       (options_.time_budget_seconds > 0 ? std::string("the budget") : std::to_string(options_.rounds)) +
+                       ": " + std::to_string(history_.size()) + " candidates";
+    if (!result_.failures.empty()) {
+      line += ", failures:";
+      for (const auto& [reason, count] : result_.failures) line += " " + reason + " " + std::to_string(count);
+    }
+    line += "; best " + std::string(best);
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    int done = round + 1 - next_round_;
+    double left = options_.time_budget_seconds > 0 ? options_.time_budget_seconds - elapsed
+                                                   : elapsed / done * (options_.rounds - round - 1);
+    if (left > 0) line += "; ETA " + std::to_string(int(left) / 60) + "m" + std::to_string(int(left) % 60) + "s";
+    return line;
+  }
+
   void build_reference() {
     verify::BuildOptions build{options_.crinn_include_dir, options_.library_name, options_.build_timeout_seconds};
     fs::path dir = out_ / "work" / "reference";
@@ -185,6 +205,7 @@ class Run {
     fs::remove_all(out_ / "best");
     fs::copy(best_tree, out_ / "best", fs::copy_options::recursive);
     write_file(out_ / "best.patch", patch_of(tree_.root(), files));
+    write_file(out_ / "fixes.yaml", rewrite::fixes_yaml(files, files.empty() ? tree_.root() : files.front().path));
     write_file(out_ / "plan.json", policy::plan_to_json(result_.best_plan).dump(2) + "\n");
   }
 

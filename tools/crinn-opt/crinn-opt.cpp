@@ -4,11 +4,9 @@
 #include "Rewrite/UnifiedDiff.h"
 
 #include "clang/Tooling/CommonOptionsParser.h"
-#include "clang/Tooling/ReplacementsYaml.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/YAMLTraits.h"
 
 #include <unistd.h>
 
@@ -90,18 +88,9 @@ int run(clang::tooling::CommonOptionsParser& options, const char* argv0) {
     throw ToolError(PlanPath + ": " + e.what());
   }
 
-  if (!ExportFixes.empty()) {
-    clang::tooling::TranslationUnitReplacements fixes;
-    fixes.MainSourceFile = fs::absolute(options.getSourcePathList().front()).string();
-    for (const rewrite::RewrittenFile& file : files)
-      for (const clang::tooling::Replacement& r : file.replacements) fixes.Replacements.push_back(r);
-    std::string yaml;
-    raw_string_ostream stream(yaml);
-    yaml::Output out(stream);
-    out << fixes;
-    stream.flush();
-    write_atomically(ExportFixes, yaml);
-  }
+  if (!ExportFixes.empty())
+    write_atomically(ExportFixes,
+                     rewrite::fixes_yaml(files, fs::absolute(options.getSourcePathList().front()).string()));
   if (Diff)
     for (const rewrite::RewrittenFile& file : files)
       std::cout << rewrite::unified_diff(file.original, file.rewritten, fs::relative(file.path, root).string());
