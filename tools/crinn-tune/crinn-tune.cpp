@@ -139,7 +139,14 @@ int run(int argc, char** argv) {
     policy::BuiltinConfig config;
     config.seed = seed;
     policy = std::make_unique<policy::BuiltinPolicy>(policy::options_from_sites(sites), config);
-    if (!policy_init.empty()) policy->restore(nlohmann::json::parse(std::ifstream(policy_init)));
+    if (!policy_init.empty()) {
+      std::ifstream in(policy_init);
+      try {
+        policy->restore(nlohmann::json::parse(in));
+      } catch (const std::exception& e) {
+        throw std::runtime_error(policy_init + ": not a saved built-in policy (" + e.what() + ")");
+      }
+    }
   } else {
     if (llm_url.empty() || llm_model.empty()) throw UsageError("--policy llm needs --llm-url and --llm-model");
     policy::LlmEndpoint endpoint{llm_url, llm_model, std::getenv("CRINN_LLM_API_KEY") ? std::getenv("CRINN_LLM_API_KEY") : ""};
