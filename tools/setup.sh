@@ -13,6 +13,7 @@ packages=(
   nlohmann-json3-dev libcurl4-openssl-dev libgtest-dev
   libhnswlib-dev libfaiss-dev                          # peers
   dataset-fashion-mnist                                # real data
+  chromium                                             # renders report.html in the tests
 )
 
 missing=()

@@ -88,6 +88,7 @@ std::vector<IndexResult> run_benchmark(const data::Dataset& dataset, const std::
     result.build_seconds = built.seconds;
     result.peak_memory_mb = built.peak_memory_mb;
     result.uses_ef = built.uses_ef;
+    result.loaded = built.loaded;
     if (!built.error.empty()) {
       result.failure = built.error;
       log(result.spec.label + " failed: " + result.failure);

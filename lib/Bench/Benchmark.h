@@ -43,6 +43,7 @@ struct IndexResult {
   bool built = false;
   double build_seconds = 0.0;
   double peak_memory_mb = 0.0;
+  bool loaded = false;  // from a cached index file: build_seconds is the load time
   bool uses_ef = true;
   std::vector<EfResult> points;
 

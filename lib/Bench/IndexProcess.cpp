@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 
@@ -98,6 +99,8 @@ struct Library {
   int (*abi_version)();
   crinn_index* (*create)(int, crinn_metric, const char*);
   int (*build)(crinn_index*, const float*, int64_t);
+  int (*save)(const crinn_index*, const char*);
+  crinn_index* (*load)(const char*);
   int (*search)(crinn_index*, const float*, int, int, int64_t*);
   uint64_t (*distance_count)(const crinn_index*);
   const char* (*last_error)();
@@ -115,6 +118,7 @@ void bind(void* handle, const char* name, F& out, std::string& error) {
 struct detail::Reply {
   int32_t failed = 0;
   int32_t uses_ef = 1;
+  int32_t loaded = 0;
   double seconds = 0.0;
   double peak_memory_mb = 0.0;
   uint64_t distance_count = 0;
@@ -147,11 +151,16 @@ namespace {
         bind(handle, "crinn_index_distance_count", lib.distance_count, error);
         bind(handle, "crinn_last_error", lib.last_error, error);
         lib.uses_ef = reinterpret_cast<int (*)()>(dlsym(handle, "crinn_index_uses_ef"));
+        // Needed only to cache the index; a library without them is built every time.
+        lib.save = reinterpret_cast<decltype(lib.save)>(dlsym(handle, "crinn_index_save"));
+        lib.load = reinterpret_cast<decltype(lib.load)>(dlsym(handle, "crinn_index_load"));
       }
       if (error.empty() && lib.abi_version() != CRINN_ABI_VERSION)
         error = "library was built for ABI version " + std::to_string(lib.abi_version()) +
                 ", this harness speaks " + std::to_string(CRINN_ABI_VERSION);
-      if (error.empty()) {
+      bool cacheable = error.empty() && !spec.index_file.empty() && lib.save && lib.load;
+      bool cached = cacheable && access(spec.index_file.c_str(), R_OK) == 0;
+      if (error.empty() && !cached) {
         index = lib.create(dataset.train.dim, data::to_abi(dataset.metric), spec.params.c_str());
         if (!index) error = std::string("create failed: ") + lib.last_error();
       }
@@ -164,13 +173,25 @@ namespace {
         read_memory_kib(rss_before, peak);
         std::ofstream("/proc/self/clear_refs") << "5";  // resets VmHWM
         auto start = Clock::now();
-        if (lib.build(index, dataset.train.values.data(), dataset.train.rows) != 0)
+        if (cached) {
+          index = lib.load(spec.index_file.c_str());
+          if (!index) error = "loading the cached index " + spec.index_file + " failed: " + lib.last_error();
+        } else if (lib.build(index, dataset.train.values.data(), dataset.train.rows) != 0) {
           error = std::string("build failed: ") + lib.last_error();
+        }
         reply.seconds = seconds_since(start);
         long rss_after = 0;
         read_memory_kib(rss_after, peak);
         reply.peak_memory_mb = double(std::max(0L, peak - rss_before)) / 1024.0;
         reply.uses_ef = lib.uses_ef ? lib.uses_ef() : 1;
+        reply.loaded = cached ? 1 : 0;
+        // Written under a private name and renamed, so that a reader never
+        // sees half a file; a failed save only means no cache next time.
+        if (error.empty() && !cached && cacheable) {
+          std::string temporary = spec.index_file + ".tmp." + std::to_string(getpid());
+          if (lib.save(index, temporary.c_str()) == 0) std::rename(temporary.c_str(), spec.index_file.c_str());
+          else std::remove(temporary.c_str());
+        }
       }
     } else if (command.op == kSearch && index) {
       const int k = command.k;
@@ -303,6 +324,7 @@ BuildOutcome IndexProcess::build() {
   outcome.seconds = reply.seconds;
   outcome.peak_memory_mb = reply.peak_memory_mb;
   outcome.uses_ef = reply.uses_ef != 0;
+  outcome.loaded = reply.loaded != 0;
   return outcome;
 }
 

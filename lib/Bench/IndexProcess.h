@@ -22,6 +22,9 @@ struct IndexSpec {
   std::string label;    // how tables and plots name it
   std::string library;  // path of the shared library implementing index_abi.h
   std::string params;   // "key=value,..." for crinn_index_create
+  // If set, a cache of the built index: loaded (crinn_index_load) instead of
+  // built when the file exists, else written (crinn_index_save) after the build.
+  std::string index_file;
 };
 
 struct ChildLimits {
@@ -35,6 +38,7 @@ struct BuildOutcome {
   double seconds = 0.0;
   double peak_memory_mb = 0.0;  // resident memory the build added at its peak
   bool uses_ef = true;
+  bool loaded = false;  // from IndexSpec::index_file: seconds and memory are the load's
 };
 
 struct SearchOutcome {

@@ -77,7 +77,9 @@ void print_tables(std::ostream& out, const data::Dataset& dataset, const std::ve
   for (const IndexResult& r : results)
     out << pad(r.spec.label, w, true) << pad(r.built ? format("%.1f", r.build_seconds) : "-", 10)
         << pad(r.built ? format("%.1f", r.peak_memory_mb) : "-", 10) << "  "
-        << (r.failure.empty() ? "ok" : "FAILED: " + r.failure) << "\n";
+        << (r.failure.empty() ? (r.loaded ? "ok (index loaded from its cache, the time is the load's)" : "ok")
+                              : "FAILED: " + r.failure)
+        << "\n";
 
   out << "\n" << pad("index", w, true) << pad("ef", 6) << pad("recall", 9) << pad("QPS best", 11)
       << pad("QPS median", 12) << pad("spread", 8) << pad("dist/query", 12) << "\n";
@@ -131,6 +133,7 @@ std::string to_json(const data::Dataset& dataset, const std::vector<IndexResult>
                             {"built", r.built},
                             {"failure", r.failure.empty() ? nlohmann::json() : nlohmann::json(r.failure)},
                             {"build_seconds", r.build_seconds},
+                            {"loaded_from_cache", r.loaded},
                             {"peak_memory_mb", r.peak_memory_mb},
                             {"reward", s.reward},
                             {"reward_ratio", reference.reward > 0 ? nlohmann::json(s.reward / reference.reward)

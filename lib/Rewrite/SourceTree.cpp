@@ -1,6 +1,7 @@
 #include "Rewrite/SourceTree.h"
 
 #include "Rewrite/Rewrite.h"
+#include "Sites/BuildReach.h"
 #include "Sites/SiteFinder.h"
 
 #include "clang/Frontend/ASTUnit.h"
@@ -110,15 +111,24 @@ SourceTree::SourceTree(const clang::tooling::CompilationDatabase& compilations, 
   auto in_project = [this](const std::string& path) {
     return path.compare(0, root_.size(), root_) == 0 && path.size() > root_.size() && path[root_.size()] == '/';
   };
-  std::set<std::string> ids;
+  sites::CallEdges calls;
   for (const auto& unit : units_) {
     sites::restrict_to_project(unit->getASTContext(), in_project);
     std::vector<sites::Site> found = sites::find_sites(unit->getASTContext(), in_project);
     attach_options(found, unit->getASTContext());
-    for (const sites::Site& site : found)
-      if (ids.insert(site.id).second) catalogue_.push_back(site);
+    sites::add_call_edges(unit->getASTContext(), calls);
     unit_sites_.push_back(std::move(found));
   }
+  // Declarations (storage, constants) stay "reached": their uses are not tracked.
+  std::set<std::string> built = sites::reachable_from(calls, "crinn_index_build");
+  std::set<std::string> ids;
+  for (std::vector<sites::Site>& found : unit_sites_)
+    for (sites::Site& site : found) {
+      bool statement = !std::holds_alternative<sites::VectorStorage>(site.detail) &&
+                       !std::holds_alternative<sites::TunableConstant>(site.detail);
+      if (!built.empty() && statement) site.reached_by_build = built.count(site.function) > 0;
+      if (ids.insert(site.id).second) catalogue_.push_back(site);
+    }
 }
 
 SourceTree::~SourceTree() = default;

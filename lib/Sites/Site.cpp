@@ -29,6 +29,7 @@ nlohmann::json to_json(const Site& site) {
           {"lines", {site.begin_line, site.end_line}},
           {"function", site.function},
           {"annotated", site.annotated},
+          {"reached_by_build", site.reached_by_build},
           {"excerpt", site.excerpt},
           {"rewrites", rewrites}};
 }

@@ -103,6 +103,9 @@ struct Site {
   std::string function;  // the enclosing function (or record for members)
   std::string excerpt;
   bool annotated = false;  // marked by [[clang::annotate("crinn::<kind>")]]
+  // Whether the index build can run this code (sites/BuildReach.h): a
+  // result-changing rewrite here changes the built index. True when unknown.
+  bool reached_by_build = true;
   std::vector<RewriteOption> rewrites;
   SiteDetail detail;     // AST anchors: valid while the translation unit is
 

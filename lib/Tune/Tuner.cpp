@@ -1,6 +1,8 @@
 #include "Tune/Tuner.h"
 
 #include "Bench/Metrics.h"
+#include "Bench/Output.h"
+#include "Report/ReportPage.h"
 #include "Rewrite/Plan.h"
 #include "Rewrite/SourceTree.h"
 #include "Rewrite/UnifiedDiff.h"
@@ -12,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 namespace crinn::tune {
 
@@ -55,6 +58,7 @@ class Run {
   }
 
   TuneResult run() {
+    write_run_info();
     build_reference();
     resume();
     auto start = std::chrono::steady_clock::now();
@@ -69,9 +73,12 @@ class Run {
       }
       policy_.update(group, history_);
       write_file(out_ / "policy.json", policy_.state().dump(2) + "\n");
+      report::write_report_html(out_.string());
       options_.log(progress(round, start));
     }
     result_.evaluated = int(history_.size());
+    compare();
+    report::write_report_html(out_.string());
     return result_;
   }
 
@@ -96,13 +103,103 @@ class Run {
     return line;
   }
 
+  // Candidates whose result-changing rewrites are all in code the build
+  // cannot run build the same index as the reference; more generally two
+  // candidates with the same build-relevant entries build the same index, and
+  // the second loads the first's (IndexSpec::index_file). Result-preserving
+  // rewrites compute the same values, so they never change the built index.
+  std::string index_file(const std::vector<rewrite::PlanEntry>& plan) {
+    std::vector<std::string> relevant;
+    for (const rewrite::PlanEntry& entry : plan)
+      for (const sites::Site& site : tree_.sites())
+        if (site.id == entry.site && site.reached_by_build && site.option(entry.rewrite) &&
+            !site.option(entry.rewrite)->preserves_results) {
+          std::string text = entry.site + " " + entry.rewrite;
+          for (const auto& [name, value] : entry.params.values()) text += " " + name + "=" + std::to_string(value);
+          relevant.push_back(text);
+        }
+    std::sort(relevant.begin(), relevant.end());
+    uint64_t hash = 14695981039346656037ull;  // FNV-1a: stable across runs, so a resumed run finds its cache
+    for (const std::string& text : relevant)
+      for (unsigned char c : text + "\n") hash = (hash ^ c) * 1099511628211ull;
+    char name[40];
+    std::snprintf(name, sizeof name, "%016llx.index", static_cast<unsigned long long>(hash));
+    fs::path cache = out_ / "work" / "index-cache";
+    fs::create_directories(cache);
+    evict_indexes(cache, cache / name);
+    return (cache / name).string();
+  }
+
+  // Keeps the few most recently used indexes: on a large dataset each is hundreds of MB.
+  static void evict_indexes(const fs::path& cache, const fs::path& keep) {
+    constexpr size_t kKept = 6;
+    std::error_code ignored;
+    if (fs::exists(keep)) fs::last_write_time(keep, fs::file_time_type::clock::now(), ignored);
+    std::vector<fs::directory_entry> files;
+    for (const fs::directory_entry& entry : fs::directory_iterator(cache))
+      if (entry.path().extension() == ".index") files.push_back(entry);
+    if (files.size() <= kKept) return;
+    std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) {
+      return a.last_write_time() > b.last_write_time();
+    });
+    for (size_t i = kKept; i < files.size(); ++i)
+      if (files[i].path() != keep) fs::remove(files[i].path(), ignored);
+  }
+
+  void write_run_info() {
+    nlohmann::json info = options_.run_info;
+    const bench::BenchConfig& bench = options_.gates.bench;
+    info["recall_low"] = bench.recall_low;
+    info["recall_high"] = bench.recall_high;
+    info["efs"] = bench.efs;
+    info["runs"] = bench.runs;
+    info["group"] = options_.group_size;
+    info["queries"] = dataset_.test.rows;
+    write_file(out_ / "run.json", info.dump(2) + "\n");
+  }
+
+  // The library of the best variant, kept for the closing comparison; after a
+  // resume in a dir whose copy is gone, rebuilt from best/.
+  std::string best_library() {
+    fs::path kept = out_ / "work" / "best-library" / options_.library_name;
+    if (fs::exists(kept)) return kept.string();
+    verify::BuildResult built =
+        verify::build_tree((out_ / "best").string(), (out_ / "work" / "best-build").string(),
+                           {options_.crinn_include_dir, options_.library_name, options_.build_timeout_seconds});
+    if (!built.error.empty()) throw std::runtime_error((out_ / "best").string() + ": no longer builds: " + built.error);
+    keep_best_library(built.library);
+    return kept.string();
+  }
+
+  void keep_best_library(const std::string& library) {
+    fs::path kept = out_ / "work" / "best-library" / options_.library_name;
+    fs::create_directories(kept.parent_path());
+    fs::copy_file(library, kept.string() + ".tmp", fs::copy_options::overwrite_existing);
+    fs::rename(kept.string() + ".tmp", kept);
+  }
+
+  // The before/after table: the original, the best variant and the peers in one interleaved run.
+  void compare() {
+    // Built afresh, not loaded from the cache, so that the table shows build time and memory.
+    std::vector<bench::IndexSpec> indexes = {{"original", reference_.library, "", ""}};
+    if (!result_.best_plan.empty()) indexes.push_back({"best", best_library(), "", ""});
+    for (const bench::IndexSpec& peer : options_.peers) indexes.push_back(peer);
+    options_.log("closing comparison of " + std::to_string(indexes.size()) + " indexes");
+    result_.comparison = bench::run_benchmark(dataset_, indexes, options_.gates.bench, options_.log);
+    std::ostringstream tables;
+    bench::print_tables(tables, dataset_, result_.comparison, options_.gates.bench);
+    write_file(out_ / "comparison.txt", tables.str());
+    write_file(out_ / "comparison.json", bench::to_json(dataset_, result_.comparison, options_.gates.bench));
+    write_file(out_ / "comparison.svg", bench::to_svg(dataset_, result_.comparison, options_.gates.bench));
+  }
+
   void build_reference() {
     verify::BuildOptions build{options_.crinn_include_dir, options_.library_name, options_.build_timeout_seconds};
     fs::path dir = out_ / "work" / "reference";
     write_tree(tree_.root(), {}, dir / "tree");
     verify::BuildResult built = verify::build_tree((dir / "tree").string(), (dir / "build").string(), build);
     if (!built.error.empty()) throw std::runtime_error(tree_.root() + ": the unmodified source does not build: " + built.error);
-    reference_ = bench::IndexSpec{"reference", built.library, ""};
+    reference_ = bench::IndexSpec{"reference", built.library, "", ""};
   }
 
   void resume() {
@@ -146,8 +243,15 @@ class Run {
       record["reward"] = evaluated.reward;
       if (failure != "none") ++result_.failures[failure];
       Journal((out_ / "history.jsonl").string()).append(record);
+      std::string timing;
+      if (record.contains("measure_seconds"))
+        timing = " (compiled in " + std::to_string(int(record["build_seconds"].get<double>())) + " s, index " +
+                 (record["index_loaded"].get<bool>() ? "loaded from the cache" : "built") + ", measured in " +
+                 std::to_string(int(record["measure_seconds"].get<double>())) + " s)";
+      char reward[32];
+      std::snprintf(reward, sizeof reward, "%.3fx", evaluated.reward);
       options_.log("candidate " + std::to_string(index) + ": " +
-                   (failure == "none" ? "reward " + std::to_string(evaluated.reward) : failure + ": " + reason));
+                   (failure == "none" ? "reward " + std::string(reward) : failure + ": " + reason) + timing);
       return evaluated;
     };
 
@@ -176,8 +280,13 @@ class Run {
       return finish(built.error.rfind("timeout", 0) == 0 ? "timeout" : "compile", built.error);
     }
 
-    bench::IndexSpec candidate{"candidate", built.library, ""};
+    reference_.index_file = index_file({});
+    bench::IndexSpec candidate{"candidate", built.library, "", index_file(plan)};
+    auto measure_start = std::chrono::steady_clock::now();
     auto [verdict, reward] = measure(candidate, preserving);
+    auto measured_for = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - measure_start).count(); };
+    record["measure_seconds"] = measured_for();
+    record["index_loaded"] = verdict.candidate.loaded;
     record["curve"] = curve_json(verdict.candidate);
     record["reference_curve"] = curve_json(verdict.parent);
     if (verdict.failure != verify::Failure::None) {
@@ -190,12 +299,14 @@ class Run {
       record["first_reward"] = reward;
       reward = again.failure == verify::Failure::None ? std::min(reward, second) : 0.0;
     }
+    record["measure_seconds"] = measured_for();
     evaluated.reward = reward;
     evaluated.failed = false;
     if (reward > result_.best_reward) {
       result_.best_reward = reward;
       result_.best_plan = proposal.plan;
       write_report(dir / "tree", files);
+      keep_best_library(built.library);
     }
     fs::remove_all(dir);
     return finish("none", "");

@@ -32,6 +32,8 @@ struct TuneOptions {
   int group_size = 4;
   verify::GateConfig gates;
   double build_timeout_seconds = 900.0;
+  std::vector<bench::IndexSpec> peers;  // measured beside the original and the best in the closing comparison
+  nlohmann::json run_info;              // source, dataset, policy...: written to run.json for the report
   std::function<void(const std::string&)> log = [](const std::string&) {};
 };
 
@@ -40,12 +42,16 @@ struct TuneResult {
   double best_reward = 1.0;
   int evaluated = 0;
   std::map<std::string, int> failures;  // by reason
+  // The closing comparison: the original, the best variant (if any) and the
+  // peers in one interleaved run; its tables are in comparison.txt.
+  std::vector<bench::IndexResult> comparison;
 };
 
 // Tunes `tree` (parsed, sites found) on `dataset` with `policy`. With an
 // existing history.jsonl in out_dir the run resumes: the candidates already
 // evaluated are not evaluated again, and the policy continues from its saved
-// state.
+// state. The report dir ends with report.html (lib/Report), rewritten after
+// every round and after the closing comparison.
 TuneResult tune(rewrite::SourceTree& tree, const data::Dataset& dataset, policy::Policy& policy,
                 const TuneOptions& options);
 

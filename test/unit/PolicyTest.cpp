@@ -1,4 +1,5 @@
 #include "Policy/BuiltinPolicy.h"
+#include "Policy/RandomPolicy.h"
 
 #include <gtest/gtest.h>
 
@@ -88,28 +89,6 @@ double best_after(Policy& policy, int rounds, int group_size) {
   return best;
 }
 
-// Uniform random plans over the same space, the same number of evaluations.
-double random_search_best(const std::vector<RewriteOption>& options, int evaluations, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> uniform(0.0, 1.0);
-  double best = 1.0;
-  for (int i = 0; i < evaluations; ++i) {
-    Plan plan;
-    for (const RewriteOption& option : options) {
-      if (uniform(rng) < 0.5) continue;
-      PlanEntry entry{option.site, option.rewrite, {}};
-      for (const ParamRange& p : option.params) {
-        std::vector<double> values = p.values();
-        entry.params[p.name] = values[size_t(uniform(rng) * double(values.size())) % values.size()];
-      }
-      plan.push_back(entry);
-    }
-    Evaluated e = evaluate(plan);
-    if (!e.failed) best = std::max(best, e.reward);
-  }
-  return best;
-}
-
 TEST(Space, ReadsTheSiteCatalogue) {
   std::vector<RewriteOption> options = options_from_sites(catalogue());
   ASSERT_EQ(options.size(), 7u);
@@ -178,11 +157,30 @@ TEST(BuiltinPolicy, BeatsRandomSearchAtEqualBudget) {
     config.seed = seed;
     BuiltinPolicy policy(options, config);
     learned += best_after(policy, 8, 6);
-    random += random_search_best(options, 48, seed);
+    RandomPolicy uniform(options, seed);
+    random += best_after(uniform, 8, 6);
   }
   std::cout << "best reward after 48 evaluations, mean of 5 seeds: builtin " << learned / 5 << ", random " << random / 5
             << "\n";
   EXPECT_GT(learned, random);
+}
+
+TEST(RandomPolicy, DrawsNewPlansAndResumesItsSequence) {
+  std::vector<RewriteOption> options = options_from_sites(catalogue());
+  RandomPolicy policy(options, 7);
+  std::vector<Evaluated> history;
+  for (const Proposal& p : policy.propose({}, 6)) history.push_back({p.plan, 1.0, false, -1});
+  std::set<std::string> keys;
+  for (const Evaluated& e : history) keys.insert(plan_key(e.plan));
+  EXPECT_EQ(keys.size(), history.size());
+  RandomPolicy resumed(options, 99);
+  resumed.restore(nlohmann::json::parse(policy.state().dump()));
+  std::vector<Proposal> next = policy.propose(history, 3), again = resumed.propose(history, 3);
+  for (size_t i = 0; i < next.size(); ++i) {
+    EXPECT_EQ(next[i].plan, again[i].plan);
+    EXPECT_EQ(keys.count(plan_key(next[i].plan)), 0u);
+  }
+  EXPECT_THROW(resumed.restore({{"kind", "builtin"}}), std::invalid_argument);
 }
 
 TEST(BuiltinPolicy, StateRestoresTheSameProposals) {

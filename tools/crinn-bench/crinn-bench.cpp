@@ -1,6 +1,7 @@
 // crinn-bench: measure index libraries side by side on one dataset.
 #include "Bench/Benchmark.h"
 #include "Bench/Output.h"
+#include "Bench/Peers.h"
 #include "Data/Registry.h"
 
 #include <unistd.h>
@@ -42,43 +43,6 @@ against the first index.
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-
-std::string library_dir() {
-  char exe[4096];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0) return "lib";
-  std::string path(exe, size_t(n));
-  path = path.substr(0, path.rfind('/'));  // bin
-  return path.substr(0, path.rfind('/')) + "/lib";
-}
-
-crinn::bench::IndexSpec parse_index(const std::string& text) {
-  static const std::pair<const char*, const char*> peers[] = {
-      {"hnsw", "libcrinn_hnsw.so"},
-      {"hnswlib", "libcrinn_hnswlib.so"},
-      {"faiss-hnsw", "libcrinn_faiss_hnsw.so"},
-      {"bruteforce", "libcrinn_bruteforce.so"},
-  };
-  crinn::bench::IndexSpec spec;
-  std::string rest = text;
-  if (size_t at = rest.find('@'); at != std::string::npos) {
-    spec.label = rest.substr(0, at);
-    rest = rest.substr(at + 1);
-  }
-  if (size_t colon = rest.find(':'); colon != std::string::npos) {
-    spec.params = rest.substr(colon + 1);
-    rest = rest.substr(0, colon);
-  }
-  if (rest.empty()) throw UsageError("--index '" + text + "' names no index");
-  spec.library = rest;
-  for (const auto& [name, file] : peers)
-    if (rest == name) spec.library = library_dir() + "/" + file;
-  if (spec.label.empty()) spec.label = rest.substr(rest.rfind('/') + 1);
-  if (spec.library.find('/') == std::string::npos)
-    throw UsageError("--index '" + text + "': not a peer name (hnsw, hnswlib, faiss-hnsw, bruteforce) or a path");
-  if (access(spec.library.c_str(), R_OK) != 0) throw UsageError(spec.library + ": cannot open file");
-  return spec;
-}
 
 long parse_int(const std::string& option, const std::string& value, long min) {
   char* end = nullptr;
@@ -144,7 +108,13 @@ int run(int argc, char** argv) {
   if (dataset_spec.empty()) throw UsageError("--dataset is required");
   if (index_texts.empty()) index_texts = {"hnsw", "hnswlib", "faiss-hnsw", "bruteforce"};
   std::vector<crinn::bench::IndexSpec> indexes;
-  for (const std::string& text : index_texts) indexes.push_back(parse_index(text));
+  for (const std::string& text : index_texts) {
+    try {
+      indexes.push_back(crinn::bench::parse_index_spec(text));
+    } catch (const crinn::bench::IndexSpecError& e) {
+      throw UsageError(std::string("--index: ") + e.what());
+    }
+  }
 
   auto start = std::chrono::steady_clock::now();
   auto log = [&](const std::string& message) {

@@ -1,8 +1,10 @@
 // crinn-tune: make an ANNS source tree faster by searching its rewrite space.
 #include "Bench/Output.h"
+#include "Bench/Peers.h"
 #include "Data/Registry.h"
 #include "Policy/BuiltinPolicy.h"
 #include "Policy/LlmPolicy.h"
+#include "Policy/RandomPolicy.h"
 #include "Rewrite/SourceTree.h"
 #include "Tune/Tuner.h"
 
@@ -25,24 +27,30 @@ const char kUsage[] = R"(usage: crinn-tune --source <tree> --dataset <dataset> -
 
 Searches the rewrite space of an index source tree (one with a CMakeLists.txt
 building an index_abi.h library) for the fastest variant that keeps recall,
-and writes the report dir: history.jsonl (every candidate), policy.json,
-plan.json, best/ (the rewritten tree) and best.patch.
+and writes the report dir: report.html (open it in a browser), history.jsonl
+(every candidate), policy.json, plan.json, best/ (the rewritten tree),
+best.patch, fixes.yaml (clang-apply-replacements) and the closing comparison
+of the original, the best variant and the peers (comparison.txt/json/svg).
 
   --source <dir>          the tree; its .cpp files are parsed with -std=c++17
   --dataset <d>           as crinn-bench takes it (fashion-mnist-784-euclidean, ...)
   --out <dir>             the report dir
   --resume                continue the run journaled in --out
-  --policy builtin|llm    default builtin (offline); llm needs --llm-url, --llm-model
+  --policy <p>            builtin (the default, offline), llm or random; llm needs --llm-url, --llm-model
                           and CRINN_LLM_API_KEY in the environment if the endpoint wants one
+                          random: uniform random search over the same space (a yardstick)
   --policy-init <file>    start the builtin policy from a saved policy.json
   --iterations <n>        rounds of proposals (default 4)
   --time-budget <t>       stop starting rounds after t (e.g. 600s, 30m, 1h)
   --group <n>             plans per round (default 4)
   --ef <list>             ef sweep (default crinn-bench's)
   --runs <n>              timed runs per point (default 3)
+  --queries <n>           time the first n test queries only (default all)
   --recall-window <lo,hi> reward window (default 0.85,0.95)
+  --peer <spec>           an index for the closing comparison, as crinn-bench's
+                          --index takes it (hnswlib, faiss-hnsw, <lib.so>...); repeatable
   --library <name>        what the tree builds (default libcrinn_hnsw.so)
-  --seed <n>              the builtin policy's seed (default 1)
+  --seed <n>              the builtin or random policy's seed (default 1)
 )";
 
 struct UsageError : std::runtime_error {
@@ -63,6 +71,7 @@ int run(int argc, char** argv) {
   std::string library = "libcrinn_hnsw.so";
   bool resume = false;
   uint64_t seed = 1;
+  int64_t queries = 0;
   tune::TuneOptions options;
   options.gates.bench.runs = 3;
   for (int i = 1; i < argc; ++i) {
@@ -90,6 +99,14 @@ int run(int argc, char** argv) {
     else if (arg == "--runs") options.gates.bench.runs = std::stoi(value);
     else if (arg == "--library") library = value;
     else if (arg == "--seed") seed = std::stoull(value);
+    else if (arg == "--queries") queries = std::stoll(value);
+    else if (arg == "--peer") {
+      try {
+        options.peers.push_back(bench::parse_index_spec(value));
+      } catch (const bench::IndexSpecError& e) {
+        throw UsageError(std::string("--peer: ") + e.what());
+      }
+    }
     else if (arg == "--ef") {
       options.gates.bench.efs.clear();
       std::stringstream list(value);
@@ -104,7 +121,8 @@ int run(int argc, char** argv) {
     }
   }
   if (source.empty() || dataset_spec.empty() || out.empty()) throw UsageError("--source, --dataset and --out are required");
-  if (policy_kind != "builtin" && policy_kind != "llm") throw UsageError("--policy is builtin or llm");
+  if (policy_kind != "builtin" && policy_kind != "llm" && policy_kind != "random")
+    throw UsageError("--policy is builtin, llm or random");
   if (!fs::is_directory(source)) throw std::runtime_error(source + ": not a directory");
   if (!resume && fs::exists(fs::path(out) / "history.jsonl"))
     throw std::runtime_error(out + ": holds a run already; pass --resume to continue it or choose another --out");
@@ -116,6 +134,7 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "[%7.1fs] %s\n", elapsed, message.c_str());
   };
   options.out_dir = out;
+  options.run_info = {{"source", source}, {"dataset", dataset_spec}, {"policy", policy_kind}, {"seed", seed}};
   options.library_name = library;
   options.crinn_include_dir = CRINN_INCLUDE_DIR;
 
@@ -147,6 +166,8 @@ int run(int argc, char** argv) {
         throw std::runtime_error(policy_init + ": not a saved built-in policy (" + e.what() + ")");
       }
     }
+  } else if (policy_kind == "random") {
+    policy = std::make_unique<policy::RandomPolicy>(policy::options_from_sites(sites), seed);
   } else {
     if (llm_url.empty() || llm_model.empty()) throw UsageError("--policy llm needs --llm-url and --llm-model");
     policy::LlmEndpoint endpoint{llm_url, llm_model, std::getenv("CRINN_LLM_API_KEY") ? std::getenv("CRINN_LLM_API_KEY") : ""};
@@ -163,16 +184,18 @@ int run(int argc, char** argv) {
 
   options.log("loading " + dataset_spec);
   data::Dataset dataset = data::open_dataset(dataset_spec, data::default_cache_dir());
+  data::limit_queries(dataset, queries);
   tune::TuneResult result = tune::tune(tree, dataset, *policy, options);
 
-  std::cout << "crinn-tune: " << result.evaluated << " candidates evaluated";
+  bench::print_tables(std::cout, dataset, result.comparison, options.gates.bench);
+  std::cout << "\ncrinn-tune: " << result.evaluated << " candidates evaluated";
   for (const auto& [reason, count] : result.failures) std::cout << ", " << count << " " << reason;
   std::cout << "\nbest reward " << result.best_reward << "x the unmodified source (QPS-recall area over recall ["
             << options.gates.bench.recall_low << ", " << options.gates.bench.recall_high << "])\n";
   if (result.best_plan.empty()) std::cout << "no candidate beat the unmodified source\n";
   else std::cout << "best plan: " << (fs::path(out) / "plan.json").string() << ", tree: " << (fs::path(out) / "best").string()
                  << ", patch: " << (fs::path(out) / "best.patch").string() << "\n";
-  std::cout << "report dir: " << out << "\n";
+  std::cout << "report: " << (fs::path(out) / "report.html").string() << "\n";
   return 0;
 }
 

@@ -1,0 +1,259 @@
+#include "Report/ReportPage.h"
+
+#include "Tune/Journal.h"
+
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+namespace crinn::report {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string format(const char* pattern, double value) {
+  char text[64];
+  std::snprintf(text, sizeof text, pattern, value);
+  return text;
+}
+
+// The file's contents, or "" if it does not exist.
+std::string read_optional(const fs::path& path) {
+  if (!fs::exists(path)) return "";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path.string() + ": cannot read file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+json parse_optional(const fs::path& path) {
+  std::string text = read_optional(path);
+  if (text.empty()) return json::object();
+  try {
+    return json::parse(text);
+  } catch (const json::exception& e) {
+    throw std::runtime_error(path.string() + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+std::string entry_text(const json& entry) {
+  std::string text = entry.at("rewrite").get<std::string>() + " at " + entry.at("site").get<std::string>();
+  if (entry.contains("params") && !entry["params"].empty()) {
+    text += " (";
+    bool first = true;
+    for (const auto& [name, value] : entry["params"].items()) {
+      text += (first ? "" : ", ") + name + "=" + format("%g", value.get<double>());
+      first = false;
+    }
+    text += ")";
+  }
+  return text;
+}
+
+bool plan_has(const json& record, const json& entry) {
+  for (const json& e : record.at("plan").at("plan"))
+    if (e.at("site") == entry.at("site") && e.at("rewrite") == entry.at("rewrite")) return true;
+  return false;
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  size_t mid = values.size() / 2;
+  return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2.0;
+}
+
+// Reward of every candidate in journal order: failures at 0 as crosses, the
+// best so far as a step line, the unmodified source at 1.
+std::string reward_svg(const std::vector<json>& history) {
+  const double width = 760, height = 320, left = 60, right = 20, top = 20, bottom = 45;
+  const double plot_w = width - left - right, plot_h = height - top - bottom;
+  double max_reward = 1.0;
+  for (const json& r : history) max_reward = std::max(max_reward, r.at("reward").get<double>());
+  double y_high = std::ceil(max_reward * 1.1 * 4.0) / 4.0;
+  size_t n = std::max<size_t>(history.size(), 2);
+  auto x_of = [&](size_t i) { return left + plot_w * double(i) / double(n - 1); };
+  auto y_of = [&](double reward) { return top + plot_h - reward / y_high * plot_h; };
+
+  std::ostringstream svg;
+  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"reward-plot\" width=\"" << width << "\" height=\"" << height
+      << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  for (double tick = 0; tick <= y_high + 1e-9; tick += y_high > 3 ? 1.0 : 0.25) {
+    svg << "<line x1=\"" << left << "\" x2=\"" << left + plot_w << "\" y1=\"" << y_of(tick) << "\" y2=\"" << y_of(tick)
+        << "\" stroke=\"#eee\"/><text x=\"" << left - 6 << "\" y=\"" << y_of(tick) + 4 << "\" text-anchor=\"end\">"
+        << format("%gx", tick) << "</text>\n";
+  }
+  svg << "<line x1=\"" << left << "\" x2=\"" << left + plot_w << "\" y1=\"" << y_of(1.0) << "\" y2=\"" << y_of(1.0)
+      << "\" stroke=\"#888\" stroke-dasharray=\"4 3\"><title>the unmodified source</title></line>\n";
+  svg << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << plot_w << "\" height=\"" << plot_h
+      << "\" fill=\"none\" stroke=\"black\"/>\n";
+  svg << "<text x=\"" << left + plot_w / 2 << "\" y=\"" << height - 8
+      << "\" text-anchor=\"middle\">candidates evaluated, in order</text>\n";
+  svg << "<text transform=\"translate(16," << top + plot_h / 2
+      << ") rotate(-90)\" text-anchor=\"middle\">reward (x the unmodified source)</text>\n";
+
+  double best = 1.0;
+  std::string steps = std::to_string(x_of(0)) + "," + std::to_string(y_of(best));
+  for (size_t i = 0; i < history.size(); ++i) {
+    const json& r = history[i];
+    double reward = r.at("reward");
+    std::string failure = r.at("failure");
+    std::string title = "candidate " + std::to_string(r.value("index", int(i))) + ", round " +
+                        std::to_string(r.value("round", 0) + 1) + ": " +
+                        (failure == "none" ? format("reward %.3fx", reward) : failure);
+    double x = x_of(i);
+    if (failure == "none") {
+      svg << "<circle class=\"candidate\" cx=\"" << x << "\" cy=\"" << y_of(reward)
+          << "\" r=\"3.5\" fill=\"#1f77b4\"><title>" << escape(title) << "</title></circle>\n";
+      if (reward > best) {
+        steps += " " + std::to_string(x) + "," + std::to_string(y_of(best));
+        best = reward;
+        steps += " " + std::to_string(x) + "," + std::to_string(y_of(best));
+      }
+    } else {
+      double y = y_of(0);
+      svg << "<path class=\"failure\" d=\"M" << x - 4 << " " << y - 4 << " l8 8 m0 -8 l-8 8\" stroke=\"#d62728\" "
+          << "stroke-width=\"2\"><title>" << escape(title) << "</title></path>\n";
+    }
+  }
+  steps += " " + std::to_string(x_of(n - 1)) + "," + std::to_string(y_of(best));
+  svg << "<polyline fill=\"none\" stroke=\"#2ca02c\" stroke-width=\"2\" points=\"" << steps
+      << "\"><title>best so far</title></polyline>\n</svg>\n";
+  return svg.str();
+}
+
+// What the run saw of each entry: the median reward of the candidates that
+// had its rewrite at its site against those that did not.
+std::string effects_table(const json& plan, const std::vector<json>& history) {
+  std::ostringstream html;
+  html << "<table id=\"best-plan\">\n<tr><th>rewrite</th><th>with it: median reward (candidates)</th>"
+       << "<th>without it</th></tr>\n";
+  for (const json& entry : plan.at("plan")) {
+    std::vector<double> with, without;
+    for (const json& r : history)
+      if (r.at("failure") == "none") (plan_has(r, entry) ? with : without).push_back(r.at("reward").get<double>());
+    auto cell = [](const std::vector<double>& rewards) {
+      return rewards.empty() ? std::string("-")
+                             : format("%.3fx", median(rewards)) + " (" + std::to_string(rewards.size()) + ")";
+    };
+    html << "<tr><td><code>" << escape(entry_text(entry)) << "</code></td><td>" << cell(with) << "</td><td>"
+         << cell(without) << "</td></tr>\n";
+  }
+  html << "</table>\n";
+  return html.str();
+}
+
+std::string failures_table(const std::vector<json>& history) {
+  std::map<std::string, int> counts;
+  std::ostringstream rows;
+  for (const json& r : history) {
+    std::string failure = r.at("failure");
+    if (failure == "none") continue;
+    ++counts[failure];
+    std::string reason = r.value("reason", "");
+    if (reason.size() > 400) reason = reason.substr(0, 400) + "...";
+    std::string plan;
+    for (const json& e : r.at("plan").at("plan")) plan += (plan.empty() ? "" : "; ") + entry_text(e);
+    rows << "<tr><td>" << r.value("index", 0) << "</td><td>" << escape(failure) << "</td><td>" << escape(reason)
+         << "</td><td><code>" << escape(plan) << "</code></td></tr>\n";
+  }
+  if (counts.empty()) return "<p id=\"failures\">No candidate failed a gate.</p>\n";
+  std::string summary;
+  for (const auto& [reason, count] : counts) summary += (summary.empty() ? "" : ", ") + std::to_string(count) + " " + reason;
+  return "<p>" + summary + ".</p>\n<table id=\"failures\">\n<tr><th>candidate</th><th>gate</th><th>why</th>"
+         "<th>plan</th></tr>\n" + rows.str() + "</table>\n";
+}
+
+}  // namespace
+
+std::string render_report_html(const std::string& dir_name) {
+  fs::path dir(dir_name);
+  if (!fs::exists(dir / "history.jsonl")) throw std::runtime_error((dir / "history.jsonl").string() + ": no such file");
+  std::vector<json> history = tune::Journal::read((dir / "history.jsonl").string());
+  json run = parse_optional(dir / "run.json");
+  json plan = parse_optional(dir / "plan.json");
+  json policy = parse_optional(dir / "policy.json");
+  std::string patch = read_optional(dir / "best.patch");
+  std::string comparison_svg = read_optional(dir / "comparison.svg");
+  std::string comparison_table = read_optional(dir / "comparison.txt");
+
+  int succeeded = 0;
+  double best = 1.0;
+  for (const json& r : history)
+    if (r.at("failure") == "none") ++succeeded, best = std::max(best, r.at("reward").get<double>());
+  std::string title = "crinn-tune: " + run.value("source", dir.string()) + " on " + run.value("dataset", "?");
+
+  std::ostringstream html;
+  html << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" << escape(title)
+       << "</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1100px}"
+       << "pre{background:#f6f6f6;padding:1em;overflow-x:auto}table{border-collapse:collapse}"
+       << "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}</style>\n</head>\n<body>\n";
+  html << "<h1>" << escape(title) << "</h1>\n<p id=\"summary\">" << history.size() << " candidates evaluated, "
+       << succeeded << " passed every gate; best reward " << format("%.3f", best)
+       << "x the unmodified source (area under the QPS-recall curve over recall@10 in ["
+       << format("%g", run.value("recall_low", 0.0)) << ", " << format("%g", run.value("recall_high", 0.0))
+       << "], measured interleaved with it). Policy: " << escape(run.value("policy", "?")) << ".";
+  if (policy.value("kind", "") == "llm" && policy.contains("usage"))
+    html << " LLM usage: " << policy["usage"].value("requests", 0) << " requests ("
+         << policy["usage"].value("retries", 0) << " retries), " << policy["usage"].value("prompt_tokens", 0)
+         << " prompt and " << policy["usage"].value("completion_tokens", 0) << " completion tokens.";
+  html << "</p>\n";
+
+  html << "<h2>Before and after</h2>\n";
+  if (comparison_svg.empty())
+    html << "<p id=\"comparison\">No closing comparison yet: the run did not finish.</p>\n";
+  else
+    html << "<p>The original source, the best variant and the peers, in one interleaved crinn-bench run; the shaded "
+            "band is the reward window.</p>\n<div id=\"comparison\">\n"
+         << comparison_svg << "</div>\n<pre>" << escape(comparison_table) << "</pre>\n";
+
+  html << "<h2>Reward over the run</h2>\n" << reward_svg(history);
+
+  html << "<h2>The best plan</h2>\n";
+  if (plan.contains("plan") && !plan["plan"].empty())
+    html << effects_table(plan, history) << "<h3>best.patch</h3>\n<pre id=\"patch\">" << escape(patch) << "</pre>\n";
+  else
+    html << "<p id=\"best-plan\">No candidate beat the unmodified source.</p>\n";
+
+  html << "<h2>Failures</h2>\n" << failures_table(history) << "</body>\n</html>\n";
+  return html.str();
+}
+
+void write_report_html(const std::string& dir) {
+  std::string page = render_report_html(dir);
+  fs::path path = fs::path(dir) / "report.html";
+  fs::path temporary = path.string() + ".tmp." + std::to_string(getpid());
+  {
+    std::ofstream out(temporary, std::ios::binary);
+    out << page;
+    if (!out.flush()) throw std::runtime_error(path.string() + ": cannot write file");
+  }
+  fs::rename(temporary, path);
+}
+
+}  // namespace crinn::report

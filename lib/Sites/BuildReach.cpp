@@ -1,0 +1,91 @@
+#include "Sites/BuildReach.h"
+
+#include "Sites/AstUtil.h"
+
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+
+#include <vector>
+
+namespace crinn::sites {
+
+using namespace clang;
+
+namespace {
+
+// The calls in one function's body (lambdas in it included).
+class CalleeCollector : public RecursiveASTVisitor<CalleeCollector> {
+ public:
+  CalleeCollector(const std::string& caller, CallEdges& edges) : caller_(caller), edges_(edges) {}
+  bool shouldVisitTemplateInstantiations() const { return true; }
+
+  bool VisitCallExpr(CallExpr* call) {
+    if (const FunctionDecl* callee = call->getDirectCallee()) add(callee);
+    return true;
+  }
+  bool VisitCXXConstructExpr(CXXConstructExpr* construct) {
+    add(construct->getConstructor());
+    return true;
+  }
+  bool VisitDeclRefExpr(DeclRefExpr* ref) {
+    if (const auto* function = dyn_cast<FunctionDecl>(ref->getDecl())) add(function);
+    return true;
+  }
+  bool VisitLambdaExpr(LambdaExpr* lambda) {
+    add(lambda->getCallOperator());
+    return true;
+  }
+
+ private:
+  void add(const FunctionDecl* callee) { edges_[caller_].insert(qualified(callee)); }
+
+  const std::string& caller_;
+  CallEdges& edges_;
+};
+
+class CallerVisitor : public RecursiveASTVisitor<CallerVisitor> {
+ public:
+  explicit CallerVisitor(CallEdges& edges) : edges_(edges) {}
+  bool shouldVisitTemplateInstantiations() const { return true; }
+
+  bool VisitFunctionDecl(FunctionDecl* function) {
+    if (!function->doesThisDeclarationHaveABody()) return true;
+    std::string caller = qualified(function);
+    edges_[caller];  // present even if it calls nothing
+    CalleeCollector callees(caller, edges_);
+    if (const auto* constructor = dyn_cast<CXXConstructorDecl>(function))
+      for (const CXXCtorInitializer* init : constructor->inits()) callees.TraverseStmt(init->getInit());
+    callees.TraverseStmt(function->getBody());
+    if (const auto* method = dyn_cast<CXXMethodDecl>(function))
+      for (const CXXMethodDecl* overridden : method->overridden_methods()) edges_[qualified(overridden)].insert(caller);
+    return true;
+  }
+
+ private:
+  CallEdges& edges_;
+};
+
+}  // namespace
+
+void add_call_edges(ASTContext& context, CallEdges& edges) {
+  CallerVisitor visitor(edges);
+  visitor.TraverseAST(context);
+}
+
+std::set<std::string> reachable_from(const CallEdges& edges, const std::string& entry) {
+  std::set<std::string> reached;
+  if (!edges.count(entry)) return reached;
+  std::vector<std::string> work = {entry};
+  reached.insert(entry);
+  while (!work.empty()) {
+    std::string caller = std::move(work.back());
+    work.pop_back();
+    auto found = edges.find(caller);
+    if (found == edges.end()) continue;
+    for (const std::string& callee : found->second)
+      if (reached.insert(callee).second) work.push_back(callee);
+  }
+  return reached;
+}
+
+}  // namespace crinn::sites
