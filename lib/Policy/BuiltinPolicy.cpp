@@ -124,12 +124,13 @@ int BuiltinPolicy::pick_exemplar(const std::vector<Evaluated>& history) {
   return candidates[pick(rng_)];
 }
 
-Plan BuiltinPolicy::sample_around(const Plan& parent) {
+Plan BuiltinPolicy::sample_around(const Plan* parent) {
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  double mutation = parent ? std::min(1.0, config_.mutations / double(std::max<size_t>(options_.size(), 1))) : 1.0;
   Plan child;
   for (const RewriteOption& option : options_) {
-    const PlanEntry* inherited = find_entry(parent, option);
-    bool redraw = uniform(rng_) < config_.mutation;
+    const PlanEntry* inherited = parent ? find_entry(*parent, option) : nullptr;
+    bool redraw = uniform(rng_) < mutation;
     bool include = redraw ? uniform(rng_) < sigmoid(include_logit(option)) : inherited != nullptr;
     if (!include) continue;
     PlanEntry entry{option.site, option.rewrite, {}};
@@ -154,7 +155,7 @@ std::vector<Proposal> BuiltinPolicy::propose(const std::vector<Evaluated>& histo
   std::vector<Proposal> group;
   for (int attempt = 0; int(group.size()) < group_size && attempt < 50 * group_size; ++attempt) {
     int parent = pick_exemplar(history);
-    Plan plan = sample_around(parent < 0 ? Plan() : history[size_t(parent)].plan);
+    Plan plan = sample_around(parent < 0 ? nullptr : &history[size_t(parent)].plan);
     if (plan.empty() || !seen.insert(plan_key(plan)).second) continue;
     group.push_back({std::move(plan), parent});
   }
@@ -208,7 +209,7 @@ nlohmann::json BuiltinPolicy::state() const {
   return {{"kind", "builtin"},
           {"config",
            {{"temperature", config_.temperature},
-            {"mutation", config_.mutation},
+            {"mutations", config_.mutations},
             {"learning_rate", config_.learning_rate},
             {"contrastive_weight", config_.contrastive_weight},
             {"beta", config_.beta},

@@ -6,8 +6,10 @@
 //
 // Proposals are sampled around exemplar parents drawn from the history by a
 // temperature softmax over rewards (as CRINN picks its contrastive
-// exemplars): each decision is copied from the parent or, with probability
-// `mutation`, drawn from the policy. Updates combine the group-relative
+// exemplars): a child is a local edit of its parent, each decision copied
+// from it or, for `mutations` decisions per child on average, drawn from the
+// policy; with no exemplar yet (nothing has passed the gates), every decision
+// is drawn. Updates combine the group-relative
 // advantage of GRPO (reward minus the group mean, over the group's standard
 // deviation, times the gradient of the plan's log-probability), a pairwise
 // Bradley-Terry loss on contrastive pairs (a better and a worse child of the
@@ -23,7 +25,7 @@ namespace crinn::policy {
 
 struct BuiltinConfig {
   double temperature = 0.25;      // exemplar softmax over rewards
-  double mutation = 0.35;         // chance a decision is drawn instead of copied
+  double mutations = 2.0;         // decisions per child drawn instead of copied from the parent
   double learning_rate = 0.5;
   double contrastive_weight = 1.0;
   double beta = 2.0;              // Bradley-Terry sharpness
@@ -51,7 +53,7 @@ class BuiltinPolicy : public Policy {
   double log_probability(const Plan& plan, Gradient* gradient);
   void add_entropy_gradient(Gradient& gradient);
   void apply(const Gradient& gradient, double scale);
-  Plan sample_around(const Plan& parent);
+  Plan sample_around(const Plan* parent);  // nullptr: no exemplar
   int pick_exemplar(const std::vector<Evaluated>& history);
 
   std::vector<RewriteOption> options_;

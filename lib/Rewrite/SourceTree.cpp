@@ -112,7 +112,14 @@ SourceTree::SourceTree(const clang::tooling::CompilationDatabase& compilations, 
     return path.compare(0, root_.size(), root_) == 0 && path.size() > root_.size() && path[root_.size()] == '/';
   };
   sites::CallEdges calls;
+  std::set<std::string> read;
   for (const auto& unit : units_) {
+    const clang::SourceManager& sources = unit->getSourceManager();
+    for (auto file = sources.fileinfo_begin(); file != sources.fileinfo_end(); ++file) {
+      StringRef real = file->first.getFileEntry().tryGetRealPathName();
+      std::string path = real.empty() ? fs::absolute(file->first.getName().str()).string() : real.str();
+      if (in_project(path)) read.insert(path);
+    }
     sites::restrict_to_project(unit->getASTContext(), in_project);
     std::vector<sites::Site> found = sites::find_sites(unit->getASTContext(), in_project);
     attach_options(found, unit->getASTContext());
@@ -120,6 +127,7 @@ SourceTree::SourceTree(const clang::tooling::CompilationDatabase& compilations, 
     unit_sites_.push_back(std::move(found));
   }
   // Declarations (storage, constants) stay "reached": their uses are not tracked.
+  project_files_.assign(read.begin(), read.end());
   std::set<std::string> built = sites::reachable_from(calls, "crinn_index_build");
   std::set<std::string> ids;
   for (std::vector<sites::Site>& found : unit_sites_)

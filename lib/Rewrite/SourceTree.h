@@ -40,6 +40,10 @@ class SourceTree {
   // Every site once (a header's sites are found in each unit that includes it).
   const std::vector<sites::Site>& sites() const { return catalogue_; }
 
+  // Every file under root the parse read (sources and project headers), sorted:
+  // what a build system's depfile lists for a rewrite of this tree.
+  const std::vector<std::string>& project_files() const { return project_files_; }
+
   // Applies a validated plan; a ConflictError names two entries that overlap.
   std::vector<RewrittenFile> apply(const std::vector<PlanEntry>& plan);
 
@@ -54,6 +58,7 @@ class SourceTree {
   std::vector<std::unique_ptr<clang::ASTUnit>> units_;
   std::vector<std::vector<sites::Site>> unit_sites_;
   std::vector<sites::Site> catalogue_;
+  std::vector<std::string> project_files_;
 };
 
 }  // namespace crinn::rewrite

@@ -77,6 +77,8 @@ class Run {
       options_.log(progress(round, start));
     }
     result_.evaluated = int(history_.size());
+    // Always a plan to build with (crinn_optimize): empty when nothing won.
+    if (!fs::exists(out_ / "plan.json")) write_file(out_ / "plan.json", policy::plan_to_json({}).dump(2) + "\n");
     compare();
     report::write_report_html(out_.string());
     return result_;

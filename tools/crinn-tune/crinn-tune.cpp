@@ -32,7 +32,9 @@ and writes the report dir: report.html (open it in a browser), history.jsonl
 best.patch, fixes.yaml (clang-apply-replacements) and the closing comparison
 of the original, the best variant and the peers (comparison.txt/json/svg).
 
-  --source <dir>          the tree; its .cpp files are parsed with -std=c++17
+  --source <dir>          the tree; its .cpp files are parsed with -std=c++17, or
+  -p <build dir>          with the commands of <build dir>/compile_commands.json, whose
+                          files under --source are then the tree's sources
   --dataset <d>           as crinn-bench takes it (fashion-mnist-784-euclidean, ...)
   --out <dir>             the report dir
   --resume                continue the run journaled in --out
@@ -57,6 +59,16 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The runtime headers rewritten code includes: <prefix>/include beside an
+// installed binary, else the source tree's.
+std::string include_dir() {
+  std::error_code error;
+  fs::path exe = fs::read_symlink("/proc/self/exe", error);
+  fs::path installed = exe.parent_path().parent_path() / "include";
+  if (!error && fs::exists(installed / "crinn" / "index_abi.h")) return installed.string();
+  return CRINN_INCLUDE_DIR;
+}
+
 double parse_duration(const std::string& text) {
   char* end = nullptr;
   double value = std::strtod(text.c_str(), &end);
@@ -68,7 +80,7 @@ double parse_duration(const std::string& text) {
 
 int run(int argc, char** argv) {
   std::string source, dataset_spec, out, policy_kind = "builtin", policy_init, llm_url, llm_model;
-  std::string library = "libcrinn_hnsw.so";
+  std::string library = "libcrinn_hnsw.so", build_dir;
   bool resume = false;
   uint64_t seed = 1;
   int64_t queries = 0;
@@ -89,6 +101,7 @@ int run(int argc, char** argv) {
     if (arg == "--source") source = value;
     else if (arg == "--dataset") dataset_spec = value;
     else if (arg == "--out") out = value;
+    else if (arg == "-p") build_dir = value;
     else if (arg == "--policy") policy_kind = value;
     else if (arg == "--policy-init") policy_init = value;
     else if (arg == "--llm-url") llm_url = value;
@@ -136,16 +149,28 @@ int run(int argc, char** argv) {
   options.out_dir = out;
   options.run_info = {{"source", source}, {"dataset", dataset_spec}, {"policy", policy_kind}, {"seed", seed}};
   options.library_name = library;
-  options.crinn_include_dir = CRINN_INCLUDE_DIR;
+  options.crinn_include_dir = include_dir();
 
   std::string root = fs::canonical(source).string();
   std::vector<std::string> files;
-  for (const auto& entry : fs::recursive_directory_iterator(root))
-    if (entry.is_regular_file() && entry.path().extension() == ".cpp") files.push_back(entry.path().string());
+  std::unique_ptr<clang::tooling::CompilationDatabase> compilations;
+  if (!build_dir.empty()) {
+    std::string error;
+    compilations = clang::tooling::CompilationDatabase::autoDetectFromDirectory(build_dir, error);
+    if (!compilations) throw std::runtime_error(build_dir + ": no compile_commands.json here or in a parent directory");
+    for (const std::string& file : compilations->getAllFiles())
+      if (file.compare(0, root.size() + 1, root + "/") == 0) files.push_back(file);
+    if (files.empty()) throw std::runtime_error(build_dir + "/compile_commands.json: no file under " + root);
+  } else {
+    for (const auto& entry : fs::recursive_directory_iterator(root))
+      if (entry.is_regular_file() && entry.path().extension() == ".cpp") files.push_back(entry.path().string());
+    compilations = std::make_unique<clang::tooling::FixedCompilationDatabase>(
+        root, std::vector<std::string>{"-std=c++17", "-I" + options.crinn_include_dir});
+  }
   std::sort(files.begin(), files.end());
-  clang::tooling::FixedCompilationDatabase compilations(root, {"-std=c++17", "-I" + std::string(CRINN_INCLUDE_DIR)});
+  files.erase(std::unique(files.begin(), files.end()), files.end());
   options.log("parsing " + std::to_string(files.size()) + " files of " + root);
-  rewrite::SourceTree tree(compilations, files, root, rewrite::SourceTree::resource_dir(argv[0]));
+  rewrite::SourceTree tree(*compilations, files, root, rewrite::SourceTree::resource_dir(argv[0]));
 
   nlohmann::json sites = nlohmann::json::array();
   for (const sites::Site& site : tree.sites()) sites.push_back(sites::to_json(site));

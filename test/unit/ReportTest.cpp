@@ -1,0 +1,87 @@
+#include "Report/ReportPage.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace crinn::report {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ReportPage : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) / ("report-" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
+  std::string render() { return render_report_html(dir_.string()); }
+
+  fs::path dir_;
+};
+
+const char kSimd[] = R"({"site":"distance-kernel:l2","rewrite":"simd-distance","params":{"width":256}})";
+const char kPrefetch[] = R"({"site":"neighbor-loop:search","rewrite":"prefetch-insertion","params":{"distance":2}})";
+
+std::string record(int index, const std::string& plan, const std::string& failure, double reward,
+                   const std::string& reason = "") {
+  return R"({"index":)" + std::to_string(index) + R"(,"round":0,"plan":{"plan":[)" + plan + R"(]},"failure":")" +
+         failure + R"(","reason":")" + reason + R"(","reward":)" + std::to_string(reward) + "}\n";
+}
+
+TEST_F(ReportPage, ShowsEachBestEntrysEffectAndEveryFailure) {
+  write("history.jsonl", record(0, kSimd, "none", 1.5) + record(1, kPrefetch, "none", 1.1) +
+                             record(2, std::string(kSimd) + "," + kPrefetch, "none", 1.9) +
+                             record(3, kPrefetch, "crash", 0.0, "crashed during build (signal 11, <Segmentation fault>)"));
+  write("plan.json", std::string(R"({"plan":[)") + kSimd + "," + kPrefetch + "]}");
+  write("run.json", R"({"source":"baselines/hnsw","dataset":"fm","policy":"builtin","recall_low":0.95,"recall_high":0.999})");
+  write("best.patch", "--- a/hnsw.cpp\n+++ b/hnsw.cpp\n");
+  std::string page = render();
+  EXPECT_NE(page.find("<title>crinn-tune: baselines/hnsw on fm</title>"), std::string::npos);
+  EXPECT_NE(page.find("4 candidates evaluated, 3 passed every gate; best reward 1.900x"), std::string::npos);
+  // simd-distance: with it 1.5 and 1.9 (median 1.7), without it 1.1.
+  EXPECT_NE(page.find("simd-distance at distance-kernel:l2 (width=256)</code></td><td>1.700x (2)</td><td>1.100x (1)"),
+            std::string::npos);
+  EXPECT_NE(page.find("prefetch-insertion at neighbor-loop:search (distance=2)</code></td><td>1.500x (2)</td>"
+                      "<td>1.500x (1)"),
+            std::string::npos);
+  // The failure, its reason escaped.
+  EXPECT_NE(page.find("<td>3</td><td>crash</td><td>crashed during build (signal 11, &lt;Segmentation fault&gt;)"),
+            std::string::npos);
+  EXPECT_EQ(page.find("<Segmentation"), std::string::npos);
+  // Three candidates plotted, one failure cross.
+  size_t circles = 0;
+  for (size_t at = page.find("class=\"candidate\""); at != std::string::npos; at = page.find("class=\"candidate\"", at + 1))
+    ++circles;
+  EXPECT_EQ(circles, 3u);
+  EXPECT_NE(page.find("class=\"failure\""), std::string::npos);
+  EXPECT_NE(page.find("No closing comparison yet"), std::string::npos);
+}
+
+TEST_F(ReportPage, NoWinnerAndNoFailure) {
+  write("history.jsonl", record(0, kSimd, "none", 0.8));
+  std::string page = render();
+  EXPECT_NE(page.find("No candidate beat the unmodified source."), std::string::npos);
+  EXPECT_NE(page.find("No candidate failed a gate."), std::string::npos);
+}
+
+TEST_F(ReportPage, UnreadableInputIsAnErrorNamingTheFile) {
+  EXPECT_THROW(render(), std::runtime_error);  // no history.jsonl
+  write("history.jsonl", record(0, kSimd, "none", 1.2));
+  write("plan.json", "{not json");
+  try {
+    write_report_html(dir_.string());
+    FAIL() << "a malformed plan.json was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("plan.json: not valid JSON"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "report.html"));
+}
+
+}  // namespace
+}  // namespace crinn::report
