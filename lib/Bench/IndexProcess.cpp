@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 namespace crinn::bench {
@@ -159,7 +160,10 @@ namespace {
         error = "library was built for ABI version " + std::to_string(lib.abi_version()) +
                 ", this harness speaks " + std::to_string(CRINN_ABI_VERSION);
       bool cacheable = error.empty() && !spec.index_file.empty() && lib.save && lib.load;
-      bool cached = cacheable && access(spec.index_file.c_str(), R_OK) == 0;
+      // The cache entry is a directory holding the saved index, as "index"
+      // and any side files the library writes beside it.
+      std::string saved = spec.index_file + "/index";
+      bool cached = cacheable && access(saved.c_str(), R_OK) == 0;
       if (error.empty() && !cached) {
         index = lib.create(dataset.train.dim, data::to_abi(dataset.metric), spec.params.c_str());
         if (!index) error = std::string("create failed: ") + lib.last_error();
@@ -174,7 +178,7 @@ namespace {
         std::ofstream("/proc/self/clear_refs") << "5";  // resets VmHWM
         auto start = Clock::now();
         if (cached) {
-          index = lib.load(spec.index_file.c_str());
+          index = lib.load(saved.c_str());
           if (!index) error = "loading the cached index " + spec.index_file + " failed: " + lib.last_error();
         } else if (lib.build(index, dataset.train.values.data(), dataset.train.rows) != 0) {
           error = std::string("build failed: ") + lib.last_error();
@@ -185,12 +189,15 @@ namespace {
         reply.peak_memory_mb = double(std::max(0L, peak - rss_before)) / 1024.0;
         reply.uses_ef = lib.uses_ef ? lib.uses_ef() : 1;
         reply.loaded = cached ? 1 : 0;
-        // Written under a private name and renamed, so that a reader never
-        // sees half a file; a failed save only means no cache next time.
+        // Written in a private directory and renamed, so that a reader never
+        // sees half an index; a failed save only means no cache next time.
         if (error.empty() && !cached && cacheable) {
           std::string temporary = spec.index_file + ".tmp." + std::to_string(getpid());
-          if (lib.save(index, temporary.c_str()) == 0) std::rename(temporary.c_str(), spec.index_file.c_str());
-          else std::remove(temporary.c_str());
+          std::error_code ignored;
+          std::filesystem::create_directories(temporary, ignored);
+          if (lib.save(index, (temporary + "/index").c_str()) != 0 ||
+              std::rename(temporary.c_str(), spec.index_file.c_str()) != 0)
+            std::filesystem::remove_all(temporary, ignored);
         }
       }
     } else if (command.op == kSearch && index) {

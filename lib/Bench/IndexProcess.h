@@ -22,8 +22,9 @@ struct IndexSpec {
   std::string label;    // how tables and plots name it
   std::string library;  // path of the shared library implementing index_abi.h
   std::string params;   // "key=value,..." for crinn_index_create
-  // If set, a cache of the built index: loaded (crinn_index_load) instead of
-  // built when the file exists, else written (crinn_index_save) after the build.
+  // If set, a cache of the built index: a directory whose "index" is loaded
+  // (crinn_index_load) instead of building when it exists, else written
+  // (crinn_index_save) after the build, side files included.
   std::string index_file;
 };
 

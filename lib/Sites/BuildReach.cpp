@@ -13,6 +13,32 @@ using namespace clang;
 
 namespace {
 
+// Calls through pointers reach every function whose address the tree takes.
+const char kAddressTaken[] = "(address taken)";
+
+// Members of a class template's instantiations are named as in the template
+// ("ns::C::f", not "ns::C<float>::f"), as sites are.
+std::string without_template_arguments(const std::string& name) {
+  std::string out;
+  int depth = 0;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    bool operator_name = out.size() >= 8 && out.compare(out.size() - 8, 8, "operator") == 0;
+    if (c == '<' && !operator_name && (depth > 0 || (i > 0 && name[i - 1] != '<'))) {
+      ++depth;
+      continue;
+    }
+    if (c == '>' && depth > 0) {
+      --depth;
+      continue;
+    }
+    if (depth == 0) out += c;
+  }
+  return out;
+}
+
+std::string name_of(const FunctionDecl* function) { return without_template_arguments(qualified(function)); }
+
 // The calls in one function's body (lambdas in it included).
 class CalleeCollector : public RecursiveASTVisitor<CalleeCollector> {
  public:
@@ -21,6 +47,7 @@ class CalleeCollector : public RecursiveASTVisitor<CalleeCollector> {
 
   bool VisitCallExpr(CallExpr* call) {
     if (const FunctionDecl* callee = call->getDirectCallee()) add(callee);
+    else edges_[caller_].insert(kAddressTaken);
     return true;
   }
   bool VisitCXXConstructExpr(CXXConstructExpr* construct) {
@@ -28,7 +55,10 @@ class CalleeCollector : public RecursiveASTVisitor<CalleeCollector> {
     return true;
   }
   bool VisitDeclRefExpr(DeclRefExpr* ref) {
-    if (const auto* function = dyn_cast<FunctionDecl>(ref->getDecl())) add(function);
+    if (const auto* function = dyn_cast<FunctionDecl>(ref->getDecl())) {
+      add(function);
+      edges_[kAddressTaken].insert(name_of(function));
+    }
     return true;
   }
   bool VisitLambdaExpr(LambdaExpr* lambda) {
@@ -37,7 +67,7 @@ class CalleeCollector : public RecursiveASTVisitor<CalleeCollector> {
   }
 
  private:
-  void add(const FunctionDecl* callee) { edges_[caller_].insert(qualified(callee)); }
+  void add(const FunctionDecl* callee) { edges_[caller_].insert(name_of(callee)); }
 
   const std::string& caller_;
   CallEdges& edges_;
@@ -50,14 +80,14 @@ class CallerVisitor : public RecursiveASTVisitor<CallerVisitor> {
 
   bool VisitFunctionDecl(FunctionDecl* function) {
     if (!function->doesThisDeclarationHaveABody()) return true;
-    std::string caller = qualified(function);
+    std::string caller = name_of(function);
     edges_[caller];  // present even if it calls nothing
     CalleeCollector callees(caller, edges_);
     if (const auto* constructor = dyn_cast<CXXConstructorDecl>(function))
       for (const CXXCtorInitializer* init : constructor->inits()) callees.TraverseStmt(init->getInit());
     callees.TraverseStmt(function->getBody());
     if (const auto* method = dyn_cast<CXXMethodDecl>(function))
-      for (const CXXMethodDecl* overridden : method->overridden_methods()) edges_[qualified(overridden)].insert(caller);
+      for (const CXXMethodDecl* overridden : method->overridden_methods()) edges_[name_of(overridden)].insert(caller);
     return true;
   }
 

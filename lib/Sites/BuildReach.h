@@ -15,9 +15,10 @@ class ASTContext;
 
 namespace crinn::sites {
 
-// caller -> callees, by qualified name. A lambda counts as called by the
-// function it is written in, an overrider as called wherever the method it
-// overrides is, a function whose address is taken as called where it is taken.
+// caller -> callees, by qualified name without template arguments. A lambda
+// counts as called by the function it is written in, an overrider as called
+// wherever the method it overrides is, and a function whose address is taken
+// as called where it is taken and by every call through a pointer.
 using CallEdges = std::map<std::string, std::set<std::string>>;
 
 // Adds the calls made in `context`'s traversal scope.

@@ -145,7 +145,7 @@ class Run {
       return a.last_write_time() > b.last_write_time();
     });
     for (size_t i = kKept; i < files.size(); ++i)
-      if (files[i].path() != keep) fs::remove(files[i].path(), ignored);
+      if (files[i].path() != keep) fs::remove_all(files[i].path(), ignored);
   }
 
   void write_run_info() {

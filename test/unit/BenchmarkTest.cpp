@@ -3,6 +3,7 @@
 #include "Data/Synthetic.h"
 
 #include <dlfcn.h>
+#include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -88,7 +89,7 @@ TEST(IndexProcess, BuildsAndSearchesTheBaselineInAChild) {
 TEST(IndexProcess, ACachedIndexIsLoadedInsteadOfBuilt) {
   data::Dataset dataset = synthetic();
   std::string file = ::testing::TempDir() + "/cached-" + std::to_string(getpid()) + ".index";
-  std::remove(file.c_str());
+  std::filesystem::remove_all(file);
   IndexSpec spec{"hnsw", kBaseline, "M=8,ef_construction=64", file};
   std::vector<int64_t> built_ids;
   {
@@ -98,19 +99,19 @@ TEST(IndexProcess, ACachedIndexIsLoadedInsteadOfBuilt) {
     EXPECT_FALSE(built.loaded);
     built_ids = first.search(32, 10, dataset.test.rows, true).ids;
   }
-  ASSERT_EQ(access(file.c_str(), R_OK), 0) << "the build did not write " << file;
+  ASSERT_EQ(access((file + "/index").c_str(), R_OK), 0) << "the build did not write " << file;
   IndexProcess second(spec, dataset, ChildLimits());
   BuildOutcome loaded = second.build();
   ASSERT_EQ(loaded.error, "");
   EXPECT_TRUE(loaded.loaded);
   EXPECT_EQ(second.search(32, 10, dataset.test.rows, true).ids, built_ids);
 
-  // A cache file that is not an index is a load failure with the file named.
-  { std::ofstream(file, std::ios::trunc) << "not an index"; }
+  // A cache entry that is not an index is a load failure with the file named.
+  { std::ofstream(file + "/index", std::ios::trunc) << "not an index"; }
   IndexProcess third(spec, dataset, ChildLimits());
   std::string error = third.build().error;
-  EXPECT_NE(error.find("loading the cached index " + file + " failed"), std::string::npos) << error;
-  std::remove(file.c_str());
+  EXPECT_NE(error.find("loading the cached index " + file + " failed: " + file + "/index is not"), std::string::npos) << error;
+  std::filesystem::remove_all(file);
 }
 
 TEST(IndexProcess, ReportsLibraryErrors) {

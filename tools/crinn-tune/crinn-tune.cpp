@@ -32,7 +32,8 @@ and writes the report dir: report.html (open it in a browser), history.jsonl
 best.patch, fixes.yaml (clang-apply-replacements) and the closing comparison
 of the original, the best variant and the peers (comparison.txt/json/svg).
 
-  --source <dir>          the tree; its .cpp files are parsed with -std=c++17, or
+  --source <dir>          the tree (with the code its crinn-vendor.txt names copied
+                          in, if it has one); its .cpp files are parsed with -std=c++17, or
   -p <build dir>          with the commands of <build dir>/compile_commands.json, whose
                           files under --source are then the tree's sources
   --dataset <d>           as crinn-bench takes it (fashion-mnist-784-euclidean, ...)
@@ -67,6 +68,32 @@ std::string include_dir() {
   fs::path installed = exe.parent_path().parent_path() / "include";
   if (!error && fs::exists(installed / "crinn" / "index_abi.h")) return installed.string();
   return CRINN_INCLUDE_DIR;
+}
+
+// A tree whose crinn-vendor.txt names code to copy in ("<path in the tree>
+// <where from>" per line, e.g. a library's headers) is tuned as a copy with
+// that code in place, so that the library's own source is project code.
+std::string vendored_copy(const std::string& root, const std::string& copy) {
+  fs::remove_all(copy);
+  fs::create_directories(fs::path(copy).parent_path());
+  fs::copy(root, copy, fs::copy_options::recursive);
+  std::string manifest = root + "/crinn-vendor.txt";
+  std::ifstream in(manifest);
+  int number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    std::istringstream fields(line);
+    std::string into, from, extra;
+    if (!(fields >> into) || into[0] == '#') continue;
+    std::string where = manifest + ":" + std::to_string(number) + ": ";
+    if (!(fields >> from) || (fields >> extra)) throw std::runtime_error(where + "expected '<path in the tree> <where from>'");
+    if (fs::path(into).is_absolute() || into.find("..") != std::string::npos)
+      throw std::runtime_error(where + "'" + into + "' is not a path inside the tree");
+    if (!fs::exists(from)) throw std::runtime_error(where + from + ": no such file or directory");
+    fs::create_directories((fs::path(copy) / into).parent_path());
+    fs::copy(from, fs::path(copy) / into, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  }
+  return fs::canonical(copy).string();
 }
 
 double parse_duration(const std::string& text) {
@@ -152,6 +179,11 @@ int run(int argc, char** argv) {
   options.crinn_include_dir = include_dir();
 
   std::string root = fs::canonical(source).string();
+  if (fs::exists(fs::path(root) / "crinn-vendor.txt")) {
+    if (!build_dir.empty()) throw UsageError("-p does not combine with a tree that vendors code (crinn-vendor.txt)");
+    root = vendored_copy(root, (fs::path(out) / "work" / "source").string());
+    options.log("tuning a copy with vendored code: " + root);
+  }
   std::vector<std::string> files;
   std::unique_ptr<clang::tooling::CompilationDatabase> compilations;
   if (!build_dir.empty()) {
@@ -165,7 +197,7 @@ int run(int argc, char** argv) {
     for (const auto& entry : fs::recursive_directory_iterator(root))
       if (entry.is_regular_file() && entry.path().extension() == ".cpp") files.push_back(entry.path().string());
     compilations = std::make_unique<clang::tooling::FixedCompilationDatabase>(
-        root, std::vector<std::string>{"-std=c++17", "-I" + options.crinn_include_dir});
+        root, std::vector<std::string>{"-std=c++17", "-march=native", "-I" + root, "-I" + options.crinn_include_dir});
   }
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
