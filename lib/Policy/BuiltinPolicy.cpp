@@ -38,10 +38,20 @@ const PlanEntry* find_entry(const Plan& plan, const RewriteOption& option) {
 BuiltinPolicy::BuiltinPolicy(std::vector<RewriteOption> options, BuiltinConfig config)
     : options_(std::move(options)), config_(config), rng_(config.seed) {}
 
-double& BuiltinPolicy::include_logit(const RewriteOption& option) {
-  std::vector<double>& w = weights_["include:" + option.feature()];
-  if (w.empty()) w.assign(1, -1.0);  // start out sparse: a plan changes little at first
-  return w[0];
+// An option's inclusion logit is the sum of a weight of its feature (site
+// kind + rewrite: what carries over to other sources) and a weight of the
+// option itself (this site: which of two kernels the data uses, say).
+std::vector<std::string> BuiltinPolicy::include_keys(const RewriteOption& option) {
+  return {"include:" + option.feature(), "include@" + option.site + "/" + option.rewrite};
+}
+
+double BuiltinPolicy::include_logit(const RewriteOption& option) const {
+  double logit = 0.0;  // an even chance before anything is learned
+  for (const std::string& key : include_keys(option)) {
+    auto it = weights_.find(key);
+    if (it != weights_.end() && !it->second.empty()) logit += it->second[0];
+  }
+  return logit;
 }
 
 std::vector<double>& BuiltinPolicy::param_logits(const RewriteOption& option, const ParamRange& param) {
@@ -52,8 +62,7 @@ std::vector<double>& BuiltinPolicy::param_logits(const RewriteOption& option, co
 }
 
 double BuiltinPolicy::inclusion_probability(const RewriteOption& option) const {
-  auto it = weights_.find("include:" + option.feature());
-  return sigmoid(it == weights_.end() ? -1.0 : it->second[0]);
+  return sigmoid(include_logit(option));
 }
 
 // log pi(plan), and its gradient with respect to the weights if asked.
@@ -63,11 +72,12 @@ double BuiltinPolicy::log_probability(const Plan& plan, Gradient* gradient) {
     const PlanEntry* entry = find_entry(plan, option);
     double p = sigmoid(include_logit(option));
     log_p += std::log(entry ? p : 1.0 - p);
-    if (gradient) {
-      std::vector<double>& g = (*gradient)["include:" + option.feature()];
-      g.resize(1, 0.0);
-      g[0] += (entry ? 1.0 : 0.0) - p;
-    }
+    if (gradient)
+      for (const std::string& key : include_keys(option)) {
+        std::vector<double>& g = (*gradient)[key];
+        g.resize(1, 0.0);
+        g[0] += (entry ? 1.0 : 0.0) - p;
+      }
     if (!entry) continue;
     for (const ParamRange& param : option.params) {
       std::vector<double> values = param.values();
@@ -88,9 +98,11 @@ double BuiltinPolicy::log_probability(const Plan& plan, Gradient* gradient) {
 void BuiltinPolicy::add_entropy_gradient(Gradient& gradient) {
   for (const RewriteOption& option : options_) {
     double p = sigmoid(include_logit(option));
-    std::vector<double>& g = gradient["include:" + option.feature()];
-    g.resize(1, 0.0);
-    g[0] += config_.entropy_weight * p * (1.0 - p) * std::log((1.0 - p) / p);
+    for (const std::string& key : include_keys(option)) {
+      std::vector<double>& g = gradient[key];
+      g.resize(1, 0.0);
+      g[0] += config_.entropy_weight * p * (1.0 - p) * std::log((1.0 - p) / p);
+    }
     for (const ParamRange& param : option.params) {
       size_t n = param.values().size();
       std::vector<double> q = softmax(param_logits(option, param), n);
@@ -146,6 +158,7 @@ Plan BuiltinPolicy::sample_around(const Plan* parent) {
     }
     child.push_back(std::move(entry));
   }
+  drop_exclusive_conflicts(child, options_, rng_);
   return child;
 }
 
@@ -154,7 +167,9 @@ std::vector<Proposal> BuiltinPolicy::propose(const std::vector<Evaluated>& histo
   for (const Evaluated& e : history) seen.insert(plan_key(e.plan));
   std::vector<Proposal> group;
   for (int attempt = 0; int(group.size()) < group_size && attempt < 50 * group_size; ++attempt) {
-    int parent = pick_exemplar(history);
+    // The first of each group is drawn from the policy alone, the rest are
+    // edits of exemplars: learning where to look, and looking near the best.
+    int parent = group.empty() ? -1 : pick_exemplar(history);
     Plan plan = sample_around(parent < 0 ? nullptr : &history[size_t(parent)].plan);
     if (plan.empty() || !seen.insert(plan_key(plan)).second) continue;
     group.push_back({std::move(plan), parent});

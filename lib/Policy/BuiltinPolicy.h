@@ -2,14 +2,15 @@
 // fully offline. A plan's probability is a product of independent choices —
 // include each (site, rewrite) option or not, and a value for each parameter —
 // whose logits are attached to features (site kind + rewrite), so what is
-// learned on one source carries over to another.
+// learned on one source carries over to another, plus a weight of each
+// option of this source.
 //
 // Proposals are sampled around exemplar parents drawn from the history by a
 // temperature softmax over rewards (as CRINN picks its contrastive
 // exemplars): a child is a local edit of its parent, each decision copied
 // from it or, for `mutations` decisions per child on average, drawn from the
-// policy; with no exemplar yet (nothing has passed the gates), every decision
-// is drawn. Updates combine the group-relative
+// policy; the first plan of each group, and every plan while nothing has
+// passed the gates, is drawn from the policy alone. Updates combine the group-relative
 // advantage of GRPO (reward minus the group mean, over the group's standard
 // deviation, times the gradient of the plan's log-probability), a pairwise
 // Bradley-Terry loss on contrastive pairs (a better and a worse child of the
@@ -48,7 +49,8 @@ class BuiltinPolicy : public Policy {
  private:
   using Gradient = std::map<std::string, std::vector<double>>;
 
-  double& include_logit(const RewriteOption& option);
+  static std::vector<std::string> include_keys(const RewriteOption& option);
+  double include_logit(const RewriteOption& option) const;
   std::vector<double>& param_logits(const RewriteOption& option, const ParamRange& param);
   double log_probability(const Plan& plan, Gradient* gradient);
   void add_entropy_gradient(Gradient& gradient);

@@ -20,6 +20,7 @@ Plan RandomPolicy::draw() {
     }
     plan.push_back(entry);
   }
+  drop_exclusive_conflicts(plan, options_, rng_);
   return plan;
 }
 

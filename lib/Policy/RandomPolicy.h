@@ -1,7 +1,8 @@
 // Uniform random search over the same rewrite space as the built-in policy:
-// each (site, rewrite) option is in a plan with probability 1/2, each of its
-// parameters takes one of its values with equal probability, and a plan
-// already evaluated is drawn again. It learns nothing; bench/learning.sh runs
+// each (site, rewrite) option is in a plan with probability 1/2 (of two that
+// replace one site's code, one is kept), each of its parameters takes one of
+// its values with equal probability, and a plan already evaluated is drawn
+// again. It learns nothing; bench/learning.sh runs
 // it beside the built-in policy at the same budget to show what learning adds.
 #pragma once
 

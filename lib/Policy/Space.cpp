@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <set>
 
 namespace crinn::policy {
 
@@ -32,6 +34,7 @@ std::vector<RewriteOption> options_from_sites(const nlohmann::json& sites) {
       option.site_kind = site.at("kind");
       option.rewrite = rewrite.at("rewrite");
       option.preserves_results = rewrite.at("preserves_results");
+      option.replaces_site = rewrite.value("replaces_site", false);
       for (const auto& [name, spec] : rewrite.at("params").items()) {
         ParamRange range;
         range.name = name;
@@ -45,6 +48,27 @@ std::vector<RewriteOption> options_from_sites(const nlohmann::json& sites) {
       options.push_back(std::move(option));
     }
   return options;
+}
+
+void drop_exclusive_conflicts(Plan& plan, const std::vector<RewriteOption>& options, std::mt19937_64& rng) {
+  auto replaces = [&](const PlanEntry& entry) {
+    return std::any_of(options.begin(), options.end(), [&](const RewriteOption& o) {
+      return o.site == entry.site && o.rewrite == entry.rewrite && o.replaces_site;
+    });
+  };
+  std::map<std::string, std::vector<size_t>> by_site;
+  for (size_t i = 0; i < plan.size(); ++i)
+    if (replaces(plan[i])) by_site[plan[i].site].push_back(i);
+  std::set<size_t> dropped;
+  for (const auto& [site, entries] : by_site) {
+    size_t keep = std::uniform_int_distribution<size_t>(0, entries.size() - 1)(rng);
+    for (size_t j = 0; j < entries.size(); ++j)
+      if (j != keep) dropped.insert(entries[j]);
+  }
+  Plan kept;
+  for (size_t i = 0; i < plan.size(); ++i)
+    if (!dropped.count(i)) kept.push_back(plan[i]);
+  plan = std::move(kept);
 }
 
 nlohmann::json plan_to_json(const Plan& plan) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@ struct RewriteOption {
   std::string site_kind;
   std::string rewrite;
   bool preserves_results = true;
+  bool replaces_site = false;  // at most one such option per site in a plan
   std::vector<ParamRange> params;
 
   // What a learned preference is attached to: the kind of site and the
@@ -37,6 +39,7 @@ struct RewriteOption {
 
 // Every option of every site in `{"sites": [...]}` as --list-sites prints it.
 std::vector<RewriteOption> options_from_sites(const nlohmann::json& sites);
+
 
 struct PlanEntry {
   std::string site;
@@ -51,5 +54,10 @@ using Plan = std::vector<PlanEntry>;
 nlohmann::json plan_to_json(const Plan& plan);  // {"plan": [...]}, crinn-opt's input
 Plan plan_from_json(const nlohmann::json& json);
 std::string plan_key(const Plan& plan);  // identical plans, identical keys
+
+// Keeps, at each site, one of the plan's entries whose rewrite replaces the
+// site's code (drawn uniformly): two of them cannot both apply. The other
+// entries keep their order.
+void drop_exclusive_conflicts(Plan& plan, const std::vector<RewriteOption>& options, std::mt19937_64& rng);
 
 }  // namespace crinn::policy

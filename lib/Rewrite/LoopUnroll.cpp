@@ -15,7 +15,8 @@ std::optional<sites::RewriteOption> LoopUnroll::option_for(const sites::Site& si
       {int_param("unroll", 1, 16, 4, "#pragma GCC unroll factor (1: no hint)"),
        int_param("accumulators", 1, 8, 1, "independent partial sums of the reduction")},
       false,
-      "float reassociation when accumulators > 1"};
+      "float reassociation when accumulators > 1",
+      true};
 }
 
 llvm::Expected<RewriteRule> LoopUnroll::rule(const sites::Site& site, const Params& params, ASTContext& context) const {

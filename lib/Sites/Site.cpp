@@ -21,6 +21,7 @@ nlohmann::json to_json(const Site& site) {
     }
     nlohmann::json entry = {{"rewrite", option.rewrite}, {"params", params}, {"preserves_results", option.preserves_results}};
     if (!option.note.empty()) entry["note"] = option.note;
+    if (option.replaces_site) entry["replaces_site"] = true;
     rewrites.push_back(entry);
   }
   return {{"id", site.id},

@@ -37,6 +37,9 @@ struct RewriteOption {
   std::vector<ParamSpec> params;
   bool preserves_results = true;  // identical answers for identical queries
   std::string note;               // when results may change, why
+  // It replaces the site's code whole, so no other such rewrite can apply
+  // at the same site (loop-unroll or simd-distance of one kernel).
+  bool replaces_site = false;
 };
 
 // The reduction loop of a distance kernel: acc += (x - y)^2 or acc += x * y
