@@ -10,10 +10,10 @@
 
 namespace crinn::report {
 
-// Reads run.json, history.jsonl, plan.json, policy.json, best.patch, comparison.svg and
-// comparison.txt from `dir` (each optional but history.jsonl) and writes
-// dir/report.html atomically. Throws std::runtime_error naming a file that
-// cannot be read or parsed.
+// Reads run.json, history.jsonl, plan.json, policy.json, best.patch,
+// comparison.svg and comparison.txt from `dir` (each optional but
+// history.jsonl) and writes dir/report.html atomically. Throws
+// std::runtime_error naming a file that cannot be read or parsed.
 void write_report_html(const std::string& dir);
 
 // The page as a string, for tests.
