@@ -126,15 +126,15 @@ class Run {
       for (unsigned char c : text + "\n") hash = (hash ^ c) * 1099511628211ull;
     char name[40];
     std::snprintf(name, sizeof name, "%016llx.index", static_cast<unsigned long long>(hash));
-    fs::path cache = out_ / "work" / "index-cache";
-    fs::create_directories(cache);
-    evict_indexes(cache, cache / name);
-    return (cache / name).string();
+    return (out_ / "work" / "index-cache" / name).string();
   }
 
-  // Keeps the few most recently used indexes: on a large dataset each is hundreds of MB.
-  static void evict_indexes(const fs::path& cache, const fs::path& keep) {
+  // Keeps the reference's index and the few most recently used others: on a
+  // large dataset each is hundreds of MB.
+  void evict_indexes(const fs::path& keep) {
     constexpr size_t kKept = 6;
+    fs::path cache = keep.parent_path();
+    fs::create_directories(cache);
     std::error_code ignored;
     if (fs::exists(keep)) fs::last_write_time(keep, fs::file_time_type::clock::now(), ignored);
     std::vector<fs::directory_entry> files;
@@ -145,7 +145,8 @@ class Run {
       return a.last_write_time() > b.last_write_time();
     });
     for (size_t i = kKept; i < files.size(); ++i)
-      if (files[i].path() != keep) fs::remove_all(files[i].path(), ignored);
+      if (files[i].path() != keep && files[i].path() != reference_.index_file)
+        fs::remove_all(files[i].path(), ignored);
   }
 
   void write_run_info() {
@@ -201,7 +202,7 @@ class Run {
     write_tree(tree_.root(), {}, dir / "tree");
     verify::BuildResult built = verify::build_tree((dir / "tree").string(), (dir / "build").string(), build);
     if (!built.error.empty()) throw std::runtime_error(tree_.root() + ": the unmodified source does not build: " + built.error);
-    reference_ = bench::IndexSpec{"reference", built.library, "", ""};
+    reference_ = bench::IndexSpec{"reference", built.library, "", index_file({})};
   }
 
   void resume() {
@@ -282,8 +283,8 @@ class Run {
       return finish(built.error.rfind("timeout", 0) == 0 ? "timeout" : "compile", built.error);
     }
 
-    reference_.index_file = index_file({});
     bench::IndexSpec candidate{"candidate", built.library, "", index_file(plan)};
+    evict_indexes(candidate.index_file);
     auto measure_start = std::chrono::steady_clock::now();
     auto [verdict, reward] = measure(candidate, preserving);
     auto measured_for = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - measure_start).count(); };
