@@ -2,9 +2,11 @@
 #include "Rewrite/ConstantTuning.h"
 #include "Rewrite/EarlyTermination.h"
 #include "Rewrite/EdgePruning.h"
+#include "Rewrite/FlatGraph.h"
 #include "Rewrite/LoopFission.h"
 #include "Rewrite/LoopUnroll.h"
 #include "Rewrite/PrefetchInsertion.h"
+#include "Rewrite/QuantizedDistance.h"
 #include "Rewrite/SimdDistance.h"
 #include "Rewrite/VisitedSet.h"
 
@@ -21,6 +23,8 @@ const std::vector<std::unique_ptr<Rewrite>>& catalogue() {
     all.push_back(std::make_unique<EarlyTermination>());
     all.push_back(std::make_unique<VisitedSet>());
     all.push_back(std::make_unique<AlignedStorage>());
+    all.push_back(std::make_unique<QuantizedDistance>());
+    all.push_back(std::make_unique<FlatGraph>());
     all.push_back(std::make_unique<ConstantTuning>());
     return all;
   }();

@@ -121,22 +121,29 @@ SourceTree::SourceTree(const clang::tooling::CompilationDatabase& compilations, 
       if (in_project(path)) read.insert(path);
     }
     sites::restrict_to_project(unit->getASTContext(), in_project);
-    std::vector<sites::Site> found = sites::find_sites(unit->getASTContext(), in_project);
-    attach_options(found, unit->getASTContext());
     sites::add_call_edges(unit->getASTContext(), calls);
-    unit_sites_.push_back(std::move(found));
+    unit_sites_.push_back(sites::find_sites(unit->getASTContext(), in_project));
   }
   // Declarations (storage, constants) stay "reached": their uses are not tracked.
   project_files_.assign(read.begin(), read.end());
   std::set<std::string> built = sites::reachable_from(calls, "crinn_index_build");
+  std::set<std::string> searched = sites::reachable_from(calls, "crinn_index_search");
+  auto query_only = [&](const std::string& f) { return searched.count(f) && !built.count(f); };
   std::set<std::string> ids;
-  for (std::vector<sites::Site>& found : unit_sites_)
-    for (sites::Site& site : found) {
+  for (size_t u = 0; u < units_.size(); ++u) {
+    for (sites::Site& site : unit_sites_[u]) {
       bool statement = !std::holds_alternative<sites::VectorStorage>(site.detail) &&
                        !std::holds_alternative<sites::TunableConstant>(site.detail);
       if (!built.empty() && statement) site.reached_by_build = built.count(site.function) > 0;
-      if (ids.insert(site.id).second) catalogue_.push_back(site);
+      if (!built.empty() && statement && query_only(site.function)) site.query_entry = site.function;
+      for (const auto& [caller, callees] : calls)
+        if (site.query_entry.empty() && !built.empty() && statement && query_only(caller) && callees.count(site.function))
+          site.query_entry = caller;
     }
+    attach_options(unit_sites_[u], units_[u]->getASTContext());
+    for (const sites::Site& site : unit_sites_[u])
+      if (ids.insert(site.id).second) catalogue_.push_back(site);
+  }
 }
 
 SourceTree::~SourceTree() = default;

@@ -2,7 +2,9 @@
 
 #include "Sites/AstUtil.h"
 
+#include "clang/AST/DeclCXX.h"
 #include "clang/AST/ParentMapContext.h"
+#include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/ASTMatchers/ASTMatchers.h"
 #include "clang/Basic/SourceManager.h"
@@ -78,6 +80,32 @@ CharSourceRange after_open_brace(const Stmt* compound, const ASTContext& context
 CharSourceRange before(SourceLocation location, const ASTContext& context) {
   SourceLocation at = context.getSourceManager().getExpansionLoc(location);
   return CharSourceRange::getCharRange(at, at);
+}
+
+CharSourceRange after_member_line(const FieldDecl* field, const ASTContext& context) {
+  const SourceManager& sources = context.getSourceManager();
+  SourceLocation semi = Lexer::findLocationAfterToken(sources.getExpansionLoc(field->getEndLoc()), tok::semi, sources,
+                                                      context.getLangOpts(), false);
+  if (semi.isInvalid()) return {};
+  llvm::StringRef buffer = sources.getBufferData(sources.getFileID(semi));
+  unsigned offset = sources.getFileOffset(semi);
+  size_t line_end = buffer.find('\n', offset);
+  SourceLocation at = semi.getLocWithOffset(int((line_end == llvm::StringRef::npos ? buffer.size() : line_end) - offset));
+  return CharSourceRange::getCharRange(at, at);
+}
+
+llvm::Expected<const FunctionDecl*> query_entry_of(const sites::Site& site, const CXXMethodDecl* method,
+                                                    ASTContext& context) {
+  using namespace clang::ast_matchers;
+  const FunctionDecl* entry = nullptr;
+  for (const BoundNodes& bound : match(functionDecl(hasName(site.query_entry), isDefinition()).bind("f"), context))
+    entry = bound.getNodeAs<FunctionDecl>("f");
+  const auto* entry_method = dyn_cast_or_null<CXXMethodDecl>(entry);
+  if (!entry_method || entry_method->getParent() != method->getParent())
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "the query entry " + site.query_entry + " is not a method of " +
+                                       method->getParent()->getNameAsString() + " in this translation unit");
+  return entry;
 }
 
 const Stmt* statement_of(const Stmt* s, ASTContext& context) {

@@ -34,6 +34,15 @@ clang::CharSourceRange after_statement(const clang::Stmt* s, clang::ASTContext& 
 clang::CharSourceRange after_open_brace(const clang::Stmt* compound, const clang::ASTContext& context);
 clang::CharSourceRange before(clang::SourceLocation location, const clang::ASTContext& context);
 
+// The end of the line that declares `field` (after its ';' and any trailing
+// comment), where a new member goes; invalid if the ';' is not found.
+clang::CharSourceRange after_member_line(const clang::FieldDecl* field, const clang::ASTContext& context);
+
+// The method of `site.query_entry` in this translation unit; it must belong
+// to the class of `method` (whose members the inserted code uses).
+llvm::Expected<const clang::FunctionDecl*> query_entry_of(const sites::Site& site, const clang::CXXMethodDecl* method,
+                                                           clang::ASTContext& context);
+
 // The statement that holds `s` directly inside a compound statement.
 const clang::Stmt* statement_of(const clang::Stmt* s, clang::ASTContext& context);
 

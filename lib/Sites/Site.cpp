@@ -22,9 +22,10 @@ nlohmann::json to_json(const Site& site) {
     nlohmann::json entry = {{"rewrite", option.rewrite}, {"params", params}, {"preserves_results", option.preserves_results}};
     if (!option.note.empty()) entry["note"] = option.note;
     if (option.replaces_site) entry["replaces_site"] = true;
+    if (!option.changes_build) entry["changes_build"] = false;
     rewrites.push_back(entry);
   }
-  return {{"id", site.id},
+  nlohmann::json json = {{"id", site.id},
           {"kind", site.kind},
           {"file", site.file},
           {"lines", {site.begin_line, site.end_line}},
@@ -33,6 +34,8 @@ nlohmann::json to_json(const Site& site) {
           {"reached_by_build", site.reached_by_build},
           {"excerpt", site.excerpt},
           {"rewrites", rewrites}};
+  if (!site.query_entry.empty()) json["query_entry"] = site.query_entry;
+  return json;
 }
 
 }  // namespace crinn::sites

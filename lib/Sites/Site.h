@@ -40,6 +40,9 @@ struct RewriteOption {
   // It replaces the site's code whole, so no other such rewrite can apply
   // at the same site (loop-unroll or simd-distance of one kernel).
   bool replaces_site = false;
+  // False when the rewritten code behaves as the original during the build
+  // (it switches on only on the query path), so the built index is the same.
+  bool changes_build = true;
 };
 
 // The reduction loop of a distance kernel: acc += (x - y)^2 or acc += x * y
@@ -68,6 +71,12 @@ struct NeighborLoop {
   const clang::Expr* expanded_node = nullptr;  // range-for: the node whose list this is
   const clang::CallExpr* candidate_push = nullptr;  // the neighbour entering the candidate pool
   const clang::CallExpr* result_push = nullptr;     // the neighbour entering the result set
+  const clang::VarDecl* result_set = nullptr;       // the container result_push adds to
+  const clang::CallExpr* distance_call = nullptr;   // the call whose argument is vector_expr
+  // Where vector_expr reads: `&storage[node * stride]` or `storage.data() + node * stride`,
+  // written in vector_expr or in the accessor it calls; stride is a member or a literal.
+  const clang::FieldDecl* storage = nullptr;
+  const clang::Expr* stride = nullptr;
 };
 
 // The RNG / heuristic neighbour selection of graph construction.
@@ -109,6 +118,10 @@ struct Site {
   // Whether the index build can run this code (sites/BuildReach.h): a
   // result-changing rewrite here changes the built index. True when unknown.
   bool reached_by_build = true;
+  // For statements: the function that the query path, and not the build, runs
+  // first on the way here (this site's function itself, or a caller of it);
+  // empty when there is none or the call graph is not known.
+  std::string query_entry;
   std::vector<RewriteOption> rewrites;
   SiteDetail detail;     // AST anchors: valid while the translation unit is
 

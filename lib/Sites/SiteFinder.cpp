@@ -190,6 +190,54 @@ std::vector<std::pair<const CallExpr*, const VarDecl*>> pushes_of(const Stmt* s,
   return pushes;
 }
 
+bool is_std_template(QualType type, llvm::StringRef name, const char* argument = nullptr);
+
+// A member of *this, or a literal: text that means the same in every method of the class.
+bool is_class_invariant(const Expr* e) {
+  e = e->IgnoreParenImpCasts();
+  if (isa<IntegerLiteral>(e)) return true;
+  const auto* member = dyn_cast<MemberExpr>(e);
+  return member && isa<FieldDecl>(member->getMemberDecl()) && isa<CXXThisExpr>(member->getBase()->IgnoreParenImpCasts());
+}
+
+// Finds the float storage and the row stride that `vector_expr` addresses.
+void find_storage(const Expr* vector_expr, NeighborLoop& site) {
+  const Expr* e = vector_expr->IgnoreParenImpCasts();
+  if (const auto* call = dyn_cast<CallExpr>(e); call && call->getDirectCallee() && call->getNumArgs() == 1) {
+    const FunctionDecl* definition = nullptr;
+    const auto* body = call->getDirectCallee()->hasBody(definition) ? dyn_cast<CompoundStmt>(definition->getBody()) : nullptr;
+    const auto* ret = body && body->size() == 1 ? dyn_cast<ReturnStmt>(body->body_front()) : nullptr;
+    if (!ret || !ret->getRetValue()) return;
+    e = ret->getRetValue()->IgnoreParenImpCasts();
+  }
+  const Expr* base = nullptr;
+  const Expr* index = nullptr;
+  if (const auto* address = dyn_cast<UnaryOperator>(e); address && address->getOpcode() == UO_AddrOf) {
+    const auto* subscript = dyn_cast<CXXOperatorCallExpr>(address->getSubExpr()->IgnoreParenImpCasts());
+    if (subscript && subscript->getOperator() == OO_Subscript && subscript->getNumArgs() == 2) {
+      base = subscript->getArg(0);
+      index = subscript->getArg(1);
+    }
+  } else if (const auto* plus = dyn_cast<BinaryOperator>(e); plus && plus->getOpcode() == BO_Add) {
+    const auto* data = dyn_cast<CXXMemberCallExpr>(plus->getLHS()->IgnoreParenImpCasts());
+    if (data && data->getMethodDecl() && data->getMethodDecl()->getName() == "data") {
+      base = data->getImplicitObjectArgument();
+      index = plus->getRHS();
+    }
+  }
+  const auto* member = base ? dyn_cast<MemberExpr>(base->IgnoreParenImpCasts()) : nullptr;
+  if (!member || !is_class_invariant(member)) return;
+  const auto* field = cast<FieldDecl>(member->getMemberDecl());
+  const auto* product = dyn_cast<BinaryOperator>(index->IgnoreParenImpCasts());
+  if (!is_std_template(field->getType(), "vector", "float") || !product || product->getOpcode() != BO_Mul) return;
+  for (const Expr* side : {product->getRHS(), product->getLHS()})
+    if (is_class_invariant(side)) {
+      site.storage = field;
+      site.stride = side->IgnoreParenImpCasts();
+      return;
+    }
+}
+
 std::optional<NeighborLoop> analyze_neighbor_loop(const Stmt* loop, ASTContext& context, bool annotated) {
   NeighborLoop site;
   site.loop = loop;
@@ -239,11 +287,13 @@ std::optional<NeighborLoop> analyze_neighbor_loop(const Stmt* loop, ASTContext& 
       if (const VarDecl* var = referenced_var(resolved); var && locals.count(var)) resolved = locals[var];
       if (references(resolved, site.element) && !references_any_local_except(resolved, loop, site.element)) {
         site.vector_expr = resolved;
+        site.distance_call = call;
         return;
       }
     }
   });
   if (!site.vector_expr) return std::nullopt;
+  find_storage(site.vector_expr, site);
 
   if (site.beam_loop) {
     // The candidate pool is what the beam loop's condition watches; the
@@ -254,7 +304,10 @@ std::optional<NeighborLoop> analyze_neighbor_loop(const Stmt* loop, ASTContext& 
     for (auto [call, container] : pushes_of(loop, site.element, site.beam_loop)) {
       bool is_pool = condition && references(condition, container);
       if (is_pool && !site.candidate_push) site.candidate_push = call;
-      if (!is_pool && !site.result_push) site.result_push = call;
+      if (!is_pool && !site.result_push) {
+        site.result_push = call;
+        site.result_set = container;
+      }
     }
     if (site.range) {
       // The expanded node: an index or argument in the adjacency expression
@@ -322,7 +375,7 @@ std::optional<PruningRoutine> analyze_pruning(const Stmt* inner, ASTContext& con
 
 // ---- declarations -------------------------------------------------------------
 
-bool is_std_template(QualType type, llvm::StringRef name, const char* argument = nullptr) {
+bool is_std_template(QualType type, llvm::StringRef name, const char* argument) {
   const auto* record = type.getCanonicalType()->getAsCXXRecordDecl();
   const auto* specialization = dyn_cast_or_null<ClassTemplateSpecializationDecl>(record);
   if (!specialization || !specialization->isInStdNamespace() || specialization->getName() != name) return false;

@@ -115,7 +115,7 @@ class Run {
     for (const rewrite::PlanEntry& entry : plan)
       for (const sites::Site& site : tree_.sites())
         if (site.id == entry.site && site.reached_by_build && site.option(entry.rewrite) &&
-            !site.option(entry.rewrite)->preserves_results) {
+            !site.option(entry.rewrite)->preserves_results && site.option(entry.rewrite)->changes_build) {
           std::string text = entry.site + " " + entry.rewrite;
           for (const auto& [name, value] : entry.params.values()) text += " " + name + "=" + std::to_string(value);
           relevant.push_back(text);

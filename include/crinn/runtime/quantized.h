@@ -1,0 +1,266 @@
+// Scalar-quantized copies of an index's vectors, which crinn-opt's
+// quantized-distance rewrite makes the search loop read instead of the
+// floats: SQ8 (one byte per dimension) or SQ4 (two dimensions per byte).
+// Each dimension has its own offset (its minimum) and all share one step
+// (the widest range over the levels), so that squared euclidean distances
+// between codes are integer sums, computed with SIMD integer kernels, and
+// scale back to the float distance by step^2. Inner products are computed
+// between the float query and the codes.
+//
+// The codes are built after the graph: a QuantizedScope at the top of the
+// query path brings them up to date (training on every stored vector the
+// first time) and switches the search loop over to them for that query; the
+// build, outside any scope, keeps using exact distances. rerank() then gives
+// the best candidates their exact distances back.
+#ifndef CRINN_RUNTIME_QUANTIZED_H
+#define CRINN_RUNTIME_QUANTIZED_H
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <queue>
+#include <utility>
+#include <vector>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+namespace crinn::runtime {
+
+namespace detail {
+
+// sum over i < bytes of (a[i] - b[i])^2, bytes holding one code each.
+inline int32_t sq8_l2(const uint8_t* a, const uint8_t* b, std::size_t bytes) {
+  int32_t sum = 0;
+  std::size_t i = 0;
+#if defined(__AVX2__)
+  __m256i acc = _mm256_setzero_si256();
+  for (; i + 16 <= bytes; i += 16) {
+    __m256i x = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
+    __m256i y = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
+    __m256i d = _mm256_sub_epi16(x, y);
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(d, d));
+  }
+  __m128i half = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+  half = _mm_add_epi32(half, _mm_shuffle_epi32(half, 0x4e));
+  half = _mm_add_epi32(half, _mm_shuffle_epi32(half, 0xb1));
+  sum = _mm_cvtsi128_si32(half);
+#endif
+  for (; i < bytes; ++i) {
+    int32_t d = int32_t(a[i]) - int32_t(b[i]);
+    sum += d * d;
+  }
+  return sum;
+}
+
+// The same over bytes holding two 4-bit codes each (low nibble first).
+inline int32_t sq4_l2(const uint8_t* a, const uint8_t* b, std::size_t bytes) {
+  int32_t sum = 0;
+  std::size_t i = 0;
+#if defined(__AVX2__)
+  const __m128i low_mask = _mm_set1_epi8(0x0f);
+  __m256i acc = _mm256_setzero_si256();
+  for (; i + 16 <= bytes; i += 16) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i));
+    __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i));
+    __m256i d_low = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_and_si128(x, low_mask)),
+                                     _mm256_cvtepu8_epi16(_mm_and_si128(y, low_mask)));
+    __m256i d_high = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(x, 4), low_mask)),
+                                      _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(y, 4), low_mask)));
+    acc = _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(d_low, d_low), _mm256_madd_epi16(d_high, d_high)));
+  }
+  __m128i half = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+  half = _mm_add_epi32(half, _mm_shuffle_epi32(half, 0x4e));
+  half = _mm_add_epi32(half, _mm_shuffle_epi32(half, 0xb1));
+  sum = _mm_cvtsi128_si32(half);
+#endif
+  for (; i < bytes; ++i) {
+    int32_t low = int32_t(a[i] & 0x0f) - int32_t(b[i] & 0x0f);
+    int32_t high = int32_t(a[i] >> 4) - int32_t(b[i] >> 4);
+    sum += low * low + high * high;
+  }
+  return sum;
+}
+
+}  // namespace detail
+
+template <int Bits>
+class QuantizedCodes {
+  static_assert(Bits == 8 || Bits == 4, "SQ8 or SQ4");
+  static constexpr int kLevels = (1 << Bits) - 1;
+
+ public:
+  // Encodes the vectors appended since the last call; the first call that
+  // sees at least `min_train` vectors trains the quantizer on all of them
+  // and calibrates the metric against `exact` (the index's own distance).
+  template <typename Exact>
+  void sync(const float* data, std::size_t n, std::size_t dim, std::size_t min_train, Exact&& exact) {
+    if (!trained_) {
+      if (n < std::max<std::size_t>(min_train, 1)) return;
+      train(data, n, dim, exact);
+    }
+    codes_.resize(n * bytes_);
+    for (; encoded_ < n; ++encoded_) encode(data + encoded_ * dim_, &codes_[encoded_ * bytes_]);
+  }
+
+  bool ready(std::size_t n) const { return trained_ && encoded_ == n; }
+  bool active() const { return active_; }
+  void set_active(bool on) { active_ = on; }
+
+  // Prepares the distances to `query`; false (exact distances wanted) outside a scope.
+  bool begin_query(const float* query) {
+    if (!active_) return false;
+    if (inner_product_) {
+      query_.assign(query, query + dim_);
+      query_offset_ = 0.0f;
+      for (std::size_t d = 0; d < dim_; ++d) query_offset_ += query[d] * offset_[d];
+    } else {
+      query_code_.resize(bytes_);
+      encode(query, query_code_.data());
+    }
+    return true;
+  }
+
+  // The approximate distance from the query to `node`, on the index's scale.
+  template <typename Id>
+  float distance(Id node) const {
+    const uint8_t* code = &codes_[std::size_t(node) * bytes_];
+    if (!inner_product_) {
+      int32_t sum = Bits == 8 ? detail::sq8_l2(query_code_.data(), code, bytes_)
+                              : detail::sq4_l2(query_code_.data(), code, bytes_);
+      return float(sum) * step_ * step_;
+    }
+    float dot = 0.0f;
+    for (std::size_t d = 0; d < dim_; ++d) dot += query_[d] * float(level(code, d));
+    return ip_constant_ - (query_offset_ + step_ * dot);
+  }
+
+  const uint8_t* code(std::size_t node) const { return &codes_[node * bytes_]; }
+  std::size_t code_bytes() const { return bytes_; }
+
+ private:
+  template <typename Exact>
+  void train(const float* data, std::size_t n, std::size_t dim, Exact& exact) {
+    dim_ = dim;
+    bytes_ = Bits == 8 ? dim : (dim + 1) / 2;
+    offset_.assign(dim, 0.0f);
+    std::vector<float> top(dim, 0.0f);
+    for (std::size_t d = 0; d < dim; ++d) offset_[d] = top[d] = data[d];
+    for (std::size_t i = 1; i < n; ++i)
+      for (std::size_t d = 0; d < dim; ++d) {
+        offset_[d] = std::min(offset_[d], data[i * dim + d]);
+        top[d] = std::max(top[d], data[i * dim + d]);
+      }
+    float range = 0.0f;
+    for (std::size_t d = 0; d < dim; ++d) range = std::max(range, top[d] - offset_[d]);
+    step_ = range > 0.0f ? range / kLevels : 1.0f;
+    calibrate(data, n, exact);
+    trained_ = true;
+  }
+
+  // Which distance the index computes: squared euclidean, or c - dot.
+  template <typename Exact>
+  void calibrate(const float* data, std::size_t n, Exact& exact) {
+    double l2_error = 0, ip_error = 0, ip_constant = 0;
+    std::size_t pairs = std::min<std::size_t>(n - 1, 8);
+    std::vector<double> exacts, dots;
+    for (std::size_t p = 0; p < pairs; ++p) {
+      const float* a = data + p * dim_;
+      const float* b = data + (p + 1) * dim_;
+      double l2 = 0, dot = 0;
+      for (std::size_t d = 0; d < dim_; ++d) {
+        l2 += double(a[d] - b[d]) * (a[d] - b[d]);
+        dot += double(a[d]) * b[d];
+      }
+      double e = exact(a, b);
+      l2_error += std::fabs(e - l2);
+      exacts.push_back(e);
+      dots.push_back(dot);
+      ip_constant += e + dot;
+    }
+    if (pairs == 0) return;
+    ip_constant /= double(pairs);
+    for (std::size_t p = 0; p < pairs; ++p) ip_error += std::fabs(exacts[p] - (ip_constant - dots[p]));
+    inner_product_ = ip_error < l2_error;
+    ip_constant_ = float(ip_constant);
+  }
+
+  int level(const uint8_t* code, std::size_t d) const {
+    if (Bits == 8) return code[d];
+    return d % 2 == 0 ? code[d / 2] & 0x0f : code[d / 2] >> 4;
+  }
+
+  void encode(const float* vec, uint8_t* out) const {
+    if (Bits == 4) std::fill(out, out + bytes_, uint8_t(0));
+    for (std::size_t d = 0; d < dim_; ++d) {
+      long q = std::lround((vec[d] - offset_[d]) / step_);
+      auto value = uint8_t(std::clamp(q, 0L, long(kLevels)));
+      if (Bits == 8)
+        out[d] = value;
+      else
+        out[d / 2] |= uint8_t(d % 2 == 0 ? value : value << 4);
+    }
+  }
+
+  bool trained_ = false, active_ = false, inner_product_ = false;
+  std::size_t dim_ = 0, bytes_ = 0, encoded_ = 0;
+  std::vector<float> offset_;
+  float step_ = 1.0f, ip_constant_ = 0.0f, query_offset_ = 0.0f;
+  std::vector<uint8_t> codes_, query_code_;
+  std::vector<float> query_;
+};
+
+// Brings the codes up to date and lets the search loop use them until the
+// scope ends.
+template <int Bits>
+class QuantizedScope {
+ public:
+  template <typename Exact>
+  QuantizedScope(QuantizedCodes<Bits>& codes, const float* data, std::size_t n, std::size_t dim,
+                 std::size_t min_train, Exact&& exact)
+      : codes_(codes), was_active_(codes.active()) {
+    codes.sync(data, n, dim, min_train, exact);
+    codes.set_active(codes.ready(n));
+  }
+  ~QuantizedScope() { codes_.set_active(was_active_); }
+  QuantizedScope(const QuantizedScope&) = delete;
+  QuantizedScope& operator=(const QuantizedScope&) = delete;
+
+ private:
+  QuantizedCodes<Bits>& codes_;
+  bool was_active_;
+};
+
+namespace detail {
+template <typename Entries, typename Exact>
+void rerank_sorted(Entries& entries, std::size_t count, Exact& exact) {
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::size_t n = count == 0 ? entries.size() : std::min(count, entries.size());
+  for (std::size_t i = 0; i < n; ++i) entries[i].first = exact(entries[i].second);
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+}  // namespace detail
+
+// Gives the `count` best (distance, id) entries their exact distances
+// (count 0: all), in a priority queue or a vector (left sorted, nearest first).
+template <typename T, typename Container, typename Compare, typename Exact>
+void rerank(std::priority_queue<T, Container, Compare>& queue, std::size_t count, Exact&& exact) {
+  std::vector<T> entries;
+  entries.reserve(queue.size());
+  for (; !queue.empty(); queue.pop()) entries.push_back(queue.top());
+  detail::rerank_sorted(entries, count, exact);
+  for (const T& entry : entries) queue.push(entry);
+}
+
+template <typename T, typename Allocator, typename Exact>
+void rerank(std::vector<T, Allocator>& entries, std::size_t count, Exact&& exact) {
+  detail::rerank_sorted(entries, count, exact);
+}
+
+}  // namespace crinn::runtime
+
+#endif  // CRINN_RUNTIME_QUANTIZED_H

@@ -1,0 +1,105 @@
+#include "Rewrite/QuantizedDistance.h"
+
+#include "Rewrite/Support.h"
+#include "Sites/AstUtil.h"
+
+#include "clang/AST/DeclCXX.h"
+
+namespace crinn::rewrite {
+
+using namespace clang;
+using namespace clang::transformer;
+
+namespace {
+llvm::Error failure(const std::string& message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+const CXXMethodDecl* method_of(const sites::NeighborLoop& loop, ASTContext& context) {
+  return dyn_cast_or_null<CXXMethodDecl>(sites::enclosing_function(loop.loop, context));
+}
+
+// The distance call's argument that is the query: the one that is not the neighbour's vector.
+const Expr* query_argument(const sites::NeighborLoop& loop) {
+  if (!loop.distance_call || loop.distance_call->getNumArgs() != 2) return nullptr;
+  for (const Expr* arg : loop.distance_call->arguments())
+    if (!sites::references(arg, loop.element) && !sites::references_any_local_except(arg, loop.loop, nullptr) &&
+        !sites::references_any_local_except(arg, loop.beam_loop, nullptr))
+      return arg;
+  return nullptr;
+}
+
+// `callee(query, vector)` with the arguments in their original order.
+std::string distance_text(const sites::NeighborLoop& loop, const std::string& query, const std::string& vector,
+                          const ASTContext& context) {
+  const Expr* query_arg = query_argument(loop);
+  std::string text = sites::source_text(loop.distance_call->getCallee(), context) + "(";
+  for (unsigned i = 0; i < 2; ++i)
+    text += (i ? ", " : "") + (loop.distance_call->getArg(i) == query_arg ? query : vector);
+  return text + ")";
+}
+
+}  // namespace
+
+std::optional<sites::RewriteOption> QuantizedDistance::option_for(const sites::Site& site, ASTContext& context) const {
+  const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
+  if (!loop || !loop->beam_loop || !loop->result_set || !loop->storage || site.query_entry.empty() ||
+      !query_argument(*loop))
+    return std::nullopt;
+  const CXXMethodDecl* method = method_of(*loop, context);
+  if (!method || method->getParent() != loop->storage->getParent() || after_member_line(loop->storage, context).isInvalid())
+    return std::nullopt;
+  sites::ParamSpec bits = int_param("bits", 4, 8, 8, "bits per dimension of the codes");
+  bits.choices = {4, 8};
+  sites::RewriteOption option{name(),
+                              {bits, int_param("rerank", 0, 512, 16,
+                                               "best candidates re-ranked with exact distances (0: all; "
+                                               "GLASS re-ranks 1.5 x k)")},
+                              false,
+                              "distances on quantized codes: the beam may visit other nodes"};
+  option.changes_build = false;
+  return option;
+}
+
+llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, const Params& params,
+                                                    ASTContext& context) const {
+  const auto& loop = std::get<sites::NeighborLoop>(site.detail);
+  const CXXMethodDecl* method = method_of(loop, context);
+  auto entry = query_entry_of(site, method, context);
+  if (!entry) return entry.takeError();
+
+  const std::string codes = "crinn_codes_";
+  const std::string type = "crinn::runtime::QuantizedCodes<" + std::to_string(params.get_int("bits")) + ">";
+  const std::string storage = loop.storage->getNameAsString();
+  const std::string stride = sites::source_text(loop.stride, context);
+  const std::string query = sites::source_text(query_argument(loop), context);
+  auto vector = substitute(loop.vector_expr, context, {{loop.element, "crinn_id"}});
+  if (!vector) return vector.takeError();
+  const std::string body_indent = indentation(loop.beam_loop, context);
+
+  const std::string member = "\n  // SQ codes of " + storage + ", read by the search loop on the query path.\n  mutable " +
+                             type + " " + codes + ";";
+  const std::string scope = "\n  crinn::runtime::QuantizedScope<" + std::to_string(params.get_int("bits")) +
+                            "> crinn_quantized(" + codes + ", " + storage + ".data(), " + storage + ".size() / (" +
+                            stride + "), " + stride + ", 1, [&](const float* crinn_a, const float* crinn_b) { return " +
+                            distance_text(loop, "crinn_a", "crinn_b", context) + "; });";
+  const std::string begin = "\n  const bool crinn_coded = " + codes + ".begin_query(" + query + ");";
+  const std::string rerank = "\n" + body_indent + "if (crinn_coded)\n" + body_indent + "  crinn::runtime::rerank(" +
+                             loop.result_set->getNameAsString() + ", " + std::to_string(params.get_int("rerank")) +
+                             ", [&](auto crinn_id) { return " + distance_text(loop, query, *vector, context) + "; });";
+
+  CharSourceRange member_at = after_member_line(loop.storage, context);
+  return rule_at(
+      loop.loop,
+      {insertAfter(fixed(member_at), cat(member)),
+       addInclude(fixed(member_at), "crinn/runtime/quantized.h",
+                  IncludeFormat::Angled),
+       insertBefore(fixed(after_open_brace((*entry)->getBody(), context)), cat(scope)),
+       insertBefore(fixed(after_open_brace(method->getBody(), context)), cat(begin)),
+       changeTo(fixed(node_range(loop.distance_call->getSourceRange(), context)),
+                cat("(crinn_coded ? " + codes + ".distance(" + loop.element->getNameAsString() + ") : " +
+                    sites::source_text(loop.distance_call, context) + ")")),
+       insertAfter(fixed(after_statement(loop.beam_loop, context)), cat(rerank))});
+}
+
+}  // namespace crinn::rewrite
