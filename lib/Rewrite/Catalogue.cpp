@@ -1,3 +1,5 @@
+#include "Rewrite/AdaptiveEf.h"
+#include "Rewrite/AdjacencyReorder.h"
 #include "Rewrite/AlignedStorage.h"
 #include "Rewrite/ConstantTuning.h"
 #include "Rewrite/EarlyTermination.h"
@@ -5,6 +7,7 @@
 #include "Rewrite/FlatGraph.h"
 #include "Rewrite/LoopFission.h"
 #include "Rewrite/LoopUnroll.h"
+#include "Rewrite/MultiEntry.h"
 #include "Rewrite/PrefetchInsertion.h"
 #include "Rewrite/QuantizedDistance.h"
 #include "Rewrite/SimdDistance.h"
@@ -25,6 +28,9 @@ const std::vector<std::unique_ptr<Rewrite>>& catalogue() {
     all.push_back(std::make_unique<AlignedStorage>());
     all.push_back(std::make_unique<QuantizedDistance>());
     all.push_back(std::make_unique<FlatGraph>());
+    all.push_back(std::make_unique<MultiEntry>());
+    all.push_back(std::make_unique<AdjacencyReorder>());
+    all.push_back(std::make_unique<AdaptiveEf>());
     all.push_back(std::make_unique<ConstantTuning>());
     return all;
   }();

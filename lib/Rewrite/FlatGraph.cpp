@@ -1,56 +1,15 @@
 #include "Rewrite/FlatGraph.h"
 
+#include "Rewrite/QueryPathParts.h"
 #include "Rewrite/Support.h"
 #include "Sites/AstUtil.h"
 
 #include "clang/AST/DeclCXX.h"
-#include "clang/AST/DeclTemplate.h"
-#include "clang/AST/ExprCXX.h"
 
 namespace crinn::rewrite {
 
 using namespace clang;
 using namespace clang::transformer;
-
-namespace {
-// The adjacency expression as `field[i0][i1]...`: the field (a member of
-// *this) and the subscripts, outermost container first.
-struct Adjacency {
-  const FieldDecl* field = nullptr;
-  std::vector<const Expr*> indices;
-  std::string id_type;  // the list's element type
-};
-
-std::optional<Adjacency> adjacency_of(const sites::NeighborLoop& loop) {
-  if (!loop.range || !loop.expanded_node) return std::nullopt;
-  Adjacency adjacency;
-  const Expr* e = loop.range->IgnoreParenImpCasts();
-  while (const auto* subscript = dyn_cast<CXXOperatorCallExpr>(e)) {
-    if (subscript->getOperator() != OO_Subscript || subscript->getNumArgs() != 2) return std::nullopt;
-    adjacency.indices.insert(adjacency.indices.begin(), subscript->getArg(1));
-    e = subscript->getArg(0)->IgnoreParenImpCasts();
-  }
-  const auto* member = dyn_cast<MemberExpr>(e);
-  if (!member || !isa<CXXThisExpr>(member->getBase()->IgnoreParenImpCasts()) || adjacency.indices.empty()) return std::nullopt;
-  adjacency.field = dyn_cast<FieldDecl>(member->getMemberDecl());
-  if (!adjacency.field || adjacency.indices.front() != loop.expanded_node) return std::nullopt;
-  // Every other subscript picks the layer: it must not depend on the beam's locals.
-  for (size_t i = 1; i < adjacency.indices.size(); ++i)
-    if (sites::references_any_local_except(adjacency.indices[i], loop.beam_loop, nullptr)) return std::nullopt;
-  const auto* list = dyn_cast_or_null<ClassTemplateSpecializationDecl>(
-      loop.range->getType().getCanonicalType()->getAsCXXRecordDecl());
-  if (!list || list->getName() != "vector" || list->getTemplateArgs().size() == 0 ||
-      !list->getTemplateArgs()[0].getAsType()->isIntegerType())
-    return std::nullopt;
-  adjacency.id_type = list->getTemplateArgs()[0].getAsType().getAsString();
-  return adjacency;
-}
-
-
-const CXXMethodDecl* method_of(const sites::NeighborLoop& loop, ASTContext& context) {
-  return dyn_cast_or_null<CXXMethodDecl>(sites::enclosing_function(loop.loop, context));
-}
-}  // namespace
 
 std::optional<sites::RewriteOption> FlatGraph::option_for(const sites::Site& site, ASTContext& context) const {
   const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
@@ -72,11 +31,8 @@ llvm::Expected<RewriteRule> FlatGraph::rule(const sites::Site& site, const Param
 
   const std::string graph = "crinn_graph_";
   const std::string field = adjacency.field->getNameAsString();
-  std::string layer0 = field, on_layer0 = "crinn_flat";
-  for (size_t i = 0; i < adjacency.indices.size(); ++i) {
-    layer0 += i == 0 ? "[crinn_i]" : "[0]";
-    if (i > 0) on_layer0 += " && (" + sites::source_text(adjacency.indices[i], context) + ") == 0";
-  }
+  const std::string layer0 = adjacency.layer0("crinn_i");
+  const std::string on_layer0 = adjacency.on_layer0("crinn_flat", context);
   const std::string member = "\n  // Layer 0 of " + field + " as one dense array, read by the search loop on the query path.\n"
                              "  mutable crinn::runtime::FlatGraph<" + adjacency.id_type + "> " + graph + ";";
   const std::string scope = "\n  crinn::runtime::FlatGraphScope<" + adjacency.id_type + "> crinn_flat_scope(" + graph +

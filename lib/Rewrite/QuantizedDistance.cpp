@@ -1,5 +1,6 @@
 #include "Rewrite/QuantizedDistance.h"
 
+#include "Rewrite/QueryPathParts.h"
 #include "Rewrite/Support.h"
 #include "Sites/AstUtil.h"
 
@@ -9,37 +10,6 @@ namespace crinn::rewrite {
 
 using namespace clang;
 using namespace clang::transformer;
-
-namespace {
-llvm::Error failure(const std::string& message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
-const CXXMethodDecl* method_of(const sites::NeighborLoop& loop, ASTContext& context) {
-  return dyn_cast_or_null<CXXMethodDecl>(sites::enclosing_function(loop.loop, context));
-}
-
-// The distance call's argument that is the query: the one that is not the neighbour's vector.
-const Expr* query_argument(const sites::NeighborLoop& loop) {
-  if (!loop.distance_call || loop.distance_call->getNumArgs() != 2) return nullptr;
-  for (const Expr* arg : loop.distance_call->arguments())
-    if (!sites::references(arg, loop.element) && !sites::references_any_local_except(arg, loop.loop, nullptr) &&
-        !sites::references_any_local_except(arg, loop.beam_loop, nullptr))
-      return arg;
-  return nullptr;
-}
-
-// `callee(query, vector)` with the arguments in their original order.
-std::string distance_text(const sites::NeighborLoop& loop, const std::string& query, const std::string& vector,
-                          const ASTContext& context) {
-  const Expr* query_arg = query_argument(loop);
-  std::string text = sites::source_text(loop.distance_call->getCallee(), context) + "(";
-  for (unsigned i = 0; i < 2; ++i)
-    text += (i ? ", " : "") + (loop.distance_call->getArg(i) == query_arg ? query : vector);
-  return text + ")";
-}
-
-}  // namespace
 
 std::optional<sites::RewriteOption> QuantizedDistance::option_for(const sites::Site& site, ASTContext& context) const {
   const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
@@ -73,8 +43,6 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
   const std::string storage = loop.storage->getNameAsString();
   const std::string stride = sites::source_text(loop.stride, context);
   const std::string query = sites::source_text(query_argument(loop), context);
-  auto vector = substitute(loop.vector_expr, context, {{loop.element, "crinn_id"}});
-  if (!vector) return vector.takeError();
   const std::string body_indent = indentation(loop.beam_loop, context);
 
   const std::string member = "\n  // SQ codes of " + storage + ", read by the search loop on the query path.\n  mutable " +
@@ -86,7 +54,7 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
   const std::string begin = "\n  const bool crinn_coded = " + codes + ".begin_query(" + query + ");";
   const std::string rerank = "\n" + body_indent + "if (crinn_coded)\n" + body_indent + "  crinn::runtime::rerank(" +
                              loop.result_set->getNameAsString() + ", " + std::to_string(params.get_int("rerank")) +
-                             ", [&](auto crinn_id) { return " + distance_text(loop, query, *vector, context) + "; });";
+                             ", [&](auto crinn_id) { return " + distance_text(loop, query, vector_text(loop, "crinn_id", context), context) + "; });";
 
   CharSourceRange member_at = after_member_line(loop.storage, context);
   return rule_at(

@@ -224,7 +224,15 @@ class Run {
 
   // Measures candidate against the reference; returns the reward ratio.
   std::pair<verify::Verdict, double> measure(const bench::IndexSpec& candidate, bool preserving) {
-    verify::Verdict verdict = verify::verify_candidate(dataset_, candidate, reference_, preserving, options_.gates);
+    verify::GateConfig gates = options_.gates;
+    // A candidate whose build is far slower than the reference's (large
+    // construction constants) is a timeout, not a stall of the whole run.
+    if (reference_build_seconds_ > 0.0)
+      gates.bench.limits.build_timeout_seconds = std::min(
+          gates.bench.limits.build_timeout_seconds, std::max(kMinBuildLimit, kBuildLimitFactor * reference_build_seconds_));
+    verify::Verdict verdict = verify::verify_candidate(dataset_, candidate, reference_, preserving, gates);
+    if (verdict.parent.built && !verdict.parent.loaded && reference_build_seconds_ == 0.0)
+      reference_build_seconds_ = verdict.parent.build_seconds;
     double low = options_.gates.bench.recall_low, high = options_.gates.bench.recall_high;
     double reference = bench::auc_reward(verdict.parent.curve(), low, high);
     if (reference <= 0.0)
@@ -329,6 +337,8 @@ class Run {
   const TuneOptions& options_;
   fs::path out_;
   bench::IndexSpec reference_;
+  double reference_build_seconds_ = 0.0;  // its index build, once measured
+  static constexpr double kBuildLimitFactor = 4.0, kMinBuildLimit = 60.0;
   std::vector<policy::Evaluated> history_;
   int next_round_ = 0;
   TuneResult result_;

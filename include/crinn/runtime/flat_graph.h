@@ -6,11 +6,13 @@
 //
 // Built after the graph: a FlatGraphScope at the top of the query path copies
 // the lists when the index has grown since the last copy, and switches the
-// search loop over to the copy for that query.
+// search loop over to the copy for that query. Lists edited in place after
+// the build (adjacency-reorder) are copied again.
 #ifndef CRINN_RUNTIME_FLAT_GRAPH_H
 #define CRINN_RUNTIME_FLAT_GRAPH_H
 
 #include <crinn/runtime/aligned.h>
+#include <crinn/runtime/query_path.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -39,10 +41,13 @@ auto span_of(const Container& ids) -> IdSpan<typename Container::value_type> {
 template <typename Id>
 class FlatGraph {
  public:
-  // Copies the lists of nodes [0, n) (list_of(i): a container of ids) when n changed.
+  // Copies the lists of nodes [0, n) (list_of(i): a container of ids) when n
+  // changed or lists were edited in place since the last copy.
   template <typename ListOf>
   void sync(std::size_t n, ListOf&& list_of) {
-    if (n == nodes_) return;
+    uint64_t edits = graph_edits().load();
+    if (n == nodes_ && edits == edits_seen_) return;
+    edits_seen_ = edits;
     std::size_t widest = 0;
     for (std::size_t i = 0; i < n; ++i) widest = std::max(widest, std::size_t(list_of(i).size()));
     constexpr std::size_t kPerLine = 64 / sizeof(Id);
@@ -76,6 +81,7 @@ class FlatGraph {
  private:
   bool active_ = false;
   std::size_t nodes_ = 0, row_ = 0;
+  uint64_t edits_seen_ = 0;
   std::vector<Id, AlignedAllocator<Id, 64>> rows_;
 };
 

@@ -1,0 +1,51 @@
+#include "Rewrite/AdjacencyReorder.h"
+
+#include "Rewrite/QueryPathParts.h"
+#include "Rewrite/Support.h"
+#include "Sites/AstUtil.h"
+
+namespace crinn::rewrite {
+
+using namespace clang;
+using namespace clang::transformer;
+
+std::optional<sites::RewriteOption> AdjacencyReorder::option_for(const sites::Site& site, ASTContext& context) const {
+  const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
+  if (!loop || site.query_entry.empty() || !query_argument(*loop)) return std::nullopt;
+  auto adjacency = adjacency_of(*loop);
+  const CXXMethodDecl* method = method_of(*loop, context);
+  if (!adjacency || !method || method->getParent() != adjacency->field->getParent() ||
+      after_member_line(adjacency->field, context).isInvalid())
+    return std::nullopt;
+  // The lists are sorted in place from the query entry: it must not be const.
+  auto entry = query_entry_of(site, method, context);
+  if (!entry) {
+    llvm::consumeError(entry.takeError());
+    return std::nullopt;
+  }
+  if (const auto* entry_method = dyn_cast<CXXMethodDecl>(*entry); !entry_method || entry_method->isConst())
+    return std::nullopt;
+  sites::RewriteOption option{name(), {}, false, "neighbours enter the beam in another order"};
+  option.changes_build = false;
+  return option;
+}
+
+llvm::Expected<RewriteRule> AdjacencyReorder::rule(const sites::Site& site, const Params&, ASTContext& context) const {
+  const auto& loop = std::get<sites::NeighborLoop>(site.detail);
+  Adjacency adjacency = *adjacency_of(loop);
+  auto entry = query_entry_of(site, method_of(loop, context), context);
+  if (!entry) return entry.takeError();
+  const std::string field = adjacency.field->getNameAsString();
+  const std::string member = "\n  // Sorts layer 0's lists of " + field + " nearest-first after the build.\n"
+                             "  crinn::runtime::NearestFirst crinn_nearest_first_;";
+  const std::string sync =
+      "\n  crinn_nearest_first_.sync(" + field + ".size(), [&](std::size_t crinn_i) -> auto& { return " +
+      adjacency.layer0("crinn_i") + "; }, [&](std::size_t crinn_a, auto crinn_b) { return " +
+      distance_text(loop, vector_text(loop, "crinn_a", context), vector_text(loop, "crinn_b", context), context) + "; });";
+  CharSourceRange member_at = after_member_line(adjacency.field, context);
+  return rule_at(loop.loop, {insertAfter(fixed(member_at), cat(member)),
+                             addInclude(fixed(member_at), "crinn/runtime/query_path.h", IncludeFormat::Angled),
+                             insertBefore(fixed(after_open_brace((*entry)->getBody(), context)), cat(sync))});
+}
+
+}  // namespace crinn::rewrite
