@@ -35,6 +35,7 @@ std::vector<RewriteOption> options_from_sites(const nlohmann::json& sites) {
       option.rewrite = rewrite.at("rewrite");
       option.preserves_results = rewrite.at("preserves_results");
       option.replaces_site = rewrite.value("replaces_site", false);
+      option.exclusive = rewrite.value("exclusive", "");
       for (const auto& [name, spec] : rewrite.at("params").items()) {
         ParamRange range;
         range.name = name;
@@ -51,16 +52,18 @@ std::vector<RewriteOption> options_from_sites(const nlohmann::json& sites) {
 }
 
 void drop_exclusive_conflicts(Plan& plan, const std::vector<RewriteOption>& options, std::mt19937_64& rng) {
-  auto replaces = [&](const PlanEntry& entry) {
-    return std::any_of(options.begin(), options.end(), [&](const RewriteOption& o) {
-      return o.site == entry.site && o.rewrite == entry.rewrite && o.replaces_site;
-    });
+  // The group of an entry: "" (none), the whole site, or a named group.
+  auto group = [&](const PlanEntry& entry) -> std::string {
+    for (const RewriteOption& o : options)
+      if (o.site == entry.site && o.rewrite == entry.rewrite)
+        return o.replaces_site ? std::string("(site)") : o.exclusive;
+    return "";
   };
-  std::map<std::string, std::vector<size_t>> by_site;
+  std::map<std::pair<std::string, std::string>, std::vector<size_t>> by_group;
   for (size_t i = 0; i < plan.size(); ++i)
-    if (replaces(plan[i])) by_site[plan[i].site].push_back(i);
+    if (std::string g = group(plan[i]); !g.empty()) by_group[{plan[i].site, g}].push_back(i);
   std::set<size_t> dropped;
-  for (const auto& [site, entries] : by_site) {
+  for (const auto& [key, entries] : by_group) {
     size_t keep = std::uniform_int_distribution<size_t>(0, entries.size() - 1)(rng);
     for (size_t j = 0; j < entries.size(); ++j)
       if (j != keep) dropped.insert(entries[j]);

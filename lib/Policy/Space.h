@@ -30,6 +30,7 @@ struct RewriteOption {
   std::string rewrite;
   bool preserves_results = true;
   bool replaces_site = false;  // at most one such option per site in a plan
+  std::string exclusive;       // at most one option per site and non-empty group
   std::vector<ParamRange> params;
 
   // What a learned preference is attached to: the kind of site and the

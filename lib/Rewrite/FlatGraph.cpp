@@ -19,7 +19,9 @@ std::optional<sites::RewriteOption> FlatGraph::option_for(const sites::Site& sit
   if (!adjacency || !method || method->getParent() != adjacency->field->getParent() ||
       after_member_line(adjacency->field, context).isInvalid())
     return std::nullopt;
-  return sites::RewriteOption{name(), {}, true, ""};
+  sites::RewriteOption option{name(), {}, true, ""};
+  option.exclusive_group = "loop-range";  // loop-fission rewrites the range too
+  return option;
 }
 
 llvm::Expected<RewriteRule> FlatGraph::rule(const sites::Site& site, const Params&, ASTContext& context) const {

@@ -23,6 +23,7 @@ nlohmann::json to_json(const Site& site) {
     if (!option.note.empty()) entry["note"] = option.note;
     if (option.replaces_site) entry["replaces_site"] = true;
     if (!option.changes_build) entry["changes_build"] = false;
+    if (!option.exclusive_group.empty()) entry["exclusive"] = option.exclusive_group;
     rewrites.push_back(entry);
   }
   nlohmann::json json = {{"id", site.id},

@@ -40,6 +40,10 @@ struct RewriteOption {
   // It replaces the site's code whole, so no other such rewrite can apply
   // at the same site (loop-unroll or simd-distance of one kernel).
   bool replaces_site = false;
+  // Rewrites of one site with the same non-empty group edit the same code
+  // (loop-fission and flat-graph both rewrite the loop's range): a plan
+  // holds at most one of them.
+  std::string exclusive_group;
   // False when the rewritten code behaves as the original during the build
   // (it switches on only on the query path), so the built index is the same.
   bool changes_build = true;

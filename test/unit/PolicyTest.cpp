@@ -102,6 +102,38 @@ TEST(Space, ReadsTheSiteCatalogue) {
   EXPECT_NE(std::find(patience.begin(), patience.end(), 16.0), patience.end());
 }
 
+TEST(Space, KeepsOneOptionPerExclusiveGroupOfASite) {
+  auto option = [](const char* site, const char* rewrite, bool replaces, const char* group) {
+    RewriteOption o;
+    o.site = site;
+    o.rewrite = rewrite;
+    o.replaces_site = replaces;
+    o.exclusive = group;
+    return o;
+  };
+  std::vector<RewriteOption> options = {option("loop", "loop-fission", false, "loop-range"),
+                                        option("loop", "flat-graph", false, "loop-range"),
+                                        option("loop", "prefetch-insertion", false, ""),
+                                        option("other-loop", "flat-graph", false, "loop-range"),
+                                        option("kernel", "simd-distance", true, ""),
+                                        option("kernel", "loop-unroll", true, "")};
+  std::mt19937_64 rng(3);
+  std::set<std::string> kept_in_range;
+  for (int trial = 0; trial < 20; ++trial) {
+    Plan plan = {{"loop", "loop-fission", {}},       {"loop", "flat-graph", {}},      {"loop", "prefetch-insertion", {}},
+                 {"other-loop", "flat-graph", {}}, {"kernel", "simd-distance", {}}, {"kernel", "loop-unroll", {}}};
+    drop_exclusive_conflicts(plan, options, rng);
+    ASSERT_EQ(plan.size(), 4u);  // one of each pair; the ungrouped and the other site's stay
+    EXPECT_TRUE(find(plan, "prefetch-insertion"));
+    int range = 0;
+    for (const PlanEntry& e : plan)
+      if (e.site == "loop" && (e.rewrite == "loop-fission" || e.rewrite == "flat-graph")) ++range, kept_in_range.insert(e.rewrite);
+    EXPECT_EQ(range, 1);
+    EXPECT_TRUE(std::any_of(plan.begin(), plan.end(), [](const PlanEntry& e) { return e.site == "other-loop"; }));
+  }
+  EXPECT_EQ(kept_in_range.size(), 2u);  // either may be the one kept
+}
+
 TEST(Space, PlansRoundTripAsJson) {
   Plan plan = {{"distance-kernel:l2", "simd-distance", {{"width", 256}}}, {"pruning:select", "edge-pruning", {{"alpha", 1.1}}}};
   nlohmann::json json = plan_to_json(plan);
