@@ -15,6 +15,9 @@ packages=(
   dataset-fashion-mnist                                # real data
   chromium                                             # renders report.html in the tests
 )
+# Bench scripts add what only they need (bench/peers-python.sh: python3-pynndescent).
+read -r -a extra <<< "${CRINN_EXTRA_PACKAGES:-}"
+packages+=("${extra[@]}")
 
 missing=()
 for package in "${packages[@]}"; do

@@ -1,0 +1,166 @@
+// The runtime helpers the query-path rewrites call: quantized codes and
+// re-ranking, the flat graph, entry points, nearest-first lists, the best-k watch.
+#include <crinn/runtime/flat_graph.h>
+#include <crinn/runtime/quantized.h>
+#include <crinn/runtime/query_path.h>
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace crinn::runtime {
+namespace {
+
+float l2(const float* a, const float* b, std::size_t dim) {
+  float sum = 0;
+  for (std::size_t d = 0; d < dim; ++d) sum += (a[d] - b[d]) * (a[d] - b[d]);
+  return sum;
+}
+
+std::vector<float> random_data(std::size_t n, std::size_t dim, unsigned seed, bool whole_numbers) {
+  std::mt19937 rng(seed);
+  std::vector<float> data(n * dim);
+  for (float& x : data) x = whole_numbers ? float(rng() % 256) : std::uniform_real_distribution<float>(-1, 1)(rng);
+  // Every dimension spans the same range, so one step fits all.
+  for (std::size_t d = 0; d < dim; ++d) data[d] = whole_numbers ? 0 : -1, data[dim + d] = whole_numbers ? 255 : 1;
+  return data;
+}
+
+TEST(QuantizedCodes, Sq8OfWholeNumbersIsExact) {
+  const std::size_t n = 300, dim = 37;  // not a multiple of the SIMD width: the tail runs too
+  std::vector<float> data = random_data(n, dim, 1, true);
+  QuantizedCodes<8> codes;
+  auto exact = [&](const float* a, const float* b) { return l2(a, b, dim); };
+  QuantizedScope<8> scope(codes, data.data(), n, dim, 1, exact);
+  ASSERT_TRUE(codes.active());
+  ASSERT_TRUE(codes.begin_query(&data[5 * dim]));
+  for (std::size_t i = 0; i < n; ++i) EXPECT_FLOAT_EQ(codes.distance(i), l2(&data[5 * dim], &data[i * dim], dim)) << i;
+}
+
+TEST(QuantizedCodes, Sq4StaysWithinItsStep) {
+  const std::size_t n = 200, dim = 64;
+  std::vector<float> data = random_data(n, dim, 2, false);
+  QuantizedCodes<4> codes;
+  QuantizedScope<4> scope(codes, data.data(), n, dim, 1, [&](const float* a, const float* b) { return l2(a, b, dim); });
+  std::vector<float> query(dim);
+  std::mt19937 rng(3);
+  for (float& x : query) x = std::uniform_real_distribution<float>(-1, 1)(rng);
+  ASSERT_TRUE(codes.begin_query(query.data()));
+  const float step = 2.0f / 15.0f;
+  for (std::size_t i = 0; i < n; ++i) {
+    float exact = std::sqrt(l2(query.data(), &data[i * dim], dim));
+    // Each coordinate moves by at most half a step, the query's and the node's.
+    EXPECT_NEAR(std::sqrt(codes.distance(i)), exact, step * std::sqrt(float(dim))) << i;
+  }
+}
+
+TEST(QuantizedCodes, CalibratesToTheIndexsInnerProduct) {
+  const std::size_t n = 100, dim = 16;
+  std::vector<float> data = random_data(n, dim, 4, false);
+  auto one_minus_dot = [&](const float* a, const float* b) {
+    float dot = 0;
+    for (std::size_t d = 0; d < dim; ++d) dot += a[d] * b[d];
+    return 1.0f - dot;
+  };
+  QuantizedCodes<8> codes;
+  QuantizedScope<8> scope(codes, data.data(), n, dim, 1, one_minus_dot);
+  ASSERT_TRUE(codes.begin_query(&data[7 * dim]));
+  for (std::size_t i = 0; i < n; ++i) EXPECT_NEAR(codes.distance(i), one_minus_dot(&data[7 * dim], &data[i * dim]), 0.05) << i;
+}
+
+TEST(QuantizedCodes, OutsideAScopeTheLoopKeepsExactDistances) {
+  std::vector<float> data = random_data(10, 4, 5, true);
+  QuantizedCodes<8> codes;
+  {
+    QuantizedScope<8> scope(codes, data.data(), 10, 4, 1, [](const float*, const float*) { return 0.0f; });
+    EXPECT_TRUE(codes.active());
+  }
+  EXPECT_FALSE(codes.begin_query(data.data()));
+  // Too few vectors to train on: the scope leaves the codes off.
+  QuantizedCodes<8> untrained;
+  QuantizedScope<8> scope(untrained, data.data(), 10, 4, 64, [](const float*, const float*) { return 0.0f; });
+  EXPECT_FALSE(untrained.active());
+}
+
+TEST(Rerank, GivesTheBestTheirExactDistances) {
+  std::priority_queue<std::pair<float, int>> results;  // the furthest on top
+  for (int id = 0; id < 6; ++id) results.emplace(float(id), id);
+  // Exact distances reverse the order of the best three.
+  rerank(results, 3, [](int id) { return id < 3 ? 10.0f - float(id) : float(id); });
+  std::vector<int> order;
+  for (; !results.empty(); results.pop()) order.insert(order.begin(), results.top().second);
+  EXPECT_EQ(order, (std::vector<int>{3, 4, 5, 2, 1, 0}));
+}
+
+TEST(FlatGraph, RowsHoldTheListsAndFollowEdits) {
+  std::vector<std::vector<int>> lists = {{1, 2}, {0}, {0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}, {}};
+  FlatGraph<int> graph;
+  {
+    FlatGraphScope<int> scope(graph, lists.size(), [&](std::size_t i) -> const auto& { return lists[i]; });
+    ASSERT_TRUE(graph.active());
+    for (std::size_t i = 0; i < lists.size(); ++i) {
+      IdSpan<int> row = graph.neighbors(i);
+      EXPECT_EQ(std::vector<int>(row.begin(), row.end()), lists[i]);
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(graph.row(i)) % 64, 0u);  // rows start on cache lines
+    }
+  }
+  EXPECT_FALSE(graph.active());
+  std::swap(lists[0][0], lists[0][1]);
+  graph_edits().fetch_add(1);
+  FlatGraphScope<int> scope(graph, lists.size(), [&](std::size_t i) -> const auto& { return lists[i]; });
+  EXPECT_EQ(graph.neighbors(0)[0], 2);
+}
+
+TEST(QueryPath, ScopesNest) {
+  EXPECT_FALSE(on_query_path());
+  {
+    QueryPathScope outer;
+    {
+      QueryPathScope inner;
+      EXPECT_TRUE(on_query_path());
+    }
+    EXPECT_TRUE(on_query_path());
+  }
+  EXPECT_FALSE(on_query_path());
+}
+
+TEST(EntryPoints, SpreadOutOrHighestDegree) {
+  // Points on a line: farthest-point sampling from 0 picks the far end next.
+  std::vector<int> degree = {1, 5, 2, 9, 3};
+  EntryPoints<int> spread, busiest;
+  spread.sync(5, 3, EntryPoints<int>::kSpreadOut, [](int a, int b) { return float((a - b) * (a - b)); },
+              [&](std::size_t i) { return degree[i]; });
+  EXPECT_EQ(spread.nodes(), (std::vector<int>{0, 4, 2}));
+  busiest.sync(5, 2, EntryPoints<int>::kHighDegree, [](int, int) { return 0.0f; }, [&](std::size_t i) { return degree[i]; });
+  EXPECT_EQ(busiest.nodes(), (std::vector<int>{3, 1}));
+}
+
+TEST(NearestFirst, SortsEachListByDistanceToItsNode) {
+  std::vector<std::vector<int>> lists = {{3, 1, 2}, {0, 3}, {3, 0}, {2}};
+  auto distance = [](std::size_t a, int b) { return float((int(a) - b) * (int(a) - b)); };
+  uint64_t edits = graph_edits().load();
+  NearestFirst sorter;
+  sorter.sync(lists.size(), [&](std::size_t i) -> auto& { return lists[i]; }, distance);
+  EXPECT_EQ(lists[0], (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(lists[1], (std::vector<int>{0, 3}));
+  EXPECT_EQ(lists[2], (std::vector<int>{3, 0}));
+  EXPECT_EQ(graph_edits().load(), edits + 1);
+  sorter.sync(lists.size(), [&](std::size_t i) -> auto& { return lists[i]; }, distance);  // same size: done once
+  EXPECT_EQ(graph_edits().load(), edits + 1);
+}
+
+TEST(BestKWatch, ConvergesAfterAWindowWithoutChange) {
+  BestKWatch watch(2);
+  watch.offer(5.0f);
+  EXPECT_FALSE(watch.converged(1));  // improved
+  watch.offer(9.0f);                 // fills the best two: a change
+  EXPECT_FALSE(watch.converged(1));
+  watch.offer(10.0f);  // worse than both: no change
+  EXPECT_FALSE(watch.converged(1));  // one stale expansion
+  EXPECT_TRUE(watch.converged(1));   // two
+  watch.offer(1.0f);
+  EXPECT_FALSE(watch.converged(1));
+}
+
+}  // namespace
+}  // namespace crinn::runtime
