@@ -22,9 +22,13 @@ std::optional<sites::RewriteOption> QuantizedDistance::option_for(const sites::S
   sites::ParamSpec bits = int_param("bits", 4, 8, 8, "bits per dimension of the codes");
   bits.choices = {4, 8};
   sites::RewriteOption option{name(),
-                              {bits, int_param("rerank", 0, 512, 16,
-                                               "best candidates re-ranked with exact distances (0: all; "
-                                               "GLASS re-ranks 1.5 x k)")},
+                              {bits,
+                               int_param("rerank", 0, 512, 16,
+                                         "best candidates re-ranked with exact distances (0: all; "
+                                         "GLASS re-ranks 1.5 x k)"),
+                               int_param("prefetch", 0, 13, 0,
+                                         "cache lines of every neighbour's code prefetched before the loop "
+                                         "(range-for loops; 0: none)")},
                               false,
                               "distances on quantized codes: the beam may visit other nodes"};
   option.changes_build = false;
@@ -56,6 +60,13 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
                              loop.result_set->getNameAsString() + ", " + std::to_string(params.get_int("rerank")) +
                              ", [&](auto crinn_id) { return " + distance_text(loop, query, vector_text(loop, "crinn_id", context), context) + "; });";
 
+  // Before the loop walks the list, every neighbour's code is asked for, so
+  // the misses overlap instead of coming one distance at a time.
+  std::string prefetch;
+  if (long lines = params.get_int("prefetch"); lines > 0 && loop.range)
+    prefetch = "if (crinn_coded)\n" + indentation(loop.loop, context) + "  for (auto&& crinn_next : " +
+               sites::source_text(loop.range, context) + ") " + codes + ".prefetch(crinn_next, " +
+               std::to_string(lines) + ");\n" + indentation(loop.loop, context);
   CharSourceRange member_at = after_member_line(loop.storage, context);
   return rule_at(
       loop.loop,
@@ -67,7 +78,8 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
        changeTo(fixed(node_range(loop.distance_call->getSourceRange(), context)),
                 cat("(crinn_coded ? " + codes + ".distance(" + loop.element->getNameAsString() + ") : " +
                     sites::source_text(loop.distance_call, context) + ")")),
-       insertAfter(fixed(after_statement(loop.beam_loop, context)), cat(rerank))});
+       insertAfter(fixed(after_statement(loop.beam_loop, context)), cat(rerank)),
+       insertBefore(fixed(before(loop.loop->getBeginLoc(), context)), cat(prefetch))});
 }
 
 }  // namespace crinn::rewrite

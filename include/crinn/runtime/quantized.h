@@ -137,6 +137,13 @@ class QuantizedCodes {
     return ip_constant_ - (query_offset_ + step_ * dot);
   }
 
+  // Asks for the first `lines` cache lines of the node's code ahead of use.
+  template <typename Id>
+  void prefetch(Id node, int lines) const {
+    const char* code = reinterpret_cast<const char*>(&codes_[std::size_t(node) * bytes_]);
+    for (int line = 0; line < lines && std::size_t(line) * 64 < bytes_; ++line) __builtin_prefetch(code + 64 * line, 0, 3);
+  }
+
   const uint8_t* code(std::size_t node) const { return &codes_[node * bytes_]; }
   std::size_t code_bytes() const { return bytes_; }
 
