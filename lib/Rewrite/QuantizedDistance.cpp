@@ -26,12 +26,16 @@ std::optional<sites::RewriteOption> QuantizedDistance::option_for(const sites::S
                                int_param("rerank", 0, 512, 16,
                                          "best candidates re-ranked with exact distances (0: all; "
                                          "GLASS re-ranks 1.5 x k)"),
+                               int_param("build", 0, 1000000, 0,
+                                         "0: the build keeps exact distances; n: it searches on codes once "
+                                         "n vectors are in, trained on those"),
                                int_param("prefetch", 0, 13, 0,
                                          "cache lines of every neighbour's code prefetched before the loop "
                                          "(range-for loops; 0: none)")},
                               false,
                               "distances on quantized codes: the beam may visit other nodes"};
   option.changes_build = false;
+  option.build_switch = "build";
   return option;
 }
 
@@ -51,35 +55,44 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
 
   const std::string member = "\n  // SQ codes of " + storage + ", read by the search loop on the query path.\n  mutable " +
                              type + " " + codes + ";";
-  const std::string scope = "\n  crinn::runtime::QuantizedScope<" + std::to_string(params.get_int("bits")) +
-                            "> crinn_quantized(" + codes + ", " + storage + ".data(), " + storage + ".size() / (" +
-                            stride + "), " + stride + ", 1, [&](const float* crinn_a, const float* crinn_b) { return " +
-                            distance_text(loop, "crinn_a", "crinn_b", context) + "; });";
+  auto scope = [&](const std::string& name, int min_train) {
+    return "\n  crinn::runtime::QuantizedScope<" + std::to_string(params.get_int("bits")) + "> " + name + "(" + codes +
+           ", " + storage + ".data(), " + storage + ".size() / (" + stride + "), " + stride + ", " +
+           std::to_string(min_train) + ", [&](const float* crinn_a, const float* crinn_b) { return " +
+           distance_text(loop, "crinn_a", "crinn_b", context) + "; });";
+  };
   const std::string begin = "\n  const bool crinn_coded = " + codes + ".begin_query(" + query + ");";
   const std::string rerank = "\n" + body_indent + "if (crinn_coded)\n" + body_indent + "  crinn::runtime::rerank(" +
                              loop.result_set->getNameAsString() + ", " + std::to_string(params.get_int("rerank")) +
-                             ", [&](auto crinn_id) { return " + distance_text(loop, query, vector_text(loop, "crinn_id", context), context) + "; });";
+                             ", [&](auto crinn_id) { return " +
+                             distance_text(loop, query, vector_text(loop, "crinn_id", context), context) + "; });";
+  CharSourceRange member_at = after_member_line(loop.storage, context);
+  llvm::SmallVector<ASTEdit, 1> edits = {
+      insertAfter(fixed(member_at), cat(member)),
+      addInclude(fixed(member_at), "crinn/runtime/quantized.h", IncludeFormat::Angled),
+      insertBefore(fixed(after_open_brace((*entry)->getBody(), context)), cat(scope("crinn_quantized", 1))),
+      insertBefore(fixed(after_open_brace(method->getBody(), context)), cat(begin)),
+      changeTo(fixed(node_range(loop.distance_call->getSourceRange(), context)),
+               cat("(crinn_coded ? " + codes + ".distance(" + loop.element->getNameAsString() + ") : " +
+                   sites::source_text(loop.distance_call, context) + ")")),
+      insertAfter(fixed(after_statement(loop.beam_loop, context)), cat(rerank))};
 
+  // The build's own scope trains on the first `build` vectors and encodes
+  // each later one as it is added.
+  if (params.get_int("build")) {
+    auto build_entry = entry_method(site.build_entry, method, context);
+    if (!build_entry) return build_entry.takeError();
+    edits.push_back(
+        insertBefore(fixed(after_open_brace((*build_entry)->getBody(), context)), cat(scope("crinn_quantized_build", int(params.get_int("build"))))));
+  }
   // Before the loop walks the list, every neighbour's code is asked for, so
   // the misses overlap instead of coming one distance at a time.
-  std::string prefetch;
   if (long lines = params.get_int("prefetch"); lines > 0 && loop.range)
-    prefetch = "if (crinn_coded)\n" + indentation(loop.loop, context) + "  for (auto&& crinn_next : " +
-               sites::source_text(loop.range, context) + ") " + codes + ".prefetch(crinn_next, " +
-               std::to_string(lines) + ");\n" + indentation(loop.loop, context);
-  CharSourceRange member_at = after_member_line(loop.storage, context);
-  return rule_at(
-      loop.loop,
-      {insertAfter(fixed(member_at), cat(member)),
-       addInclude(fixed(member_at), "crinn/runtime/quantized.h",
-                  IncludeFormat::Angled),
-       insertBefore(fixed(after_open_brace((*entry)->getBody(), context)), cat(scope)),
-       insertBefore(fixed(after_open_brace(method->getBody(), context)), cat(begin)),
-       changeTo(fixed(node_range(loop.distance_call->getSourceRange(), context)),
-                cat("(crinn_coded ? " + codes + ".distance(" + loop.element->getNameAsString() + ") : " +
-                    sites::source_text(loop.distance_call, context) + ")")),
-       insertAfter(fixed(after_statement(loop.beam_loop, context)), cat(rerank)),
-       insertBefore(fixed(before(loop.loop->getBeginLoc(), context)), cat(prefetch))});
+    edits.push_back(insertBefore(fixed(before(loop.loop->getBeginLoc(), context)),
+                                 cat("if (crinn_coded)\n" + indentation(loop.loop, context) + "  for (auto&& crinn_next : " +
+                                     sites::source_text(loop.range, context) + ") " + codes + ".prefetch(crinn_next, " +
+                                     std::to_string(lines) + ");\n" + indentation(loop.loop, context))));
+  return rule_at(loop.loop, std::move(edits));
 }
 
 }  // namespace crinn::rewrite

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <set>
 
 namespace crinn::rewrite {
@@ -129,16 +130,24 @@ SourceTree::SourceTree(const clang::tooling::CompilationDatabase& compilations, 
   std::set<std::string> built = sites::reachable_from(calls, "crinn_index_build");
   std::set<std::string> searched = sites::reachable_from(calls, "crinn_index_search");
   auto query_only = [&](const std::string& f) { return searched.count(f) && !built.count(f); };
+  auto build_only = [&](const std::string& f) { return built.count(f) && !searched.count(f); };
+  // `function` itself if only that path runs it, else a caller of it that only that path runs.
+  auto entry_towards = [&](const std::string& function, const std::function<bool(const std::string&)>& only) {
+    if (only(function)) return function;
+    for (const auto& [caller, callees] : calls)
+      if (only(caller) && callees.count(function)) return caller;
+    return std::string();
+  };
   std::set<std::string> ids;
   for (size_t u = 0; u < units_.size(); ++u) {
     for (sites::Site& site : unit_sites_[u]) {
       bool statement = !std::holds_alternative<sites::VectorStorage>(site.detail) &&
                        !std::holds_alternative<sites::TunableConstant>(site.detail);
       if (!built.empty() && statement) site.reached_by_build = built.count(site.function) > 0;
-      if (!built.empty() && statement && query_only(site.function)) site.query_entry = site.function;
-      for (const auto& [caller, callees] : calls)
-        if (site.query_entry.empty() && !built.empty() && statement && query_only(caller) && callees.count(site.function))
-          site.query_entry = caller;
+      if (!built.empty() && !searched.empty() && statement) {
+        site.query_entry = entry_towards(site.function, query_only);
+        site.build_entry = entry_towards(site.function, build_only);
+      }
     }
     attach_options(unit_sites_[u], units_[u]->getASTContext());
     for (const sites::Site& site : unit_sites_[u])

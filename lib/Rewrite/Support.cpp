@@ -94,16 +94,17 @@ CharSourceRange after_member_line(const FieldDecl* field, const ASTContext& cont
   return CharSourceRange::getCharRange(at, at);
 }
 
-llvm::Expected<const FunctionDecl*> query_entry_of(const sites::Site& site, const CXXMethodDecl* method,
-                                                    ASTContext& context) {
+llvm::Expected<const FunctionDecl*> entry_method(const std::string& name, const CXXMethodDecl* method,
+                                                  ASTContext& context) {
   using namespace clang::ast_matchers;
   const FunctionDecl* entry = nullptr;
-  for (const BoundNodes& bound : match(functionDecl(hasName(site.query_entry), isDefinition()).bind("f"), context))
+  if (!name.empty())
+    for (const BoundNodes& bound : match(functionDecl(hasName(name), isDefinition()).bind("f"), context))
     entry = bound.getNodeAs<FunctionDecl>("f");
   const auto* entry_method = dyn_cast_or_null<CXXMethodDecl>(entry);
   if (!entry_method || entry_method->getParent() != method->getParent())
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "the query entry " + site.query_entry + " is not a method of " +
+                                   "the entry " + (name.empty() ? std::string("(none)") : name) + " is not a method of " +
                                        method->getParent()->getNameAsString() + " in this translation unit");
   return entry;
 }

@@ -38,10 +38,16 @@ clang::CharSourceRange before(clang::SourceLocation location, const clang::ASTCo
 // comment), where a new member goes; invalid if the ';' is not found.
 clang::CharSourceRange after_member_line(const clang::FieldDecl* field, const clang::ASTContext& context);
 
-// The method of `site.query_entry` in this translation unit; it must belong
-// to the class of `method` (whose members the inserted code uses).
-llvm::Expected<const clang::FunctionDecl*> query_entry_of(const sites::Site& site, const clang::CXXMethodDecl* method,
-                                                           clang::ASTContext& context);
+// The definition of the method named `entry` (a site's query_entry or
+// build_entry) in this translation unit; it must belong to the class of
+// `method` (whose members the inserted code uses).
+llvm::Expected<const clang::FunctionDecl*> entry_method(const std::string& entry, const clang::CXXMethodDecl* method,
+                                                         clang::ASTContext& context);
+inline llvm::Expected<const clang::FunctionDecl*> query_entry_of(const sites::Site& site,
+                                                                  const clang::CXXMethodDecl* method,
+                                                                  clang::ASTContext& context) {
+  return entry_method(site.query_entry, method, context);
+}
 
 // The statement that holds `s` directly inside a compound statement.
 const clang::Stmt* statement_of(const clang::Stmt* s, clang::ASTContext& context);

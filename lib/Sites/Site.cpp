@@ -24,6 +24,7 @@ nlohmann::json to_json(const Site& site) {
     if (option.replaces_site) entry["replaces_site"] = true;
     if (!option.changes_build) entry["changes_build"] = false;
     if (!option.exclusive_group.empty()) entry["exclusive"] = option.exclusive_group;
+    if (!option.build_switch.empty()) entry["build_switch"] = option.build_switch;
     rewrites.push_back(entry);
   }
   nlohmann::json json = {{"id", site.id},
@@ -36,6 +37,7 @@ nlohmann::json to_json(const Site& site) {
           {"excerpt", site.excerpt},
           {"rewrites", rewrites}};
   if (!site.query_entry.empty()) json["query_entry"] = site.query_entry;
+  if (!site.build_entry.empty()) json["build_entry"] = site.build_entry;
   return json;
 }
 

@@ -47,6 +47,9 @@ struct RewriteOption {
   // False when the rewritten code behaves as the original during the build
   // (it switches on only on the query path), so the built index is the same.
   bool changes_build = true;
+  // When set, the rewrite changes the build exactly when this parameter is
+  // not 0 (quantized-distance's `build`), whatever changes_build says.
+  std::string build_switch;
 };
 
 // The reduction loop of a distance kernel: acc += (x - y)^2 or acc += x * y
@@ -126,6 +129,9 @@ struct Site {
   // first on the way here (this site's function itself, or a caller of it);
   // empty when there is none or the call graph is not known.
   std::string query_entry;
+  // The same for the build: the function that the build, and not the query
+  // path, runs first on the way here.
+  std::string build_entry;
   std::vector<RewriteOption> rewrites;
   SiteDetail detail;     // AST anchors: valid while the translation unit is
 

@@ -110,12 +110,17 @@ class Run {
   // candidates with the same build-relevant entries build the same index, and
   // the second loads the first's (IndexSpec::index_file). Result-preserving
   // rewrites compute the same values, so they never change the built index.
+  static bool changes_build(const sites::RewriteOption& option, const rewrite::PlanEntry& entry) {
+    if (option.build_switch.empty()) return option.changes_build;
+    return entry.params.get(option.build_switch) != 0.0;
+  }
+
   std::string index_file(const std::vector<rewrite::PlanEntry>& plan) {
     std::vector<std::string> relevant;
     for (const rewrite::PlanEntry& entry : plan)
       for (const sites::Site& site : tree_.sites())
         if (site.id == entry.site && site.reached_by_build && site.option(entry.rewrite) &&
-            !site.option(entry.rewrite)->preserves_results && site.option(entry.rewrite)->changes_build) {
+            !site.option(entry.rewrite)->preserves_results && changes_build(*site.option(entry.rewrite), entry)) {
           std::string text = entry.site + " " + entry.rewrite;
           for (const auto& [name, value] : entry.params.values()) text += " " + name + "=" + std::to_string(value);
           relevant.push_back(text);
