@@ -10,15 +10,9 @@ using namespace clang;
 using namespace clang::transformer;
 
 std::optional<sites::RewriteOption> AdjacencyReorder::option_for(const sites::Site& site, ASTContext& context) const {
-  const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
-  if (!loop || site.query_entry.empty() || !query_argument(*loop)) return std::nullopt;
-  auto adjacency = adjacency_of(*loop);
-  const CXXMethodDecl* method = method_of(*loop, context);
-  if (!adjacency || !method || method->getParent() != adjacency->field->getParent() ||
-      after_member_line(adjacency->field, context).isInvalid())
-    return std::nullopt;
+  if (!graph_site(site, context, true)) return std::nullopt;
   // The lists are sorted in place from the query entry: it must not be const.
-  auto entry = query_entry_of(site, method, context);
+  auto entry = query_entry_of(site, method_of(std::get<sites::NeighborLoop>(site.detail), context), context);
   if (!entry) {
     llvm::consumeError(entry.takeError());
     return std::nullopt;

@@ -10,14 +10,6 @@ namespace crinn::rewrite {
 using namespace clang;
 using namespace clang::transformer;
 
-namespace {
-const Stmt* beam_body(const Stmt* beam) {
-  if (const auto* w = dyn_cast<WhileStmt>(beam)) return w->getBody();
-  if (const auto* f = dyn_cast<ForStmt>(beam)) return f->getBody();
-  return nullptr;
-}
-}  // namespace
-
 std::optional<sites::RewriteOption> EarlyTermination::option_for(const sites::Site& site, ASTContext&) const {
   const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
   if (!loop || !loop->beam_loop || !loop->result_push || !isa_and_nonnull<CompoundStmt>(beam_body(loop->beam_loop)))

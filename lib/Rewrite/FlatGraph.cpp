@@ -12,13 +12,7 @@ using namespace clang;
 using namespace clang::transformer;
 
 std::optional<sites::RewriteOption> FlatGraph::option_for(const sites::Site& site, ASTContext& context) const {
-  const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
-  if (!loop || !loop->beam_loop || site.query_entry.empty()) return std::nullopt;
-  auto adjacency = adjacency_of(*loop);
-  const CXXMethodDecl* method = method_of(*loop, context);
-  if (!adjacency || !method || method->getParent() != adjacency->field->getParent() ||
-      after_member_line(adjacency->field, context).isInvalid())
-    return std::nullopt;
+  if (!graph_site(site, context, false)) return std::nullopt;
   sites::RewriteOption option{name(), {}, true, ""};
   option.exclusive_group = "loop-range";  // loop-fission rewrites the range too
   return option;

@@ -12,13 +12,7 @@ using namespace clang;
 using namespace clang::transformer;
 
 std::optional<sites::RewriteOption> MultiEntry::option_for(const sites::Site& site, ASTContext& context) const {
-  const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
-  if (!loop || site.query_entry.empty() || !query_argument(*loop)) return std::nullopt;
-  auto adjacency = adjacency_of(*loop);
-  const CXXMethodDecl* method = method_of(*loop, context);
-  if (!adjacency || !method || method->getParent() != adjacency->field->getParent() ||
-      after_member_line(adjacency->field, context).isInvalid())
-    return std::nullopt;
+  if (!graph_site(site, context, true)) return std::nullopt;
   sites::RewriteOption option{name(),
                               {int_param("count", 1, 64, 8, "extra entry points"),
                                int_param("choice", 0, 1, 0, "0: spread out (farthest-point), 1: highest degree")},

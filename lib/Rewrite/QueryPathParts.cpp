@@ -75,3 +75,18 @@ std::optional<Adjacency> adjacency_of(const sites::NeighborLoop& loop) {
 }
 
 }  // namespace crinn::rewrite
+
+namespace crinn::rewrite {
+
+std::optional<Adjacency> graph_site(const sites::Site& site, ASTContext& context, bool needs_distance) {
+  const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
+  if (!loop || site.query_entry.empty() || (needs_distance && !query_argument(*loop))) return std::nullopt;
+  auto adjacency = adjacency_of(*loop);
+  const CXXMethodDecl* method = method_of(*loop, context);
+  if (!adjacency || !method || method->getParent() != adjacency->field->getParent() ||
+      after_member_line(adjacency->field, context).isInvalid())
+    return std::nullopt;
+  return adjacency;
+}
+
+}  // namespace crinn::rewrite

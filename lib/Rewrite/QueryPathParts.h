@@ -42,4 +42,10 @@ struct Adjacency {
 };
 std::optional<Adjacency> adjacency_of(const sites::NeighborLoop& loop);
 
+// The adjacency of a neighbor-loop site where a query-path rewrite can add a
+// member beside the lists: the site has a query entry, the lists are a member
+// of the class of the loop's method, and their declaration ends a line. With
+// `needs_distance`, the distance call's query argument must be known too.
+std::optional<Adjacency> graph_site(const sites::Site& site, clang::ASTContext& context, bool needs_distance);
+
 }  // namespace crinn::rewrite

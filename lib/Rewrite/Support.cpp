@@ -109,6 +109,12 @@ llvm::Expected<const FunctionDecl*> entry_method(const std::string& name, const 
   return entry;
 }
 
+const Stmt* beam_body(const Stmt* beam) {
+  if (const auto* w = dyn_cast<WhileStmt>(beam)) return w->getBody();
+  if (const auto* f = dyn_cast<ForStmt>(beam)) return f->getBody();
+  return nullptr;
+}
+
 const Stmt* statement_of(const Stmt* s, ASTContext& context) {
   const Stmt* current = s;
   for (const Stmt* parent = sites::parent_stmt(current, context); parent;

@@ -49,6 +49,9 @@ inline llvm::Expected<const clang::FunctionDecl*> query_entry_of(const sites::Si
   return entry_method(site.query_entry, method, context);
 }
 
+// The body of a while or for loop (the beam loop of a search), else null.
+const clang::Stmt* beam_body(const clang::Stmt* beam);
+
 // The statement that holds `s` directly inside a compound statement.
 const clang::Stmt* statement_of(const clang::Stmt* s, clang::ASTContext& context);
 
