@@ -45,8 +45,24 @@ std::vector<std::string> BuiltinPolicy::include_keys(const RewriteOption& option
   return {"include:" + option.feature(), "include@" + option.site + "/" + option.rewrite};
 }
 
+// The prior weighs what a candidate costs and risks, which is known before
+// anything is measured: a result-preserving rewrite cannot fail the recall
+// gate and never needs an index of its own, so it starts at 1:e (0.73); one
+// that rebuilds the index costs a build per candidate (minutes on
+// Fashion-MNIST, where a search-only candidate takes seconds), so it starts at
+// 1:e against (0.27); the rest at even chances.
+double BuiltinPolicy::prior_logit(const RewriteOption& option) {
+  return option.preserves_results ? 1.0 : option.rebuilds_index ? -1.0 : 0.0;
+}
+
+// Likewise half the draws of a build switch keep the reference's build.
+double BuiltinPolicy::prior_logit(const RewriteOption& option, const ParamRange& param, double value) {
+  if (param.name != option.build_switch || value != 0.0) return 0.0;
+  return std::log(std::max<double>(double(param.values().size()) - 1.0, 1.0));
+}
+
 double BuiltinPolicy::include_logit(const RewriteOption& option) const {
-  double logit = 0.0;  // an even chance before anything is learned
+  double logit = prior_logit(option);
   for (const std::string& key : include_keys(option)) {
     auto it = weights_.find(key);
     if (it != weights_.end() && !it->second.empty()) logit += it->second[0];
@@ -54,11 +70,18 @@ double BuiltinPolicy::include_logit(const RewriteOption& option) const {
   return logit;
 }
 
-std::vector<double>& BuiltinPolicy::param_logits(const RewriteOption& option, const ParamRange& param) {
+std::vector<double>& BuiltinPolicy::param_weights(const RewriteOption& option, const ParamRange& param) {
   std::vector<double>& w = weights_["param:" + option.feature() + "." + param.name];
   size_t n = param.values().size();
   if (w.size() < n) w.resize(n, 0.0);
   return w;
+}
+
+std::vector<double> BuiltinPolicy::param_probabilities(const RewriteOption& option, const ParamRange& param) {
+  std::vector<double> values = param.values();
+  std::vector<double> logits = param_weights(option, param);
+  for (size_t j = 0; j < values.size(); ++j) logits[j] += prior_logit(option, param, values[j]);
+  return softmax(logits, values.size());
 }
 
 double BuiltinPolicy::inclusion_probability(const RewriteOption& option) const {
@@ -83,7 +106,7 @@ double BuiltinPolicy::log_probability(const Plan& plan, Gradient* gradient) {
       std::vector<double> values = param.values();
       auto value = entry->params.find(param.name);
       size_t chosen = index_of(values, value == entry->params.end() ? param.default_value : value->second);
-      std::vector<double> probabilities = softmax(param_logits(option, param), values.size());
+      std::vector<double> probabilities = param_probabilities(option, param);
       log_p += std::log(probabilities[chosen]);
       if (gradient) {
         std::vector<double>& g = (*gradient)["param:" + option.feature() + "." + param.name];
@@ -105,7 +128,7 @@ void BuiltinPolicy::add_entropy_gradient(Gradient& gradient) {
     }
     for (const ParamRange& param : option.params) {
       size_t n = param.values().size();
-      std::vector<double> q = softmax(param_logits(option, param), n);
+      std::vector<double> q = param_probabilities(option, param);
       double entropy = 0.0;
       for (double v : q) entropy -= v * std::log(v);
       std::vector<double>& gp = gradient["param:" + option.feature() + "." + param.name];
@@ -152,7 +175,7 @@ Plan BuiltinPolicy::sample_around(const Plan* parent) {
         continue;
       }
       std::vector<double> values = param.values();
-      std::vector<double> probabilities = softmax(param_logits(option, param), values.size());
+      std::vector<double> probabilities = param_probabilities(option, param);
       std::discrete_distribution<size_t> pick(probabilities.begin(), probabilities.end());
       entry.params[param.name] = values[pick(rng_)];
     }

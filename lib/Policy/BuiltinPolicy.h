@@ -3,7 +3,8 @@
 // include each (site, rewrite) option or not, and a value for each parameter —
 // whose logits are attached to features (site kind + rewrite), so what is
 // learned on one source carries over to another, plus a weight of each
-// option of this source.
+// option of this source, on top of a prior from what a choice costs and
+// risks (result-preserving rewrites start likelier, index rebuilds less likely).
 //
 // Proposals are sampled around exemplar parents drawn from the history by a
 // temperature softmax over rewards (as CRINN picks its contrastive
@@ -50,8 +51,11 @@ class BuiltinPolicy : public Policy {
   using Gradient = std::map<std::string, std::vector<double>>;
 
   static std::vector<std::string> include_keys(const RewriteOption& option);
-  double include_logit(const RewriteOption& option) const;
-  std::vector<double>& param_logits(const RewriteOption& option, const ParamRange& param);
+  static double prior_logit(const RewriteOption& option);
+  static double prior_logit(const RewriteOption& option, const ParamRange& param, double value);
+  double include_logit(const RewriteOption& option) const;  // prior + learned
+  std::vector<double>& param_weights(const RewriteOption& option, const ParamRange& param);  // learned
+  std::vector<double> param_probabilities(const RewriteOption& option, const ParamRange& param);
   double log_probability(const Plan& plan, Gradient* gradient);
   void add_entropy_gradient(Gradient& gradient);
   void apply(const Gradient& gradient, double scale);

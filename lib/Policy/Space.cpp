@@ -11,6 +11,9 @@ std::vector<double> ParamRange::values() const {
   std::vector<double> out = choices;
   if (out.empty() && integer && max - min <= 8) {
     for (double v = min; v <= max; v += 1) out.push_back(v);
+  } else if (out.empty() && integer && min == 0) {
+    out.push_back(0);
+    for (int i = 0; i < 7; ++i) out.push_back(std::round(std::pow(max, i / 6.0)));
   } else if (out.empty()) {
     bool logarithmic = min > 0 && max / min > 8;
     for (int i = 0; i < 8; ++i) {
@@ -36,6 +39,9 @@ std::vector<RewriteOption> options_from_sites(const nlohmann::json& sites) {
       option.preserves_results = rewrite.at("preserves_results");
       option.replaces_site = rewrite.value("replaces_site", false);
       option.exclusive = rewrite.value("exclusive", "");
+      option.build_switch = rewrite.value("build_switch", "");
+      option.rebuilds_index = !option.preserves_results && site.value("reached_by_build", true) &&
+                              rewrite.value("changes_build", true) && option.build_switch.empty();
       for (const auto& [name, spec] : rewrite.at("params").items()) {
         ParamRange range;
         range.name = name;

@@ -20,7 +20,9 @@ struct ParamRange {
 
   // The values a policy picks among: the choices, every integer of a small
   // range, else up to 8 values spread over the range (logarithmically when it
-  // spans more than a factor of 8), always including the default.
+  // spans more than a factor of 8; an integer range from 0, where 0 means
+  // "off", as 0 and 7 values spread logarithmically from 1), always including
+  // the default.
   std::vector<double> values() const;
 };
 
@@ -31,6 +33,13 @@ struct RewriteOption {
   bool preserves_results = true;
   bool replaces_site = false;  // at most one such option per site in a plan
   std::string exclusive;       // at most one option per site and non-empty group
+  // Whether a plan with this option builds another index than the reference's
+  // (a candidate then waits for an index build, not only its searches): the
+  // option changes results, its site runs during the build, and the rewrite
+  // does not keep itself out of the build. With `build_switch` set, exactly
+  // when that parameter is not 0.
+  bool rebuilds_index = false;
+  std::string build_switch;
   std::vector<ParamRange> params;
 
   // What a learned preference is attached to: the kind of site and the

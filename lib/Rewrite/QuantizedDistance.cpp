@@ -21,14 +21,19 @@ std::optional<sites::RewriteOption> QuantizedDistance::option_for(const sites::S
     return std::nullopt;
   sites::ParamSpec bits = int_param("bits", 4, 8, 8, "bits per dimension of the codes");
   bits.choices = {4, 8};
+  // Codes trained on fewer than some hundreds of vectors miss the data's
+  // range, and a switch past the dataset's size would only cost a rebuild:
+  // a few sizes a decade apart.
+  sites::ParamSpec build = int_param("build", 0, 50000, 0,
+                                     "0: the build keeps exact distances; n: it searches on codes once "
+                                     "n vectors are in, trained on those");
+  build.choices = {0, 500, 5000, 50000};
   sites::RewriteOption option{name(),
                               {bits,
                                int_param("rerank", 0, 512, 16,
                                          "best candidates re-ranked with exact distances (0: all; "
                                          "GLASS re-ranks 1.5 x k)"),
-                               int_param("build", 0, 1000000, 0,
-                                         "0: the build keeps exact distances; n: it searches on codes once "
-                                         "n vectors are in, trained on those"),
+                               build,
                                int_param("prefetch", 0, 13, 0,
                                          "cache lines of every neighbour's code prefetched before the loop "
                                          "(range-for loops; 0: none)")},

@@ -193,12 +193,14 @@ class Run {
     if (!result_.best_plan.empty()) indexes.push_back({"best", best_library(), "", ""});
     for (const bench::IndexSpec& peer : options_.peers) indexes.push_back(peer);
     options_.log("closing comparison of " + std::to_string(indexes.size()) + " indexes");
-    result_.comparison = bench::run_benchmark(dataset_, indexes, options_.gates.bench, options_.log);
+    bench::BenchConfig config = options_.gates.bench;
+    config.runs = std::max(config.runs, options_.compare_runs);
+    result_.comparison = bench::run_benchmark(dataset_, indexes, config, options_.log);
     std::ostringstream tables;
-    bench::print_tables(tables, dataset_, result_.comparison, options_.gates.bench);
+    bench::print_tables(tables, dataset_, result_.comparison, config);
     write_file(out_ / "comparison.txt", tables.str());
-    write_file(out_ / "comparison.json", bench::to_json(dataset_, result_.comparison, options_.gates.bench));
-    write_file(out_ / "comparison.svg", bench::to_svg(dataset_, result_.comparison, options_.gates.bench));
+    write_file(out_ / "comparison.json", bench::to_json(dataset_, result_.comparison, config));
+    write_file(out_ / "comparison.svg", bench::to_svg(dataset_, result_.comparison, config));
   }
 
   void build_reference() {

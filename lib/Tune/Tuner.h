@@ -33,6 +33,9 @@ struct TuneOptions {
   verify::GateConfig gates;
   double build_timeout_seconds = 900.0;
   std::vector<bench::IndexSpec> peers;  // measured beside the original and the best in the closing comparison
+  // Timed runs per point of the closing comparison: it is measured once, so
+  // it takes more runs than a candidate (whose would-be wins are re-measured).
+  int compare_runs = 5;
   nlohmann::json run_info;              // source, dataset, policy...: written to run.json for the report
   std::function<void(const std::string&)> log = [](const std::string&) {};
 };

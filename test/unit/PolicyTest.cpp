@@ -102,6 +102,35 @@ TEST(Space, ReadsTheSiteCatalogue) {
   EXPECT_NE(std::find(patience.begin(), patience.end(), 16.0), patience.end());
 }
 
+TEST(Space, SpreadsARangeFromOffLogarithmically) {
+  ParamRange rerank{"rerank", true, 0, 512, 16, {}};
+  EXPECT_EQ(rerank.values(), (std::vector<double>{0, 1, 3, 8, 16, 23, 64, 181, 512}));
+}
+
+TEST(Space, KnowsWhichOptionsRebuildTheIndex) {
+  auto site = [](const char* id, bool reached_by_build, nlohmann::json rewrite) {
+    rewrite["params"] = nlohmann::json::object();
+    return nlohmann::json{{"id", id}, {"kind", "k"}, {"reached_by_build", reached_by_build}, {"rewrites", {rewrite}}};
+  };
+  nlohmann::json sites = {
+      {"sites",
+       {site("kernel", true, {{"rewrite", "simd-distance"}, {"preserves_results", false}}),
+        site("loop", true, {{"rewrite", "prefetch-insertion"}, {"preserves_results", true}}),
+        site("query-kernel", false, {{"rewrite", "simd-distance"}, {"preserves_results", false}}),
+        site("loop2", true, {{"rewrite", "adaptive-ef"}, {"preserves_results", false}, {"changes_build", false}}),
+        site("loop3", true,
+             {{"rewrite", "quantized-distance"}, {"preserves_results", false}, {"changes_build", false},
+              {"build_switch", "build"}})}}};
+  std::vector<RewriteOption> options = options_from_sites(sites);
+  ASSERT_EQ(options.size(), 5u);
+  EXPECT_TRUE(options[0].rebuilds_index);
+  EXPECT_FALSE(options[1].rebuilds_index);  // same values, same index
+  EXPECT_FALSE(options[2].rebuilds_index);  // the build never runs it
+  EXPECT_FALSE(options[3].rebuilds_index);  // kept out of the build
+  EXPECT_FALSE(options[4].rebuilds_index);  // only through its switch
+  EXPECT_EQ(options[4].build_switch, "build");
+}
+
 TEST(Space, KeepsOneOptionPerExclusiveGroupOfASite) {
   auto option = [](const char* site, const char* rewrite, bool replaces, const char* group) {
     RewriteOption o;
@@ -176,9 +205,40 @@ TEST(BuiltinPolicy, LearnsWhatHelpsAndWhatHurts) {
   std::vector<RewriteOption> options = options_from_sites(catalogue());
   BuiltinPolicy policy(options, BuiltinConfig());
   best_after(policy, 12, 6);
+  // Measured against where the prior started them (visited-set higher).
+  BuiltinPolicy fresh(options, BuiltinConfig());
   const RewriteOption& visited = options[4];
   const RewriteOption& early = options[3];
-  EXPECT_GT(policy.inclusion_probability(visited), policy.inclusion_probability(early));
+  double visited_gain = policy.inclusion_probability(visited) - fresh.inclusion_probability(visited);
+  double early_gain = policy.inclusion_probability(early) - fresh.inclusion_probability(early);
+  EXPECT_LT(early_gain, 0.0);
+  EXPECT_GT(visited_gain, early_gain);
+}
+
+TEST(BuiltinPolicy, StartsFromWhatAChoiceCostsAndRisks) {
+  std::vector<RewriteOption> options = options_from_sites(catalogue());
+  RewriteOption search_only = options[3];
+  search_only.site = "neighbor-loop:query-only";
+  search_only.rebuilds_index = false;
+  RewriteOption quantized;
+  quantized.site = "neighbor-loop:search";
+  quantized.site_kind = "neighbor-loop";
+  quantized.rewrite = "quantized-distance";
+  quantized.preserves_results = false;
+  quantized.build_switch = "build";
+  quantized.params = {{"build", true, 0, 50000, 0, {0, 500, 5000, 50000}}};
+  options.push_back(search_only);
+  options.push_back(quantized);
+  BuiltinPolicy policy(options, BuiltinConfig());
+  EXPECT_NEAR(policy.inclusion_probability(options[4]), 0.731, 0.001);  // visited-set: preserves results
+  EXPECT_NEAR(policy.inclusion_probability(options[3]), 0.269, 0.001);  // early termination in the build
+  EXPECT_NEAR(policy.inclusion_probability(search_only), 0.5, 0.001);
+  // Half the draws of the build switch keep the reference's build.
+  int drawn = 0, kept_build = 0;
+  for (const Proposal& p : policy.propose({}, 400))
+    if (const PlanEntry* q = find(p.plan, "quantized-distance")) ++drawn, kept_build += q->params.at("build") == 0;
+  ASSERT_GT(drawn, 100);
+  EXPECT_NEAR(double(kept_build) / drawn, 0.5, 0.1);
 }
 
 TEST(BuiltinPolicy, BeatsRandomSearchAtEqualBudget) {

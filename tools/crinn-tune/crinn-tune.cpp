@@ -48,6 +48,7 @@ of the original, the best variant and the peers (comparison.txt/json/svg).
   --group <n>             plans per round (default 4)
   --ef <list>             ef sweep (default crinn-bench's)
   --runs <n>              timed runs per point (default 3)
+  --compare-runs <n>      timed runs per point of the closing comparison (default 5)
   --queries <n>           time the first n test queries only (default all)
   --recall-window <lo,hi> reward window (default 0.85,0.95)
   --peer <spec>           an index for the closing comparison, as crinn-bench's
@@ -137,6 +138,7 @@ int run(int argc, char** argv) {
     else if (arg == "--time-budget") options.time_budget_seconds = parse_duration(value), options.rounds = 1 << 20;
     else if (arg == "--group") options.group_size = std::stoi(value);
     else if (arg == "--runs") options.gates.bench.runs = std::stoi(value);
+    else if (arg == "--compare-runs") options.compare_runs = std::stoi(value);
     else if (arg == "--library") library = value;
     else if (arg == "--seed") seed = std::stoull(value);
     else if (arg == "--queries") queries = std::stoll(value);
