@@ -130,6 +130,7 @@ std::vector<IndexResult> run_benchmark(const data::Dataset& dataset, const std::
           continue;
         }
         point.qps_runs.push_back(double(point.queries) / std::max(outcome.seconds, 1e-9));
+        result.index_memory_mb = std::max(result.index_memory_mb, outcome.index_memory_mb);
       }
     }
   }

@@ -42,7 +42,8 @@ struct IndexResult {
   std::string failure;  // empty unless the index failed; earlier points stay valid
   bool built = false;
   double build_seconds = 0.0;
-  double peak_memory_mb = 0.0;
+  double peak_memory_mb = 0.0;   // added during the build, at its peak
+  double index_memory_mb = 0.0;  // held after the queries (SearchOutcome), the largest seen
   bool loaded = false;  // from a cached index file: build_seconds is the load time
   bool uses_ef = true;
   std::vector<EfResult> points;

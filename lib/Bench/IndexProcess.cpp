@@ -122,6 +122,7 @@ struct detail::Reply {
   int32_t loaded = 0;
   double seconds = 0.0;
   double peak_memory_mb = 0.0;
+  double index_memory_mb = 0.0;
   uint64_t distance_count = 0;
   uint64_t error_length = 0;
   uint64_t id_count = 0;
@@ -134,6 +135,7 @@ namespace {
   Library lib{};
   crinn_index* index = nullptr;
   std::vector<int64_t> ids;
+  long rss_before_index = 0;  // KiB resident before the build or load
   Command command;
   while (read_all(in, &command, sizeof command, Clock::now() + std::chrono::hours(24 * 365)) == 1) {
     detail::Reply reply;
@@ -169,12 +171,14 @@ namespace {
         if (!index) error = std::string("create failed: ") + lib.last_error();
       }
       if (error.empty()) {
-        // Fault in the shared train matrix first so that the memory the build
-        // adds is measured, not the dataset's pages.
+        // Fault in the shared train and test matrices first so that the
+        // memory the index adds is measured, not the dataset's pages.
         volatile float sink = 0.0f;
-        for (size_t i = 0; i < dataset.train.values.size(); i += 1024) sink = sink + dataset.train.values[i];
+        for (const data::Matrix* m : {&dataset.train, &dataset.test})
+          for (size_t i = 0; i < m->values.size(); i += 1024) sink = sink + m->values[i];
         long rss_before = 0, peak = 0;
         read_memory_kib(rss_before, peak);
+        rss_before_index = rss_before;
         std::ofstream("/proc/self/clear_refs") << "5";  // resets VmHWM
         auto start = Clock::now();
         if (cached) {
@@ -212,6 +216,9 @@ namespace {
         else std::fill(ids.begin() + q * k + n, ids.begin() + (q + 1) * k, -1);
       }
       reply.seconds = seconds_since(start);
+      long rss = 0, peak = 0;
+      read_memory_kib(rss, peak);
+      reply.index_memory_mb = double(std::max(0L, rss - rss_before_index)) / 1024.0;
       uint64_t distances_after = lib.distance_count(index);
       reply.distance_count = distances_before == CRINN_NOT_COUNTED || distances_after == CRINN_NOT_COUNTED
                                  ? CRINN_NOT_COUNTED
@@ -349,6 +356,7 @@ SearchOutcome IndexProcess::search(int ef, int k, int64_t queries, bool return_i
                            "search (ef=" + std::to_string(ef) + ")", reply, error_text, &outcome.ids);
   if (outcome.error.empty() && reply.failed) outcome.error = error_text;
   outcome.seconds = reply.seconds;
+  outcome.index_memory_mb = reply.index_memory_mb;
   outcome.distances_per_query = reply.distance_count == CRINN_NOT_COUNTED || queries <= 0
                                     ? -1.0
                                     : double(reply.distance_count) / double(queries);

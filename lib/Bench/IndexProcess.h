@@ -46,6 +46,10 @@ struct SearchOutcome {
   std::string error;  // empty on success
   double seconds = 0.0;
   double distances_per_query = 0.0;  // negative if the library does not count
+  // Resident memory the index holds after the pass, above the child's before
+  // its build or load: what it made at its first query (quantized codes, a
+  // flat copy of the graph) included, the build's temporaries not.
+  double index_memory_mb = 0.0;
   std::vector<int64_t> ids;  // queries x k, -1 where fewer than k came back
 };
 

@@ -73,10 +73,11 @@ void print_tables(std::ostream& out, const data::Dataset& dataset, const std::ve
   const size_t w = label_width(results);
   out << describe(dataset, config) << "\n\n";
 
-  out << pad("index", w, true) << pad("build s", 10) << pad("peak MiB", 10) << "  status\n";
+  out << pad("index", w, true) << pad("build s", 10) << pad("peak MiB", 10) << pad("index MiB", 11) << "  status\n";
   for (const IndexResult& r : results)
     out << pad(r.spec.label, w, true) << pad(r.built ? format("%.1f", r.build_seconds) : "-", 10)
-        << pad(r.built ? format("%.1f", r.peak_memory_mb) : "-", 10) << "  "
+        << pad(r.built ? format("%.1f", r.peak_memory_mb) : "-", 10)
+        << pad(r.built && !r.points.empty() ? format("%.1f", r.index_memory_mb) : "-", 11) << "  "
         << (r.failure.empty() ? (r.loaded ? "ok (index loaded from its cache, the time is the load's)" : "ok")
                               : "FAILED: " + r.failure)
         << "\n";
@@ -135,6 +136,7 @@ std::string to_json(const data::Dataset& dataset, const std::vector<IndexResult>
                             {"build_seconds", r.build_seconds},
                             {"loaded_from_cache", r.loaded},
                             {"peak_memory_mb", r.peak_memory_mb},
+                            {"index_memory_mb", r.index_memory_mb},
                             {"reward", s.reward},
                             {"reward_ratio", reference.reward > 0 ? nlohmann::json(s.reward / reference.reward)
                                                                   : nlohmann::json()}};

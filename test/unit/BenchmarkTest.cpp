@@ -86,6 +86,24 @@ TEST(IndexProcess, BuildsAndSearchesTheBaselineInAChild) {
   EXPECT_GT(scored.recall, 0.95);
 }
 
+TEST(IndexProcess, IndexMemoryCountsWhatTheFirstQueryMade) {
+  data::Dataset dataset = synthetic();
+  auto index_memory = [&](const std::string& params) {
+    IndexProcess process(library("exact", kFixtures + "/fixture_recording.so", params), dataset, ChildLimits());
+    BuildOutcome built = process.build();
+    EXPECT_EQ(built.error, "");
+    EXPECT_LT(built.peak_memory_mb, 32.0);  // the build copies a small set
+    SearchOutcome found = process.search(10, 10, 5, false);
+    EXPECT_EQ(found.error, "");
+    return found.index_memory_mb;
+  };
+  double plain = index_memory("tag=plain");
+  double lazy = index_memory("tag=lazy,lazy_mib=96");
+  EXPECT_LT(plain, 32.0);
+  EXPECT_GT(lazy, plain + 90.0);
+  EXPECT_LT(lazy, plain + 110.0);
+}
+
 TEST(IndexProcess, ACachedIndexIsLoadedInsteadOfBuilt) {
   data::Dataset dataset = synthetic();
   std::string file = ::testing::TempDir() + "/cached-" + std::to_string(getpid()) + ".index";
