@@ -31,6 +31,15 @@ namespace crinn::runtime {
 
 namespace detail {
 
+#if defined(__AVX2__)
+inline int32_t sum_lanes(__m256i v) {
+  __m128i half = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  half = _mm_add_epi32(half, _mm_shuffle_epi32(half, 0x4e));
+  half = _mm_add_epi32(half, _mm_shuffle_epi32(half, 0xb1));
+  return _mm_cvtsi128_si32(half);
+}
+#endif
+
 // sum over i < bytes of (a[i] - b[i])^2, bytes holding one code each.
 inline int32_t sq8_l2(const uint8_t* a, const uint8_t* b, std::size_t bytes) {
   int32_t sum = 0;
@@ -43,10 +52,7 @@ inline int32_t sq8_l2(const uint8_t* a, const uint8_t* b, std::size_t bytes) {
     __m256i d = _mm256_sub_epi16(x, y);
     acc = _mm256_add_epi32(acc, _mm256_madd_epi16(d, d));
   }
-  __m128i half = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
-  half = _mm_add_epi32(half, _mm_shuffle_epi32(half, 0x4e));
-  half = _mm_add_epi32(half, _mm_shuffle_epi32(half, 0xb1));
-  sum = _mm_cvtsi128_si32(half);
+  sum = sum_lanes(acc);
 #endif
   for (; i < bytes; ++i) {
     int32_t d = int32_t(a[i]) - int32_t(b[i]);
@@ -71,10 +77,7 @@ inline int32_t sq4_l2(const uint8_t* a, const uint8_t* b, std::size_t bytes) {
                                       _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(y, 4), low_mask)));
     acc = _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(d_low, d_low), _mm256_madd_epi16(d_high, d_high)));
   }
-  __m128i half = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
-  half = _mm_add_epi32(half, _mm_shuffle_epi32(half, 0x4e));
-  half = _mm_add_epi32(half, _mm_shuffle_epi32(half, 0xb1));
-  sum = _mm_cvtsi128_si32(half);
+  sum = sum_lanes(acc);
 #endif
   for (; i < bytes; ++i) {
     int32_t low = int32_t(a[i] & 0x0f) - int32_t(b[i] & 0x0f);
