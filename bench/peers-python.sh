@@ -3,7 +3,8 @@
 # one session: crinn-bench runs the original, the variant, hnswlib and faiss
 # interleaved; then PyNNDescent (Debian's python3-pynndescent, one thread, one
 # query at a time, after its JIT warm-up) on the same queries; then the
-# variant's QPS ratios at recall 0.99 and 0.999 against each.
+# variant's QPS ratios at recall 0.99 and 0.999 against each, and its build
+# time and index memory (codes included) against the original's.
 #
 #   bash bench/peers-python.sh [tune output dir (default build/demo/tune)]
 set -euo pipefail

@@ -100,6 +100,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--crinn-json", required=True, help="crinn-bench --json output of the same session")
     parser.add_argument("--variant", required=True, help="the label of the CRINN variant in that JSON")
+    parser.add_argument("--original", default="original", help="the label of the source it was tuned from")
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
@@ -128,6 +129,20 @@ def main():
         cells = "".join(f"{row[r]:>12.0f}" if row[r] else f"{'-':>12}" for r in RECALLS)
         ratios = "".join(f"{mine[r] / row[r]:>17.2f}x" if mine[r] and row[r] else f"{'-':>18}" for r in RECALLS[1:])
         print(f"{label:<14}{cells}{ratios}")
+
+    # What the speed costs: the variant's build time and the memory its index
+    # holds after the queries (codes made at the first query included),
+    # against the source it was tuned from.
+    indexes = {i["label"]: i for i in crinn["indexes"]}
+    if args.original in indexes:
+        mine, theirs = indexes[args.variant], indexes[args.original]
+        print()
+        for key, what, unit, limit in (("build_seconds", "build", "s", 2.0), ("index_memory_mb", "index memory", "MiB", 1.5)):
+            if mine.get(key) and theirs.get(key):
+                ratio = mine[key] / theirs[key]
+                verdict = "within" if ratio <= limit else "OVER"
+                print(f"{what:<13} {args.variant} {mine[key]:8.1f} {unit}  {args.original} {theirs[key]:8.1f} {unit}"
+                      f"  {ratio:5.2f}x ({verdict} {limit}x)")
 
 
 if __name__ == "__main__":

@@ -115,20 +115,22 @@ class Run {
     return entry.params.get(option.build_switch) != 0.0;
   }
 
+  // The key is the code those entries write (the files they rewrite, as
+  // rewritten), so an entry that writes what is there already (a constant
+  // set to its current value) keys as the reference.
   std::string index_file(const std::vector<rewrite::PlanEntry>& plan) {
-    std::vector<std::string> relevant;
+    std::vector<rewrite::PlanEntry> relevant;
     for (const rewrite::PlanEntry& entry : plan)
       for (const sites::Site& site : tree_.sites())
         if (site.id == entry.site && site.reached_by_build && site.option(entry.rewrite) &&
-            !site.option(entry.rewrite)->preserves_results && changes_build(*site.option(entry.rewrite), entry)) {
-          std::string text = entry.site + " " + entry.rewrite;
-          for (const auto& [name, value] : entry.params.values()) text += " " + name + "=" + std::to_string(value);
-          relevant.push_back(text);
-        }
-    std::sort(relevant.begin(), relevant.end());
+            !site.option(entry.rewrite)->preserves_results && changes_build(*site.option(entry.rewrite), entry))
+          relevant.push_back(entry);
+    std::string code;
+    if (!relevant.empty())
+      for (const rewrite::RewrittenFile& file : tree_.apply(relevant))
+        if (file.rewritten != file.original) code += fs::relative(file.path, tree_.root()).string() + "\n" + file.rewritten;
     uint64_t hash = 14695981039346656037ull;  // FNV-1a: stable across runs, so a resumed run finds its cache
-    for (const std::string& text : relevant)
-      for (unsigned char c : text + "\n") hash = (hash ^ c) * 1099511628211ull;
+    for (unsigned char c : code) hash = (hash ^ c) * 1099511628211ull;
     char name[40];
     std::snprintf(name, sizeof name, "%016llx.index", static_cast<unsigned long long>(hash));
     return (out_ / "work" / "index-cache" / name).string();
@@ -275,9 +277,11 @@ class Run {
 
     std::vector<rewrite::PlanEntry> plan;
     std::vector<rewrite::RewrittenFile> files;
+    std::string cached_index;
     try {
       plan = rewrite::validate_plan(policy::plan_to_json(proposal.plan), "proposal", tree_.sites());
       files = tree_.apply(plan);
+      cached_index = index_file(plan);
     } catch (const std::exception& e) {
       return finish("invalid", e.what());
     }
@@ -298,7 +302,7 @@ class Run {
       return finish(built.error.rfind("timeout", 0) == 0 ? "timeout" : "compile", built.error);
     }
 
-    bench::IndexSpec candidate{"candidate", built.library, "", index_file(plan)};
+    bench::IndexSpec candidate{"candidate", built.library, "", cached_index};
     evict_indexes(candidate.index_file);
     auto measure_start = std::chrono::steady_clock::now();
     auto [verdict, reward] = measure(candidate, preserving);
