@@ -195,8 +195,7 @@ class Run {
     if (!result_.best_plan.empty()) indexes.push_back({"best", best_library(), "", ""});
     for (const bench::IndexSpec& peer : options_.peers) indexes.push_back(peer);
     options_.log("closing comparison of " + std::to_string(indexes.size()) + " indexes");
-    bench::BenchConfig config = options_.gates.bench;
-    config.runs = std::max(config.runs, options_.compare_runs);
+    bench::BenchConfig config = options_.comparison_config();
     result_.comparison = bench::run_benchmark(dataset_, indexes, config, options_.log);
     std::ostringstream tables;
     bench::print_tables(tables, dataset_, result_.comparison, config);

@@ -11,6 +11,7 @@
 #include "Policy/Policy.h"
 #include "Verify/Gates.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -36,6 +37,11 @@ struct TuneOptions {
   // Timed runs per point of the closing comparison: it is measured once, so
   // it takes more runs than a candidate (whose would-be wins are re-measured).
   int compare_runs = 5;
+  bench::BenchConfig comparison_config() const {
+    bench::BenchConfig config = gates.bench;
+    config.runs = std::max(config.runs, compare_runs);
+    return config;
+  }
   nlohmann::json run_info;              // source, dataset, policy...: written to run.json for the report
   std::function<void(const std::string&)> log = [](const std::string&) {};
 };

@@ -246,7 +246,7 @@ int run(int argc, char** argv) {
   data::limit_queries(dataset, queries);
   tune::TuneResult result = tune::tune(tree, dataset, *policy, options);
 
-  bench::print_tables(std::cout, dataset, result.comparison, options.gates.bench);
+  bench::print_tables(std::cout, dataset, result.comparison, options.comparison_config());
   std::cout << "\ncrinn-tune: " << result.evaluated << " candidates evaluated";
   for (const auto& [reason, count] : result.failures) std::cout << ", " << count << " " << reason;
   std::cout << "\nbest reward " << result.best_reward << "x the unmodified source (QPS-recall area over recall ["
