@@ -107,8 +107,8 @@ class Run {
 
   // Candidates whose result-changing rewrites are all in code the build
   // cannot run build the same index as the reference; more generally two
-  // candidates with the same build-relevant entries build the same index, and
-  // the second loads the first's (IndexSpec::index_file). Result-preserving
+  // candidates whose build-relevant entries write the same code build the
+  // same index, and the second loads the first's (IndexSpec::index_file). Result-preserving
   // rewrites compute the same values, so they never change the built index.
   static bool changes_build(const sites::RewriteOption& option, const rewrite::PlanEntry& entry) {
     if (option.build_switch.empty()) return option.changes_build;
