@@ -6,14 +6,15 @@
 # evaluations (mean over seeds) for both, then whether the policy is ahead.
 # Every candidate is really built, verified and measured (crinn-tune), so
 # this takes a while: about 30 minutes on 2 cores with the defaults.
-# Usage: bench/learning.sh [out dir]   (ROUNDS, GROUP, SEEDS override the budget)
+# Usage: bench/learning.sh [out dir]   (ROUNDS, GROUP, SEEDS override the budget;
+# CRINN_TUNE the crinn-tune binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-build/learning}
 rounds=${ROUNDS:-5}
 group=${GROUP:-4}
 seeds=${SEEDS:-"1 2 3"}
-tune=build/bin/crinn-tune
+tune=${CRINN_TUNE:-build/bin/crinn-tune}  # an installed copy keeps a long run apart from rebuilds
 [ -x "$tune" ] || { echo "build first: bash tools/setup.sh" >&2; exit 1; }
 
 datasets=(

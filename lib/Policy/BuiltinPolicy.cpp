@@ -47,12 +47,14 @@ std::vector<std::string> BuiltinPolicy::include_keys(const RewriteOption& option
 
 // The prior weighs what a candidate costs and risks, which is known before
 // anything is measured: a result-preserving rewrite cannot fail the recall
-// gate and never needs an index of its own, so it starts at 1:e (0.73); one
-// that rebuilds the index costs a build per candidate (minutes on
-// Fashion-MNIST, where a search-only candidate takes seconds), so it starts at
-// 1:e against (0.27); the rest at even chances.
-double BuiltinPolicy::prior_logit(const RewriteOption& option) {
-  return option.preserves_results ? 1.0 : option.rebuilds_index ? -1.0 : 0.0;
+// gate and never needs an index of its own, so it starts at e:1 (0.73); one
+// that rebuilds the index costs a build per candidate, so its logit is minus
+// that cost in evaluations, capped at -1 (0.27): on Fashion-MNIST a build
+// takes minutes and a search-only candidate seconds, on a 10k-vector set a
+// build is a fraction of the compile; the rest start at even chances.
+double BuiltinPolicy::prior_logit(const RewriteOption& option) const {
+  if (option.preserves_results) return 1.0;
+  return option.rebuilds_index ? -std::min(rebuild_cost_, 1.0) : 0.0;
 }
 
 // Likewise half the draws of a build switch keep the reference's build.
@@ -252,12 +254,14 @@ nlohmann::json BuiltinPolicy::state() const {
             {"contrastive_weight", config_.contrastive_weight},
             {"beta", config_.beta},
             {"entropy_weight", config_.entropy_weight}}},
+          {"rebuild_cost", rebuild_cost_},
           {"weights", weights_}};
 }
 
 void BuiltinPolicy::restore(const nlohmann::json& state) {
   if (state.value("kind", "") != "builtin") throw std::invalid_argument("not a builtin policy's state");
   weights_ = state.at("weights").get<std::map<std::string, std::vector<double>>>();
+  rebuild_cost_ = state.value("rebuild_cost", rebuild_cost_);
 }
 
 }  // namespace crinn::policy

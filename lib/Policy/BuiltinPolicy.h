@@ -4,7 +4,8 @@
 // whose logits are attached to features (site kind + rewrite), so what is
 // learned on one source carries over to another, plus a weight of each
 // option of this source, on top of a prior from what a choice costs and
-// risks (result-preserving rewrites start likelier, index rebuilds less likely).
+// risks (result-preserving rewrites start likelier, index rebuilds less likely
+// in proportion to what a build costs on this dataset).
 //
 // Proposals are sampled around exemplar parents drawn from the history by a
 // temperature softmax over rewards (as CRINN picks its contrastive
@@ -41,6 +42,7 @@ class BuiltinPolicy : public Policy {
 
   std::vector<Proposal> propose(const std::vector<Evaluated>& history, int group_size) override;
   void update(const std::vector<Evaluated>& group, const std::vector<Evaluated>& history) override;
+  void observe_rebuild_cost(double evaluations) override { rebuild_cost_ = evaluations; }
   nlohmann::json state() const override;
   void restore(const nlohmann::json& state) override;
 
@@ -51,7 +53,7 @@ class BuiltinPolicy : public Policy {
   using Gradient = std::map<std::string, std::vector<double>>;
 
   static std::vector<std::string> include_keys(const RewriteOption& option);
-  static double prior_logit(const RewriteOption& option);
+  double prior_logit(const RewriteOption& option) const;
   static double prior_logit(const RewriteOption& option, const ParamRange& param, double value);
   double include_logit(const RewriteOption& option) const;  // prior + learned
   std::vector<double>& param_weights(const RewriteOption& option, const ParamRange& param);  // learned
@@ -66,6 +68,7 @@ class BuiltinPolicy : public Policy {
   BuiltinConfig config_;
   std::map<std::string, std::vector<double>> weights_;  // feature key -> logits
   std::mt19937_64 rng_;
+  double rebuild_cost_ = 1.0;  // until measured: as dear as an evaluation, the prior's strongest
 };
 
 }  // namespace crinn::policy

@@ -28,6 +28,10 @@ class Policy {
   virtual std::vector<Proposal> propose(const std::vector<Evaluated>& history, int group_size) = 0;
   // `group` is the last proposals' evaluations, already appended to `history`.
   virtual void update(const std::vector<Evaluated>& group, const std::vector<Evaluated>& history) = 0;
+  // What a candidate that builds its own index costs beyond one that reuses
+  // the reference's, in evaluations of the latter, measured by the tuner
+  // before the first round. Policies that weigh cost use it.
+  virtual void observe_rebuild_cost(double evaluations) { (void)evaluations; }
   virtual nlohmann::json state() const = 0;
   virtual void restore(const nlohmann::json& state) = 0;
 };

@@ -211,6 +211,29 @@ class Run {
     verify::BuildResult built = verify::build_tree((dir / "tree").string(), (dir / "build").string(), build);
     if (!built.error.empty()) throw std::runtime_error(tree_.root() + ": the unmodified source does not build: " + built.error);
     reference_ = bench::IndexSpec{"reference", built.library, "", index_file({})};
+    observe_rebuild_cost(built.seconds);
+  }
+
+  // Builds the reference's index (into the cache, which every candidate that
+  // keeps its build loads from) and searches it once, to tell the policy what
+  // a candidate that builds its own index costs: the build, against a
+  // compile and two searches (the candidate's and the reference's).
+  void observe_rebuild_cost(double compile_seconds) {
+    auto start = std::chrono::steady_clock::now();
+    bench::IndexResult measured = bench::run_benchmark(dataset_, {reference_}, options_.gates.bench, [](auto&) {})[0];
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!measured.failure.empty()) throw std::runtime_error(tree_.root() + ": the unmodified source fails: " + measured.failure);
+    if (!measured.built || measured.loaded) return;  // a resumed run: the policy's saved state has it
+    reference_build_seconds_ = measured.build_seconds;
+    double search_seconds = std::max(seconds - measured.build_seconds, 0.0);
+    double cost = measured.build_seconds / std::max(compile_seconds + 2.0 * search_seconds, 1e-3);
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "reference: compiled in %.1f s, index built in %.1f s, searched in %.1f s: an index rebuild costs "
+                  "%.2f evaluations",
+                  compile_seconds, measured.build_seconds, search_seconds, cost);
+    options_.log(line);
+    policy_.observe_rebuild_cost(cost);
   }
 
   void resume() {
@@ -239,8 +262,6 @@ class Run {
       gates.bench.limits.build_timeout_seconds = std::min(
           gates.bench.limits.build_timeout_seconds, std::max(kMinBuildLimit, kBuildLimitFactor * reference_build_seconds_));
     verify::Verdict verdict = verify::verify_candidate(dataset_, candidate, reference_, preserving, gates);
-    if (verdict.parent.built && !verdict.parent.loaded && reference_build_seconds_ == 0.0)
-      reference_build_seconds_ = verdict.parent.build_seconds;
     double low = options_.gates.bench.recall_low, high = options_.gates.bench.recall_high;
     double reference = bench::auc_reward(verdict.parent.curve(), low, high);
     if (reference <= 0.0)
@@ -347,7 +368,7 @@ class Run {
   const TuneOptions& options_;
   fs::path out_;
   bench::IndexSpec reference_;
-  double reference_build_seconds_ = 0.0;  // its index build, once measured
+  double reference_build_seconds_ = 0.0;  // its index build; 0 when it was loaded
   static constexpr double kBuildLimitFactor = 4.0, kMinBuildLimit = 60.0;
   std::vector<policy::Evaluated> history_;
   int next_round_ = 0;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <iostream>
 #include <random>
 #include <set>
@@ -239,6 +240,25 @@ TEST(BuiltinPolicy, StartsFromWhatAChoiceCostsAndRisks) {
     if (const PlanEntry* q = find(p.plan, "quantized-distance")) ++drawn, kept_build += q->params.at("build") == 0;
   ASSERT_GT(drawn, 100);
   EXPECT_NEAR(double(kept_build) / drawn, 0.5, 0.1);
+}
+
+// A rebuild is only as unlikely as it is dear: on a small set a build costs
+// a fraction of an evaluation, and the prior stays near even chances.
+TEST(BuiltinPolicy, WeighsAnIndexRebuildByWhatItCosts) {
+  std::vector<RewriteOption> options = options_from_sites(catalogue());
+  const RewriteOption& rebuilds = options[3];  // early termination in the build
+  ASSERT_TRUE(rebuilds.rebuilds_index);
+  BuiltinPolicy policy(options, BuiltinConfig());
+  policy.observe_rebuild_cost(0.1);
+  EXPECT_NEAR(policy.inclusion_probability(rebuilds), 1.0 / (1.0 + std::exp(0.1)), 1e-6);
+  EXPECT_NEAR(policy.inclusion_probability(options[4]), 0.731, 0.001);  // preserves results: no cost
+  policy.observe_rebuild_cost(4.0);
+  EXPECT_NEAR(policy.inclusion_probability(rebuilds), 0.269, 0.001);  // capped at 1:e against
+
+  policy.observe_rebuild_cost(0.3);
+  BuiltinPolicy restored(options, BuiltinConfig());
+  restored.restore(policy.state());
+  EXPECT_NEAR(restored.inclusion_probability(rebuilds), policy.inclusion_probability(rebuilds), 1e-12);
 }
 
 TEST(BuiltinPolicy, BeatsRandomSearchAtEqualBudget) {
