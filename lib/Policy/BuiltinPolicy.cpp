@@ -148,15 +148,19 @@ void BuiltinPolicy::apply(const Gradient& gradient, double scale) {
   }
 }
 
+// The unmodified source (reward 1 by definition, index -1: a plan drawn from
+// the policy alone) is an exemplar too, so that while every plan found is
+// slower than it the search keeps drawing afresh instead of editing the
+// least bad of them.
 int BuiltinPolicy::pick_exemplar(const std::vector<Evaluated>& history) {
-  std::vector<int> candidates;
+  std::vector<int> candidates = {-1};
   for (int i = 0; i < int(history.size()); ++i)
     if (!history[size_t(i)].failed) candidates.push_back(i);
-  if (candidates.empty()) return -1;
+  auto reward = [&](int i) { return i < 0 ? 1.0 : history[size_t(i)].reward; };
   double top = 0.0;
-  for (int i : candidates) top = std::max(top, history[size_t(i)].reward);
+  for (int i : candidates) top = std::max(top, reward(i));
   std::vector<double> weights;
-  for (int i : candidates) weights.push_back(std::exp((history[size_t(i)].reward - top) / config_.temperature));
+  for (int i : candidates) weights.push_back(std::exp((reward(i) - top) / config_.temperature));
   std::discrete_distribution<size_t> pick(weights.begin(), weights.end());
   return candidates[pick(rng_)];
 }

@@ -7,16 +7,18 @@
 // risks (result-preserving rewrites start likelier, index rebuilds less likely
 // in proportion to what a build costs on this dataset).
 //
-// Proposals are sampled around exemplar parents drawn from the history by a
-// temperature softmax over rewards (as CRINN picks its contrastive
-// exemplars): a child is a local edit of its parent, each decision copied
+// Proposals are sampled around exemplar parents drawn by a temperature
+// softmax over rewards (as CRINN picks its contrastive exemplars) from the
+// history and the unmodified source (whose child is a plan drawn from the
+// policy alone): a child is a local edit of its parent, each decision copied
 // from it or, for `mutations` decisions per child on average, drawn from the
 // policy; the first plan of each group, and every plan while nothing has
-// passed the gates, is drawn from the policy alone. Updates combine the group-relative
-// advantage of GRPO (reward minus the group mean, over the group's standard
-// deviation, times the gradient of the plan's log-probability), a pairwise
-// Bradley-Terry loss on contrastive pairs (a better and a worse child of the
-// same parent), and an entropy bonus that keeps it exploring.
+// passed the gates, is drawn from the policy alone. Updates combine the
+// group-relative advantage of GRPO (reward minus the group mean, over the
+// group's standard deviation, times the gradient of the plan's
+// log-probability), a pairwise Bradley-Terry loss on contrastive pairs (a
+// better and a worse child of the same parent), and an entropy bonus that
+// keeps it exploring.
 #pragma once
 
 #include "Policy/Policy.h"

@@ -55,33 +55,48 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
   const std::string type = "crinn::runtime::QuantizedCodes<" + std::to_string(params.get_int("bits")) + ">";
   const std::string storage = loop.storage->getNameAsString();
   const std::string stride = sites::source_text(loop.stride, context);
-  const std::string query = sites::source_text(query_argument(loop), context);
+  const Expr* query_expr = query_argument(loop);
+  const std::string query = sites::source_text(query_expr, context);
+  const QualType query_type = query_expr->IgnoreParenImpCasts()->getType();
+  const std::string float_query = query_type->isPointerType() && query_type->getPointeeType()->isFloatingType()
+                                      ? query
+                                      : "static_cast<const float*>(" + query + ")";  // hnswlib's const void*
   const std::string body_indent = indentation(loop.beam_loop, context);
 
+  // The rows: `first vector, how many, floats per vector[, floats per row]`.
+  std::string rows = storage + ".data(), " + storage + ".size() / (" + stride + "), " + stride;
+  if (loop.offset)
+    rows = "reinterpret_cast<const float*>(" + storage + " + " + sites::source_text(loop.offset, context) + "), " +
+           loop.count->getNameAsString() + ", (" + sites::source_text(loop.row_bytes, context) + ") / sizeof(float), (" +
+           stride + ") / sizeof(float)";
   const std::string member = "\n  // SQ codes of " + storage + ", read by the search loop on the query path.\n  mutable " +
                              type + " " + codes + ";";
   auto scope = [&](const std::string& name, int min_train) {
     return "\n  crinn::runtime::QuantizedScope<" + std::to_string(params.get_int("bits")) + "> " + name + "(" + codes +
-           ", " + storage + ".data(), " + storage + ".size() / (" + stride + "), " + stride + ", " +
-           std::to_string(min_train) + ", [&](const float* crinn_a, const float* crinn_b) { return " +
+           ", " + rows + ", " + std::to_string(min_train) + ", [&](const float* crinn_a, const float* crinn_b) { return " +
            distance_text(loop, "crinn_a", "crinn_b", context) + "; });";
   };
-  const std::string begin = "\n  const bool crinn_coded = " + codes + ".begin_query(" + query + ");";
+  const std::string begin = "\n  const bool crinn_coded = " + codes + ".begin_query(" + float_query + ");";
   const std::string rerank = "\n" + body_indent + "if (crinn_coded)\n" + body_indent + "  crinn::runtime::rerank(" +
                              loop.result_set->getNameAsString() + ", " + std::to_string(params.get_int("rerank")) +
                              ", [&](auto crinn_id) { return " +
                              distance_text(loop, query, vector_text(loop, "crinn_id", context), context) + "; });";
+  // The query path's scope goes at the top of its entry; where that is the
+  // loop's method itself (hnswlib's searchBaseLayerST), before the query is prepared.
+  const bool method_is_entry = (*entry)->getCanonicalDecl() == method->getCanonicalDecl();
   CharSourceRange member_at = after_member_line(loop.storage, context);
   llvm::SmallVector<ASTEdit, 1> edits = {
       insertAfter(fixed(member_at), cat(member)),
       addInclude(fixed(member_at), "crinn/runtime/quantized.h", IncludeFormat::Angled),
-      insertBefore(fixed(after_open_brace((*entry)->getBody(), context)), cat(scope("crinn_quantized", 1))),
-      insertBefore(fixed(after_open_brace(method->getBody(), context)), cat(begin)),
+      insertBefore(fixed(after_open_brace(method->getBody(), context)),
+                   cat((method_is_entry ? scope("crinn_quantized", 1) : "") + begin)),
       changeTo(fixed(node_range(loop.distance_call->getSourceRange(), context)),
                cat("(crinn_coded ? " + codes + ".distance(" + loop.element->getNameAsString() + ") : " +
                    sites::source_text(loop.distance_call, context) + ")")),
       insertAfter(fixed(after_statement(loop.beam_loop, context)), cat(rerank))};
 
+  if (!method_is_entry)
+    edits.push_back(insertBefore(fixed(after_open_brace((*entry)->getBody(), context)), cat(scope("crinn_quantized", 1))));
   // The build's own scope trains on the first `build` vectors and encodes
   // each later one as it is added.
   if (params.get_int("build")) {

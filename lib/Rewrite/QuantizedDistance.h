@@ -10,7 +10,10 @@ namespace crinn::rewrite {
 // storage as a new member and built after the graph: a scope at the top of
 // the query path trains and updates it, so the build still runs on floats and
 // builds the same index. After the beam, the best `rerank` candidates get
-// their exact distances back. Result-changing.
+// their exact distances back. The vectors are a std::vector<float> member or
+// rows of a byte buffer that hold more than the vector (hnswlib's level-0
+// block, whose row count and vector size come from the method that adds a
+// row). Result-changing.
 class QuantizedDistance : public Rewrite {
  public:
   const char* name() const override { return "quantized-distance"; }

@@ -15,10 +15,14 @@ const CXXMethodDecl* method_of(const sites::NeighborLoop& loop, ASTContext& cont
 }
 
 const Expr* query_argument(const sites::NeighborLoop& loop) {
-  if (!loop.distance_call || loop.distance_call->getNumArgs() != 2 || !loop.beam_loop) return nullptr;
-  for (const Expr* arg : loop.distance_call->arguments())
+  if (!loop.distance_call || loop.distance_call->getNumArgs() < 2 || !loop.beam_loop) return nullptr;
+  for (unsigned i = 2; i < loop.distance_call->getNumArgs(); ++i)
+    if (!sites::is_class_invariant(loop.distance_call->getArg(i))) return nullptr;
+  for (unsigned i = 0; i < 2; ++i) {
+    const Expr* arg = loop.distance_call->getArg(i);
     if (!sites::references(arg, loop.element) && !sites::references_any_local_except(arg, loop.beam_loop, nullptr))
       return arg;
+  }
   return nullptr;
 }
 
@@ -26,7 +30,10 @@ std::string distance_text(const sites::NeighborLoop& loop, const std::string& qu
                           const ASTContext& context) {
   const Expr* query_arg = query_argument(loop);
   std::string text = sites::source_text(loop.distance_call->getCallee(), context) + "(";
-  for (unsigned i = 0; i < 2; ++i) text += (i ? ", " : "") + (loop.distance_call->getArg(i) == query_arg ? query : vector);
+  for (unsigned i = 0; i < loop.distance_call->getNumArgs(); ++i) {
+    const Expr* arg = loop.distance_call->getArg(i);
+    text += (i ? ", " : "") + (i >= 2 ? sites::source_text(arg, context) : arg == query_arg ? query : vector);
+  }
   return text + ")";
 }
 

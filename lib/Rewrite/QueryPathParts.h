@@ -17,8 +17,9 @@ namespace crinn::rewrite {
 // The method the neighbour loop is in.
 const clang::CXXMethodDecl* method_of(const sites::NeighborLoop& loop, clang::ASTContext& context);
 
-// The distance call's argument that is the query, if the call has two
-// arguments and the other one is the neighbour's vector.
+// The distance call's argument that is the query, if the call's first two
+// arguments are the query and the neighbour's vector and any others are
+// members or literals (hnswlib's dist_func_param_).
 const clang::Expr* query_argument(const sites::NeighborLoop& loop);
 
 // The distance call's text with its two arguments replaced, in their order.

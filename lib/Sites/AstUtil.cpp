@@ -203,4 +203,12 @@ std::string file_path(SourceLocation location, const SourceManager& sources) {
   return std::string(real);
 }
 
+bool is_class_invariant(const clang::Expr* e) {
+  e = e->IgnoreParenImpCasts();
+  if (llvm::isa<clang::IntegerLiteral>(e)) return true;
+  const auto* member = llvm::dyn_cast<clang::MemberExpr>(e);
+  return member && llvm::isa<clang::FieldDecl>(member->getMemberDecl()) &&
+         llvm::isa<clang::CXXThisExpr>(member->getBase()->IgnoreParenImpCasts());
+}
+
 }  // namespace crinn::sites

@@ -29,6 +29,9 @@ bool references_any_local_except(const clang::Expr* e, const clang::Stmt* scope,
 bool contains(const clang::Stmt* s, const clang::Decl* decl);
 bool contains(const clang::Stmt* s, const clang::Stmt* inner);
 
+// A member of *this, or a literal: text that means the same in every method of the class.
+bool is_class_invariant(const clang::Expr* e);
+
 bool is_pointer_like(const clang::Expr* e);
 bool is_floating_or_dependent(clang::QualType type);
 

@@ -84,6 +84,13 @@ struct NeighborLoop {
   // written in vector_expr or in the accessor it calls; stride is a member or a literal.
   const clang::FieldDecl* storage = nullptr;
   const clang::Expr* stride = nullptr;
+  // Or rows of a byte buffer that hold more than the vector (hnswlib's
+  // level-0 block): `storage + node * stride + offset`, in bytes. How many
+  // rows are stored and the vector's bytes are read off the method that
+  // adds one: `memcpy(<row of id>, src, row_bytes)` where `id = count++`.
+  const clang::Expr* offset = nullptr;
+  const clang::Expr* row_bytes = nullptr;
+  const clang::FieldDecl* count = nullptr;
 };
 
 // The RNG / heuristic neighbour selection of graph construction.

@@ -192,23 +192,78 @@ std::vector<std::pair<const CallExpr*, const VarDecl*>> pushes_of(const Stmt* s,
 
 bool is_std_template(QualType type, llvm::StringRef name, const char* argument = nullptr);
 
-// A member of *this, or a literal: text that means the same in every method of the class.
-bool is_class_invariant(const Expr* e) {
-  e = e->IgnoreParenImpCasts();
-  if (isa<IntegerLiteral>(e)) return true;
-  const auto* member = dyn_cast<MemberExpr>(e);
-  return member && isa<FieldDecl>(member->getMemberDecl()) && isa<CXXThisExpr>(member->getBase()->IgnoreParenImpCasts());
+const FieldDecl* invariant_field(const Expr* e) {
+  return is_class_invariant(e) ? dyn_cast<FieldDecl>(cast<MemberExpr>(e->IgnoreParenImpCasts())->getMemberDecl())
+                               : nullptr;
+}
+
+// `a * b` with one side class-invariant: that side, else null.
+const Expr* invariant_factor(const Expr* e) {
+  const auto* product = dyn_cast<BinaryOperator>(e->IgnoreParenImpCasts());
+  if (!product || product->getOpcode() != BO_Mul) return nullptr;
+  for (const Expr* side : {product->getRHS(), product->getLHS()})
+    if (is_class_invariant(side)) return side->IgnoreParenImpCasts();
+  return nullptr;
+}
+
+// The called function's name, also where a template leaves the call unresolved.
+std::string callee_name(const CallExpr* call) {
+  if (const FunctionDecl* callee = call->getDirectCallee()) return callee->getNameAsString();
+  if (const auto* lookup = dyn_cast<UnresolvedLookupExpr>(call->getCallee()->IgnoreParenImpCasts()))
+    return lookup->getName().getAsString();
+  return "";
+}
+
+// For rows in a byte buffer: the method of the accessor's class that adds a
+// row, `memcpy(accessor(id), src, bytes)` after `id = count; ++count;`,
+// tells how many rows are stored (count) and the vector's bytes.
+void find_row_count(const FunctionDecl* accessor, NeighborLoop& site) {
+  const auto* record = dyn_cast<CXXRecordDecl>(accessor->getDeclContext());
+  if (!record) return;
+  for (const CXXMethodDecl* method : record->methods()) {
+    const Stmt* body = method->getBody();
+    if (!body || site.count) continue;
+    visit_exprs(body, [&](const Expr* e) {
+      const auto* copy = dyn_cast<CallExpr>(e);
+      if (site.count || !copy || copy->getNumArgs() != 3 || callee_name(copy) != "memcpy" ||
+          !is_class_invariant(copy->getArg(2)))
+        return;
+      const auto* row = dyn_cast<CallExpr>(copy->getArg(0)->IgnoreParenImpCasts());
+      if (!row || !row->getDirectCallee() || row->getNumArgs() != 1 ||
+          row->getDirectCallee()->getCanonicalDecl() != accessor->getCanonicalDecl())
+        return;
+      const VarDecl* id = referenced_var(row->getArg(0));
+      if (!id) return;
+      const FieldDecl* count = nullptr;
+      visit_exprs(body, [&](const Expr* assigned) {
+        const auto* assign = dyn_cast<BinaryOperator>(assigned);
+        if (assign && assign->getOpcode() == BO_Assign && referenced_var(assign->getLHS()) == id)
+          count = invariant_field(assign->getRHS());
+      });
+      if (!count && id->getInit()) count = invariant_field(id->getInit());
+      bool incremented = false;
+      visit_exprs(body, [&](const Expr* step) {
+        const auto* inc = dyn_cast<UnaryOperator>(step);
+        if (inc && inc->isIncrementOp() && count && invariant_field(inc->getSubExpr()) == count) incremented = true;
+      });
+      if (!incremented) return;
+      site.count = count;
+      site.row_bytes = copy->getArg(2)->IgnoreParenImpCasts();
+    });
+  }
 }
 
 // Finds the float storage and the row stride that `vector_expr` addresses.
 void find_storage(const Expr* vector_expr, NeighborLoop& site) {
   const Expr* e = vector_expr->IgnoreParenImpCasts();
+  const FunctionDecl* accessor = nullptr;
   if (const auto* call = dyn_cast<CallExpr>(e); call && call->getDirectCallee() && call->getNumArgs() == 1) {
     const FunctionDecl* definition = nullptr;
     const auto* body = call->getDirectCallee()->hasBody(definition) ? dyn_cast<CompoundStmt>(definition->getBody()) : nullptr;
     const auto* ret = body && body->size() == 1 ? dyn_cast<ReturnStmt>(body->body_front()) : nullptr;
     if (!ret || !ret->getRetValue()) return;
     e = ret->getRetValue()->IgnoreParenImpCasts();
+    accessor = definition;
   }
   const Expr* base = nullptr;
   const Expr* index = nullptr;
@@ -223,19 +278,29 @@ void find_storage(const Expr* vector_expr, NeighborLoop& site) {
     if (data && data->getMethodDecl() && data->getMethodDecl()->getName() == "data") {
       base = data->getImplicitObjectArgument();
       index = plus->getRHS();
+    } else if (const auto* row = dyn_cast<BinaryOperator>(plus->getLHS()->IgnoreParenImpCasts());
+               accessor && row && row->getOpcode() == BO_Add && is_class_invariant(plus->getRHS())) {
+      // storage + node * stride + offset, in bytes
+      const FieldDecl* buffer = invariant_field(row->getLHS());
+      const Expr* stride = invariant_factor(row->getRHS());
+      QualType type = buffer ? buffer->getType() : QualType();
+      if (!buffer || !stride || !type->isPointerType() || !type->getPointeeType()->isCharType()) return;
+      find_row_count(accessor, site);
+      if (!site.count) return;
+      site.storage = buffer;
+      site.stride = stride;
+      site.offset = plus->getRHS()->IgnoreParenImpCasts();
+      return;
     }
   }
   const auto* member = base ? dyn_cast<MemberExpr>(base->IgnoreParenImpCasts()) : nullptr;
   if (!member || !is_class_invariant(member)) return;
   const auto* field = cast<FieldDecl>(member->getMemberDecl());
-  const auto* product = dyn_cast<BinaryOperator>(index->IgnoreParenImpCasts());
-  if (!is_std_template(field->getType(), "vector", "float") || !product || product->getOpcode() != BO_Mul) return;
-  for (const Expr* side : {product->getRHS(), product->getLHS()})
-    if (is_class_invariant(side)) {
-      site.storage = field;
-      site.stride = side->IgnoreParenImpCasts();
-      return;
-    }
+  if (!is_std_template(field->getType(), "vector", "float")) return;
+  if (const Expr* stride = invariant_factor(index)) {
+    site.storage = field;
+    site.stride = stride;
+  }
 }
 
 std::optional<NeighborLoop> analyze_neighbor_loop(const Stmt* loop, ASTContext& context, bool annotated) {

@@ -37,6 +37,21 @@ TEST(QuantizedCodes, Sq8OfWholeNumbersIsExact) {
   for (std::size_t i = 0; i < n; ++i) EXPECT_FLOAT_EQ(codes.distance(i), l2(&data[5 * dim], &data[i * dim], dim)) << i;
 }
 
+// Rows that hold more than the vector (hnswlib keeps links before it and a
+// label after it in one block) give the same codes as the bare vectors.
+TEST(QuantizedCodes, ReadsVectorsInsideLongerRows) {
+  const std::size_t n = 120, dim = 20, row = 27, lead = 5;
+  std::vector<float> data = random_data(n, dim, 4, false);
+  std::vector<float> rows(n * row, 1e9f);  // what is not the vector must not be read
+  for (std::size_t i = 0; i < n; ++i) std::copy(&data[i * dim], &data[(i + 1) * dim], &rows[i * row + lead]);
+  auto exact = [&](const float* a, const float* b) { return l2(a, b, dim); };
+  QuantizedCodes<8> bare, inside;
+  QuantizedScope<8> bare_scope(bare, data.data(), n, dim, 1, exact);
+  QuantizedScope<8> inside_scope(inside, rows.data() + lead, n, dim, row, 1, exact);
+  ASSERT_TRUE(bare.begin_query(&data[7 * dim]) && inside.begin_query(&data[7 * dim]));
+  for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(inside.distance(i), bare.distance(i)) << i;
+}
+
 TEST(QuantizedCodes, Sq4StaysWithinItsStep) {
   const std::size_t n = 200, dim = 64;
   std::vector<float> data = random_data(n, dim, 2, false);
@@ -55,7 +70,7 @@ TEST(QuantizedCodes, Sq4StaysWithinItsStep) {
 }
 
 TEST(QuantizedCodes, CalibratesToTheIndexsInnerProduct) {
-  const std::size_t n = 100, dim = 16;
+  const std::size_t n = 100, dim = 19;  // past the 8-float SIMD blocks
   std::vector<float> data = random_data(n, dim, 4, false);
   auto one_minus_dot = [&](const float* a, const float* b) {
     float dot = 0;

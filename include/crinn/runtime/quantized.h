@@ -40,6 +40,24 @@ inline int32_t sum_lanes(__m256i v) {
 }
 #endif
 
+// sum over d < dim of query[d] * code[d], one code per byte.
+inline float sq8_dot(const float* query, const uint8_t* code, std::size_t dim) {
+  float dot = 0.0f;
+  std::size_t d = 0;
+#if defined(__AVX2__)
+  __m256 acc = _mm256_setzero_ps();
+  for (; d + 8 <= dim; d += 8) {
+    __m256 levels = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(code + d))));
+    acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(query + d), levels));
+  }
+  __m128 half = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+  half = _mm_add_ps(half, _mm_movehl_ps(half, half));
+  dot = _mm_cvtss_f32(_mm_add_ss(half, _mm_shuffle_ps(half, half, 0x55)));
+#endif
+  for (; d < dim; ++d) dot += query[d] * float(code[d]);
+  return dot;
+}
+
 // sum over i < bytes of (a[i] - b[i])^2, bytes holding one code each.
 inline int32_t sq8_l2(const uint8_t* a, const uint8_t* b, std::size_t bytes) {
   int32_t sum = 0;
@@ -95,17 +113,19 @@ class QuantizedCodes {
   static constexpr int kLevels = (1 << Bits) - 1;
 
  public:
-  // Encodes the vectors appended since the last call; the first call that
-  // sees at least `min_train` vectors trains the quantizer on all of them
-  // and calibrates the metric against `exact` (the index's own distance).
+  // Encodes the vectors appended since the last call (row i's `dim` floats
+  // start at data + i * row: rows may hold more than the vector, as
+  // hnswlib's do); the first call that sees at least `min_train` vectors
+  // trains the quantizer on all of them and calibrates the metric against
+  // `exact` (the index's own distance).
   template <typename Exact>
-  void sync(const float* data, std::size_t n, std::size_t dim, std::size_t min_train, Exact&& exact) {
+  void sync(const float* data, std::size_t n, std::size_t dim, std::size_t row, std::size_t min_train, Exact&& exact) {
     if (!trained_) {
       if (n < std::max<std::size_t>(min_train, 1)) return;
-      train(data, n, dim, exact);
+      train(data, n, dim, row, exact);
     }
     codes_.resize(n * bytes_);
-    for (; encoded_ < n; ++encoded_) encode(data + encoded_ * dim_, &codes_[encoded_ * bytes_]);
+    for (; encoded_ < n; ++encoded_) encode(data + encoded_ * row, &codes_[encoded_ * bytes_]);
   }
 
   bool ready(std::size_t n) const { return trained_ && encoded_ == n; }
@@ -136,7 +156,10 @@ class QuantizedCodes {
       return float(sum) * step_ * step_;
     }
     float dot = 0.0f;
-    for (std::size_t d = 0; d < dim_; ++d) dot += query_[d] * float(level(code, d));
+    if (Bits == 8)
+      dot = detail::sq8_dot(query_.data(), code, dim_);
+    else
+      for (std::size_t d = 0; d < dim_; ++d) dot += query_[d] * float(level(code, d));
     return ip_constant_ - (query_offset_ + step_ * dot);
   }
 
@@ -152,7 +175,7 @@ class QuantizedCodes {
 
  private:
   template <typename Exact>
-  void train(const float* data, std::size_t n, std::size_t dim, Exact& exact) {
+  void train(const float* data, std::size_t n, std::size_t dim, std::size_t row, Exact& exact) {
     dim_ = dim;
     bytes_ = Bits == 8 ? dim : (dim + 1) / 2;
     offset_.assign(dim, 0.0f);
@@ -160,25 +183,25 @@ class QuantizedCodes {
     for (std::size_t d = 0; d < dim; ++d) offset_[d] = top[d] = data[d];
     for (std::size_t i = 1; i < n; ++i)
       for (std::size_t d = 0; d < dim; ++d) {
-        offset_[d] = std::min(offset_[d], data[i * dim + d]);
-        top[d] = std::max(top[d], data[i * dim + d]);
+        offset_[d] = std::min(offset_[d], data[i * row + d]);
+        top[d] = std::max(top[d], data[i * row + d]);
       }
     float range = 0.0f;
     for (std::size_t d = 0; d < dim; ++d) range = std::max(range, top[d] - offset_[d]);
     step_ = range > 0.0f ? range / kLevels : 1.0f;
-    calibrate(data, n, exact);
+    calibrate(data, n, row, exact);
     trained_ = true;
   }
 
   // Which distance the index computes: squared euclidean, or c - dot.
   template <typename Exact>
-  void calibrate(const float* data, std::size_t n, Exact& exact) {
+  void calibrate(const float* data, std::size_t n, std::size_t row, Exact& exact) {
     double l2_error = 0, ip_error = 0, ip_constant = 0;
     std::size_t pairs = std::min<std::size_t>(n - 1, 8);
     std::vector<double> exacts, dots;
     for (std::size_t p = 0; p < pairs; ++p) {
-      const float* a = data + p * dim_;
-      const float* b = data + (p + 1) * dim_;
+      const float* a = data + p * row;
+      const float* b = data + (p + 1) * row;
       double l2 = 0, dot = 0;
       for (std::size_t d = 0; d < dim_; ++d) {
         l2 += double(a[d] - b[d]) * (a[d] - b[d]);
@@ -230,8 +253,13 @@ class QuantizedScope {
   template <typename Exact>
   QuantizedScope(QuantizedCodes<Bits>& codes, const float* data, std::size_t n, std::size_t dim,
                  std::size_t min_train, Exact&& exact)
+      : QuantizedScope(codes, data, n, dim, dim, min_train, exact) {}
+  // Rows of `row` floats, the vector first.
+  template <typename Exact>
+  QuantizedScope(QuantizedCodes<Bits>& codes, const float* data, std::size_t n, std::size_t dim, std::size_t row,
+                 std::size_t min_train, Exact&& exact)
       : codes_(codes), was_active_(codes.active()) {
-    codes.sync(data, n, dim, min_train, exact);
+    codes.sync(data, n, dim, row, min_train, exact);
     codes.set_active(codes.ready(n));
   }
   ~QuantizedScope() { codes_.set_active(was_active_); }
