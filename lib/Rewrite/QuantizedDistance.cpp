@@ -11,6 +11,17 @@ namespace crinn::rewrite {
 using namespace clang;
 using namespace clang::transformer;
 
+namespace {
+
+// An index loop's element read from the induction variable and what is
+// declared before the loop, so the same read can run ahead of it.
+bool prefetchable_element(const sites::NeighborLoop& loop) {
+  return loop.index && loop.element->getInit() && sites::references(loop.element->getInit(), loop.index) &&
+         !sites::references_any_local_except(loop.element->getInit(), loop.loop, loop.index);
+}
+
+}  // namespace
+
 std::optional<sites::RewriteOption> QuantizedDistance::option_for(const sites::Site& site, ASTContext& context) const {
   const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
   if (!loop || !loop->beam_loop || !loop->result_set || !loop->storage || site.query_entry.empty() ||
@@ -36,7 +47,7 @@ std::optional<sites::RewriteOption> QuantizedDistance::option_for(const sites::S
                                build,
                                int_param("prefetch", 0, 13, 0,
                                          "cache lines of every neighbour's code prefetched before the loop "
-                                         "(range-for loops; 0: none)")},
+                                         "(0: none)")},
                               false,
                               "distances on quantized codes: the beam may visit other nodes"};
   option.changes_build = false;
@@ -106,12 +117,21 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
         insertBefore(fixed(after_open_brace((*build_entry)->getBody(), context)), cat(scope("crinn_quantized_build", int(params.get_int("build"))))));
   }
   // Before the loop walks the list, every neighbour's code is asked for, so
-  // the misses overlap instead of coming one distance at a time.
-  if (long lines = params.get_int("prefetch"); lines > 0 && loop.range)
+  // the misses overlap instead of coming one distance at a time: a range-for
+  // walks the same list; an index loop repeats its header and reads the
+  // element as the body does (hnswlib's `int candidate_id = *(data + j);`).
+  const std::string lines = std::to_string(params.get_int("prefetch"));
+  std::string walk;
+  if (loop.range)
+    walk = "for (auto&& crinn_next : " + sites::source_text(loop.range, context) + ") " + codes + ".prefetch(crinn_next, " +
+           lines + ");";
+  else if (const auto* index_loop = dyn_cast<ForStmt>(loop.loop); index_loop && prefetchable_element(loop))
+    walk = sites::source_text(SourceRange(index_loop->getBeginLoc(), index_loop->getRParenLoc()), context) + " " + codes +
+           ".prefetch(" + sites::source_text(loop.element->getInit(), context) + ", " + lines + ");";
+  if (params.get_int("prefetch") > 0 && !walk.empty())
     edits.push_back(insertBefore(fixed(before(loop.loop->getBeginLoc(), context)),
-                                 cat("if (crinn_coded)\n" + indentation(loop.loop, context) + "  for (auto&& crinn_next : " +
-                                     sites::source_text(loop.range, context) + ") " + codes + ".prefetch(crinn_next, " +
-                                     std::to_string(lines) + ");\n" + indentation(loop.loop, context))));
+                                 cat("if (crinn_coded)\n" + indentation(loop.loop, context) + "  " + walk + "\n" +
+                                     indentation(loop.loop, context))));
   return rule_at(loop.loop, std::move(edits));
 }
 

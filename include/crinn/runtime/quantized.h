@@ -63,14 +63,17 @@ inline int32_t sq8_l2(const uint8_t* a, const uint8_t* b, std::size_t bytes) {
   int32_t sum = 0;
   std::size_t i = 0;
 #if defined(__AVX2__)
-  __m256i acc = _mm256_setzero_si256();
-  for (; i + 16 <= bytes; i += 16) {
-    __m256i x = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
-    __m256i y = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
+  // Two independent accumulators, so consecutive blocks do not wait on one add chain.
+  __m256i acc[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+  auto block = [&](std::size_t at, __m256i& into) {
+    __m256i x = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + at)));
+    __m256i y = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + at)));
     __m256i d = _mm256_sub_epi16(x, y);
-    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(d, d));
-  }
-  sum = sum_lanes(acc);
+    into = _mm256_add_epi32(into, _mm256_madd_epi16(d, d));
+  };
+  for (; i + 32 <= bytes; i += 32) block(i, acc[0]), block(i + 16, acc[1]);
+  if (i + 16 <= bytes) block(i, acc[0]), i += 16;
+  sum = sum_lanes(_mm256_add_epi32(acc[0], acc[1]));
 #endif
   for (; i < bytes; ++i) {
     int32_t d = int32_t(a[i]) - int32_t(b[i]);
