@@ -44,14 +44,18 @@ std::optional<sites::RewriteOption> QuantizedDistance::option_for(const sites::S
                                int_param("rerank", 0, 512, 16,
                                          "best candidates re-ranked with exact distances (0: all; "
                                          "GLASS re-ranks 1.5 x k)"),
-                               build,
                                int_param("prefetch", 0, 13, 0,
                                          "cache lines of every neighbour's code prefetched before the loop "
                                          "(0: none)")},
                               false,
                               "distances on quantized codes: the beam may visit other nodes"};
   option.changes_build = false;
-  option.build_switch = "build";
+  // Only a loop the build reaches through a known entry can search on codes
+  // during the build (hnswlib's query loop is not the build's).
+  if (!site.build_entry.empty()) {
+    option.params.insert(option.params.begin() + 2, build);
+    option.build_switch = "build";
+  }
   return option;
 }
 
@@ -110,7 +114,7 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
     edits.push_back(insertBefore(fixed(after_open_brace((*entry)->getBody(), context)), cat(scope("crinn_quantized", 1))));
   // The build's own scope trains on the first `build` vectors and encodes
   // each later one as it is added.
-  if (params.get_int("build")) {
+  if (params.values().count("build") && params.get_int("build")) {
     auto build_entry = entry_method(site.build_entry, method, context);
     if (!build_entry) return build_entry.takeError();
     edits.push_back(
