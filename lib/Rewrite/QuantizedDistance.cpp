@@ -53,7 +53,7 @@ std::optional<sites::RewriteOption> QuantizedDistance::option_for(const sites::S
   // Only a loop the build reaches through a known entry can search on codes
   // during the build (hnswlib's query loop is not the build's).
   if (!site.build_entry.empty()) {
-    option.params.insert(option.params.begin() + 2, build);
+    option.params.push_back(build);
     option.build_switch = "build";
   }
   return option;

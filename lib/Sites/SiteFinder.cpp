@@ -192,9 +192,10 @@ std::vector<std::pair<const CallExpr*, const VarDecl*>> pushes_of(const Stmt* s,
 
 bool is_std_template(QualType type, llvm::StringRef name, const char* argument = nullptr);
 
+// The member of *this that e reads, else null.
 const FieldDecl* invariant_field(const Expr* e) {
-  return is_class_invariant(e) ? dyn_cast<FieldDecl>(cast<MemberExpr>(e->IgnoreParenImpCasts())->getMemberDecl())
-                               : nullptr;
+  const auto* member = dyn_cast<MemberExpr>(e->IgnoreParenImpCasts());
+  return member && is_class_invariant(member) ? dyn_cast<FieldDecl>(member->getMemberDecl()) : nullptr;
 }
 
 // `a * b` with one side class-invariant: that side, else null.
