@@ -4,6 +4,7 @@
 #include "llvm/Support/YAMLTraits.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -47,7 +48,70 @@ std::vector<std::pair<std::string, unsigned>> include_lines(const std::string& t
   return includes;
 }
 
+bool identifier_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// A call, subscript or member access with its brackets balanced (not a bare
+// name, a number or a piece of punctuation such as a loop header's `)`).
+bool structured_expression(const std::string& text) {
+  if (std::none_of(text.begin(), text.end(), identifier_char) || text.find_first_of("([.>") == std::string::npos)
+    return false;
+  int depth = 0;
+  for (char c : text) {
+    depth += (c == '(' || c == '[') - (c == ')' || c == ']');
+    if (depth < 0) return false;
+  }
+  return depth == 0;
+}
+
+// Replaces every occurrence of `from` in `text` that is not part of a longer
+// identifier with `to`; true if there was one.
+bool substitute_expression(std::string& text, const std::string& from, const std::string& to) {
+  bool found = false;
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at)) {
+    bool bounded = (at == 0 || !identifier_char(text[at - 1]) || !identifier_char(from.front())) &&
+                   (at + from.size() == text.size() || !identifier_char(text[at + from.size()]) ||
+                    !identifier_char(from.back()));
+    if (!bounded) {
+      at += from.size();
+      continue;
+    }
+    text.replace(at, from.size(), to);
+    at += to.size();
+    found = true;
+  }
+  return found;
+}
+
 }  // namespace
+
+// Rewrites of one site compose where one of them wraps an expression: its
+// edit replaces the expression with code that still reads it (flat-graph:
+// `links_[n][level]` -> `(flat ? graph.neighbors(n) : span_of(links_[n][level]))`).
+// Every copy of the expression that another entry's edits carry (the range
+// loop-fission's gather loop walks, the list quantized-distance prefetches)
+// then reads the wrapped form, and where another entry replaces code that
+// holds the expression (loop-fission's compute loop reads its batch instead),
+// that replacement wins and the wrap is dropped there. Only expressions with
+// some structure wrap: a bare name in another edit may be another variable.
+void ChangeSet::compose_wraps(const std::string& original, std::vector<Edit>& edits) {
+  for (size_t w = 0; w < edits.size(); ++w) {
+    const Edit wrap = edits[w];
+    if (wrap.length == 0) continue;
+    const std::string expression = original.substr(wrap.offset, wrap.length);
+    if (!structured_expression(expression) || wrap.text.find(expression) == std::string::npos) continue;
+    bool replaced_by_another = false;
+    for (Edit& other : edits) {
+      if (other.entry == wrap.entry) continue;
+      substitute_expression(other.text, expression, wrap.text);
+      if (other.length > 0 && other.offset <= wrap.offset && wrap.offset + wrap.length <= other.offset + other.length)
+        replaced_by_another = true;
+    }
+    if (replaced_by_another) {
+      edits.erase(edits.begin() + long(w));
+      --w;
+    }
+  }
+}
 
 std::string fixes_yaml(const std::vector<RewrittenFile>& files, const std::string& main_source) {
   clang::tooling::TranslationUnitReplacements fixes;
@@ -92,6 +156,7 @@ std::vector<RewrittenFile> ChangeSet::render() const {
                                 return a.offset == b.offset && a.length == b.length && a.text == b.text;
                               }),
                   ordered.end());
+    compose_wraps(file.original, ordered);
     for (size_t i = 1; i < ordered.size(); ++i) {
       const Edit& a = ordered[i - 1];
       const Edit& b = ordered[i];

@@ -34,8 +34,11 @@ class ChangeSet {
   // `path` is the change's file as an absolute path.
   void add(size_t entry, const std::string& label, const std::string& path, const clang::tooling::AtomicChange& change);
 
-  // Every changed file, in path order. Overlapping edits of two entries are
-  // a ConflictError naming both; insertions at one offset go in plan order.
+  // Every changed file, in path order. Where one entry wraps an expression
+  // (replaces it with code that still reads it), the other entries' copies of
+  // it read the wrapped form and their replacements of it win; other
+  // overlapping edits of two entries are a ConflictError naming both;
+  // insertions at one offset go in plan order.
   std::vector<RewrittenFile> render() const;
 
  private:
@@ -47,6 +50,8 @@ class ChangeSet {
       return std::tie(offset, length, entry, text) < std::tie(other.offset, other.length, other.entry, other.text);
     }
   };
+  static void compose_wraps(const std::string& original, std::vector<Edit>& edits);
+
   std::map<std::string, std::set<Edit>> edits_;                  // by file
   std::map<std::string, std::set<std::string>> headers_;        // includes to add, by file
   std::map<size_t, std::string> labels_;

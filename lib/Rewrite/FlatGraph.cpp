@@ -14,11 +14,14 @@ using namespace clang::transformer;
 std::optional<sites::RewriteOption> FlatGraph::option_for(const sites::Site& site, ASTContext& context) const {
   if (!graph_site(site, context, false)) return std::nullopt;
   sites::RewriteOption option{name(), {}, true, ""};
-  option.exclusive_group = "loop-range";  // loop-fission rewrites the range too
+  if (std::get<sites::NeighborLoop>(site.detail).candidate_push)
+    option.params.push_back(int_param("prefetch", 0, 3, 0,
+                                      "cache lines of a node's row prefetched as it enters the candidate pool, "
+                                      "so that its expansion finds them (0: none)"));
   return option;
 }
 
-llvm::Expected<RewriteRule> FlatGraph::rule(const sites::Site& site, const Params&, ASTContext& context) const {
+llvm::Expected<RewriteRule> FlatGraph::rule(const sites::Site& site, const Params& params, ASTContext& context) const {
   const auto& loop = std::get<sites::NeighborLoop>(site.detail);
   Adjacency adjacency = *adjacency_of(loop);
   const CXXMethodDecl* method = method_of(loop, context);
@@ -37,8 +40,7 @@ llvm::Expected<RewriteRule> FlatGraph::rule(const sites::Site& site, const Param
   const std::string begin = "\n  const bool crinn_flat = " + graph + ".active();";
   const std::string range = sites::source_text(loop.range, context);
   CharSourceRange member_at = after_member_line(adjacency.field, context);
-  return rule_at(loop.loop,
-                 {insertAfter(fixed(member_at), cat(member)),
+  llvm::SmallVector<ASTEdit, 1> edits = {insertAfter(fixed(member_at), cat(member)),
                   addInclude(fixed(member_at), "crinn/runtime/flat_graph.h",
                              IncludeFormat::Angled),
                   insertBefore(fixed(after_open_brace((*entry)->getBody(), context)), cat(scope)),
@@ -46,7 +48,17 @@ llvm::Expected<RewriteRule> FlatGraph::rule(const sites::Site& site, const Param
                   changeTo(fixed(node_range(loop.range->getSourceRange(), context)),
                            cat("(" + on_layer0 + " ? " + graph + ".neighbors(" +
                                sites::source_text(loop.expanded_node, context) + ") : crinn::runtime::span_of(" + range +
-                               "))"))});
+                               "))"))};
+  if (long lines = params.values().count("prefetch") ? params.get_int("prefetch") : 0) {
+    const Stmt* push = statement_of(loop.candidate_push, context);
+    if (!push) return llvm::createStringError(llvm::inconvertibleErrorCode(), "the candidate push is not a statement");
+    edits.push_back(insertAfter(fixed(after_statement(push, context)),
+                                cat("\n" + indentation(push, context) + "if (" + on_layer0 + ") crinn::runtime::prefetch_lines<" +
+                                    std::to_string(lines) + ", 3>(" + graph + ".row(" +
+                                    loop.element->getNameAsString() + "));")));
+    edits.push_back(addInclude("crinn/runtime/prefetch.h", IncludeFormat::Angled));
+  }
+  return rule_at(loop.loop, std::move(edits));
 }
 
 }  // namespace crinn::rewrite

@@ -30,7 +30,6 @@ std::optional<sites::RewriteOption> LoopFission::option_for(const sites::Site& s
                                int_param("locality", 0, 3, 3, "temporal locality hint of __builtin_prefetch")},
                               true,
                               ""};
-  option.exclusive_group = "loop-range";
   return option;
 }
 

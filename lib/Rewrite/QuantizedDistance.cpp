@@ -5,6 +5,9 @@
 #include "Sites/AstUtil.h"
 
 #include "clang/AST/DeclCXX.h"
+#include "clang/AST/ExprCXX.h"
+
+#include <map>
 
 namespace crinn::rewrite {
 
@@ -18,6 +21,57 @@ namespace {
 bool prefetchable_element(const sites::NeighborLoop& loop) {
   return loop.index && loop.element->getInit() && sites::references(loop.element->getInit(), loop.index) &&
          !sites::references_any_local_except(loop.element->getInit(), loop.loop, loop.index);
+}
+
+// A distance call of another method of the class that compares one of that
+// method's parameters, in the query's place, with a stored vector read as
+// the loop reads it (the greedy descent through the upper layers: the
+// baseline's greedy_closest, hnswlib's searchKnn).
+struct DescentCall {
+  const CXXMethodDecl* method;
+  const CallExpr* call;
+  const Expr* node;            // whose vector it reads
+  const ParmVarDecl* query;
+};
+
+const CallExpr* single_argument_call(const Expr* e) {
+  const auto* call = dyn_cast<CallExpr>(e->IgnoreParenImpCasts());
+  return call && call->getNumArgs() == 1 ? call : nullptr;
+}
+
+std::vector<DescentCall> descent_calls(const sites::NeighborLoop& loop, const CXXMethodDecl* beam_method,
+                                       ASTContext& context) {
+  std::vector<DescentCall> found;
+  const Expr* query = query_argument(loop);
+  const CallExpr* accessor = single_argument_call(loop.vector_expr);
+  if (!query || !accessor) return found;
+  const CallExpr* distance = loop.distance_call;
+  const unsigned query_at = distance->getArg(0) == query ? 0 : 1;
+  const std::string callee = sites::source_text(distance->getCallee(), context);
+  const std::string accessor_callee = sites::source_text(accessor->getCallee(), context);
+  for (const CXXMethodDecl* declared : beam_method->getParent()->methods()) {
+    const auto* method = dyn_cast_or_null<CXXMethodDecl>(declared->getDefinition());
+    if (!method || !method->hasBody() || method->getCanonicalDecl() == beam_method->getCanonicalDecl()) continue;
+    sites::visit_exprs(method->getBody(), [&](const Expr* e) {
+      const auto* call = dyn_cast<CallExpr>(e);
+      if (!call || call->getNumArgs() != distance->getNumArgs() || sites::source_text(call->getCallee(), context) != callee)
+        return;
+      for (unsigned i = 2; i < call->getNumArgs(); ++i)
+        if (sites::source_text(call->getArg(i), context) != sites::source_text(distance->getArg(i), context)) return;
+      const auto* query_ref = dyn_cast<DeclRefExpr>(call->getArg(query_at)->IgnoreParenImpCasts());
+      const auto* parameter = query_ref ? dyn_cast<ParmVarDecl>(query_ref->getDecl()) : nullptr;
+      const CallExpr* read = single_argument_call(call->getArg(1 - query_at));
+      if (parameter && read && sites::source_text(read->getCallee(), context) == accessor_callee)
+        found.push_back({method, call, read->getArg(0), parameter});
+    });
+  }
+  return found;
+}
+
+// The query as the codes take it: a float pointer (hnswlib's is const void*).
+std::string float_pointer(const std::string& text, QualType type) {
+  return type->isPointerType() && type->getPointeeType()->isFloatingType() ? text
+                                                                             : "static_cast<const float*>(" + text + ")";
 }
 
 }  // namespace
@@ -50,6 +104,9 @@ std::optional<sites::RewriteOption> QuantizedDistance::option_for(const sites::S
                               false,
                               "distances on quantized codes: the beam may visit other nodes"};
   option.changes_build = false;
+  if (!descent_calls(*loop, method, context).empty())
+    option.params.push_back(int_param("descent", 0, 1, 0,
+                                      "1: the greedy descent through the upper layers computes on the codes too"));
   // Only a loop the build reaches through a known entry can search on codes
   // during the build (hnswlib's query loop is not the build's).
   if (!site.build_entry.empty()) {
@@ -72,10 +129,7 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
   const std::string stride = sites::source_text(loop.stride, context);
   const Expr* query_expr = query_argument(loop);
   const std::string query = sites::source_text(query_expr, context);
-  const QualType query_type = query_expr->IgnoreParenImpCasts()->getType();
-  const std::string float_query = query_type->isPointerType() && query_type->getPointeeType()->isFloatingType()
-                                      ? query
-                                      : "static_cast<const float*>(" + query + ")";  // hnswlib's const void*
+  const std::string float_query = float_pointer(query, query_expr->IgnoreParenImpCasts()->getType());
   const std::string body_indent = indentation(loop.beam_loop, context);
 
   // The rows: `first vector, how many, floats per vector[, floats per row]`.
@@ -98,20 +152,31 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
                              distance_text(loop, query, vector_text(loop, "crinn_id", context), context) + "; });";
   // The query path's scope goes at the top of its entry; where that is the
   // loop's method itself (hnswlib's searchBaseLayerST), before the query is prepared.
-  const bool method_is_entry = (*entry)->getCanonicalDecl() == method->getCanonicalDecl();
+  auto coded = [&](const CallExpr* call, const std::string& node) {
+    return changeTo(fixed(node_range(call->getSourceRange(), context)),
+                    cat("(crinn_coded ? " + codes + ".distance(" + node + ") : " + sites::source_text(call, context) + ")"));
+  };
   CharSourceRange member_at = after_member_line(loop.storage, context);
-  llvm::SmallVector<ASTEdit, 1> edits = {
-      insertAfter(fixed(member_at), cat(member)),
-      addInclude(fixed(member_at), "crinn/runtime/quantized.h", IncludeFormat::Angled),
-      insertBefore(fixed(after_open_brace(method->getBody(), context)),
-                   cat((method_is_entry ? scope("crinn_quantized", 1) : "") + begin)),
-      changeTo(fixed(node_range(loop.distance_call->getSourceRange(), context)),
-               cat("(crinn_coded ? " + codes + ".distance(" + loop.element->getNameAsString() + ") : " +
-                   sites::source_text(loop.distance_call, context) + ")")),
-      insertAfter(fixed(after_statement(loop.beam_loop, context)), cat(rerank))};
+  llvm::SmallVector<ASTEdit, 1> edits = {insertAfter(fixed(member_at), cat(member)),
+                                         addInclude(fixed(member_at), "crinn/runtime/quantized.h", IncludeFormat::Angled),
+                                         coded(loop.distance_call, loop.element->getNameAsString()),
+                                         insertAfter(fixed(after_statement(loop.beam_loop, context)), cat(rerank))};
 
-  if (!method_is_entry)
-    edits.push_back(insertBefore(fixed(after_open_brace((*entry)->getBody(), context)), cat(scope("crinn_quantized", 1))));
+  // What goes at the top of each method: the scope at the query path's
+  // entry, then the query's code where distances are computed on codes.
+  std::map<const FunctionDecl*, std::string> prologues;
+  prologues[(*entry)->getCanonicalDecl()] = scope("crinn_quantized", 1);
+  prologues[method->getCanonicalDecl()] += begin;
+  if (params.values().count("descent") && params.get_int("descent"))
+    for (const DescentCall& descent : descent_calls(loop, method, context)) {
+      std::string& prologue = prologues[descent.method->getCanonicalDecl()];
+      const std::string start = "\n  const bool crinn_coded = " + codes + ".begin_query(" +
+                                float_pointer(descent.query->getNameAsString(), descent.query->getType()) + ");";
+      if (prologue.find(start) == std::string::npos) prologue += start;
+      edits.push_back(coded(descent.call, sites::source_text(descent.node, context)));
+    }
+  for (const auto& [function, prologue] : prologues)
+    edits.push_back(insertBefore(fixed(after_open_brace(function->getDefinition()->getBody(), context)), cat(prologue)));
   // The build's own scope trains on the first `build` vectors and encodes
   // each later one as it is added.
   if (params.values().count("build") && params.get_int("build")) {

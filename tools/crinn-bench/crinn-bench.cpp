@@ -35,6 +35,9 @@ against the first index.
   --json <file>          every point as JSON
   --plot <file>          QPS-recall plot: .svg, or .html with the tables
   --cache-dir <dir>      ground-truth cache (default $XDG_CACHE_HOME/crinn)
+  --index-cache <dir>    keep each built index in <dir>/<label>/ and load it from
+                         there on later runs instead of building (the library must
+                         save and load; a stale cache is the caller's to remove)
   --build-timeout <s>    per index (default 3600)
   --search-timeout <s>   per pass over the queries (default 600)
   --memory-limit <MiB>   address space of each index's process (default 16384)
@@ -68,7 +71,7 @@ std::vector<std::string> split(const std::string& s, char sep) {
 
 int run(int argc, char** argv) {
   crinn::bench::BenchConfig config;
-  std::string dataset_spec, json_path, plot_path, cache_dir = crinn::data::default_cache_dir();
+  std::string dataset_spec, json_path, plot_path, index_cache, cache_dir = crinn::data::default_cache_dir();
   std::vector<std::string> index_texts;
   long queries = 0;
 
@@ -100,6 +103,7 @@ int run(int argc, char** argv) {
     else if (arg == "--json") json_path = value;
     else if (arg == "--plot") plot_path = value;
     else if (arg == "--cache-dir") cache_dir = value;
+    else if (arg == "--index-cache") index_cache = value;
     else if (arg == "--build-timeout") config.limits.build_timeout_seconds = parse_double(arg, value);
     else if (arg == "--search-timeout") config.limits.search_timeout_seconds = parse_double(arg, value);
     else if (arg == "--memory-limit") config.limits.memory_limit_mb = parse_int(arg, value, 64);
@@ -111,6 +115,7 @@ int run(int argc, char** argv) {
   for (const std::string& text : index_texts) {
     try {
       indexes.push_back(crinn::bench::parse_index_spec(text));
+      if (!index_cache.empty()) indexes.back().index_file = index_cache + "/" + indexes.back().label;
     } catch (const crinn::bench::IndexSpecError& e) {
       throw UsageError(std::string("--index: ") + e.what());
     }

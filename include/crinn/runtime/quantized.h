@@ -62,6 +62,22 @@ inline float sq8_dot(const float* query, const uint8_t* code, std::size_t dim) {
 inline int32_t sq8_l2(const uint8_t* a, const uint8_t* b, std::size_t bytes) {
   int32_t sum = 0;
   std::size_t i = 0;
+#if defined(__AVX512BW__)
+  // 32 codes a block, two independent accumulators (VNNI fuses the multiply-add).
+  __m512i acc512[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+  auto block512 = [&](std::size_t at, __m512i& into) {
+    __m512i d = _mm512_sub_epi16(_mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + at))),
+                                 _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + at))));
+#if defined(__AVX512VNNI__)
+    into = _mm512_dpwssd_epi32(into, d, d);
+#else
+    into = _mm512_add_epi32(into, _mm512_madd_epi16(d, d));
+#endif
+  };
+  for (; i + 64 <= bytes; i += 64) block512(i, acc512[0]), block512(i + 32, acc512[1]);
+  if (i + 32 <= bytes) block512(i, acc512[0]), i += 32;
+  sum = _mm512_reduce_add_epi32(_mm512_add_epi32(acc512[0], acc512[1]));
+#endif
 #if defined(__AVX2__)
   // Two independent accumulators, so consecutive blocks do not wait on one add chain.
   __m256i acc[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
@@ -73,7 +89,7 @@ inline int32_t sq8_l2(const uint8_t* a, const uint8_t* b, std::size_t bytes) {
   };
   for (; i + 32 <= bytes; i += 32) block(i, acc[0]), block(i + 16, acc[1]);
   if (i + 16 <= bytes) block(i, acc[0]), i += 16;
-  sum = sum_lanes(_mm256_add_epi32(acc[0], acc[1]));
+  sum += sum_lanes(_mm256_add_epi32(acc[0], acc[1]));
 #endif
   for (; i < bytes; ++i) {
     int32_t d = int32_t(a[i]) - int32_t(b[i]);
@@ -228,16 +244,39 @@ class QuantizedCodes {
     return d % 2 == 0 ? code[d / 2] & 0x0f : code[d / 2] >> 4;
   }
 
+  // Rounds to the nearest level (ties to even, as the SIMD conversions do),
+  // clamped to the trained range. The query is encoded once per search and
+  // the upper layers' walk too, so the common SQ8 case is vectorised.
   void encode(const float* vec, uint8_t* out) const {
-    if (Bits == 4) std::fill(out, out + bytes_, uint8_t(0));
-    for (std::size_t d = 0; d < dim_; ++d) {
-      long q = std::lround((vec[d] - offset_[d]) / step_);
-      auto value = uint8_t(std::clamp(q, 0L, long(kLevels)));
-      if (Bits == 8)
-        out[d] = value;
-      else
-        out[d / 2] |= uint8_t(d % 2 == 0 ? value : value << 4);
+    std::size_t d = 0;
+    if (Bits == 8) {
+#if defined(__AVX512F__)
+      const __m512 step = _mm512_set1_ps(step_);
+      const __m512i top = _mm512_set1_epi32(kLevels), zero = _mm512_setzero_si512();
+      for (; d + 16 <= dim_; d += 16) {
+        __m512 x = _mm512_div_ps(_mm512_sub_ps(_mm512_loadu_ps(vec + d), _mm512_loadu_ps(&offset_[d])), step);
+        __m512i q = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(x), zero), top);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + d), _mm512_cvtepi32_epi8(q));
+      }
+#elif defined(__AVX2__)
+      const __m256 step = _mm256_set1_ps(step_);
+      for (; d + 8 <= dim_; d += 8) {
+        __m256 x = _mm256_div_ps(_mm256_sub_ps(_mm256_loadu_ps(vec + d), _mm256_loadu_ps(&offset_[d])), step);
+        __m256i q = _mm256_cvtps_epi32(x);
+        __m128i words = _mm_packus_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));  // clamps below 0
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(out + d), _mm_packus_epi16(words, words));  // and above 255
+      }
+#endif
+      for (; d < dim_; ++d) out[d] = uint8_t(level_of(vec[d], d));
+      return;
     }
+    std::fill(out, out + bytes_, uint8_t(0));
+    for (; d < dim_; ++d) out[d / 2] |= uint8_t(d % 2 == 0 ? level_of(vec[d], d) : level_of(vec[d], d) << 4);
+  }
+
+  int level_of(float value, std::size_t d) const {
+    float x = std::clamp((value - offset_[d]) / step_, 0.0f, float(kLevels));
+    return int(std::nearbyint(x));
   }
 
   bool trained_ = false, active_ = false, inner_product_ = false;
