@@ -3,6 +3,7 @@
 #include "Rewrite/QueryPathParts.h"
 #include "Rewrite/Support.h"
 #include "Sites/AstUtil.h"
+#include "Sites/BuildReach.h"
 
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
@@ -23,10 +24,10 @@ bool prefetchable_element(const sites::NeighborLoop& loop) {
          !sites::references_any_local_except(loop.element->getInit(), loop.loop, loop.index);
 }
 
-// A distance call of another method of the class that compares one of that
-// method's parameters, in the query's place, with a stored vector read as
-// the loop reads it (the greedy descent through the upper layers: the
-// baseline's greedy_closest, hnswlib's searchKnn).
+// A distance call of another method of the class, one the query path runs,
+// that compares one of that method's parameters, in the query's place, with
+// a stored vector read as the loop reads it (the greedy descent through the
+// upper layers: the baseline's greedy_closest, hnswlib's searchKnn).
 struct DescentCall {
   const CXXMethodDecl* method;
   const CallExpr* call;
@@ -39,9 +40,10 @@ const CallExpr* single_argument_call(const Expr* e) {
   return call && call->getNumArgs() == 1 ? call : nullptr;
 }
 
-std::vector<DescentCall> descent_calls(const sites::NeighborLoop& loop, const CXXMethodDecl* beam_method,
+std::vector<DescentCall> descent_calls(const sites::Site& site, const CXXMethodDecl* beam_method,
                                        ASTContext& context) {
   std::vector<DescentCall> found;
+  const auto& loop = std::get<sites::NeighborLoop>(site.detail);
   const Expr* query = query_argument(loop);
   const CallExpr* accessor = single_argument_call(loop.vector_expr);
   if (!query || !accessor) return found;
@@ -51,7 +53,9 @@ std::vector<DescentCall> descent_calls(const sites::NeighborLoop& loop, const CX
   const std::string accessor_callee = sites::source_text(accessor->getCallee(), context);
   for (const CXXMethodDecl* declared : beam_method->getParent()->methods()) {
     const auto* method = dyn_cast_or_null<CXXMethodDecl>(declared->getDefinition());
-    if (!method || !method->hasBody() || method->getCanonicalDecl() == beam_method->getCanonicalDecl()) continue;
+    if (!method || !method->hasBody() || method->getCanonicalDecl() == beam_method->getCanonicalDecl() ||
+        !site.query_path.count(sites::call_graph_name(method)))
+      continue;
     sites::visit_exprs(method->getBody(), [&](const Expr* e) {
       const auto* call = dyn_cast<CallExpr>(e);
       if (!call || call->getNumArgs() != distance->getNumArgs() || sites::source_text(call->getCallee(), context) != callee)
@@ -104,7 +108,7 @@ std::optional<sites::RewriteOption> QuantizedDistance::option_for(const sites::S
                               false,
                               "distances on quantized codes: the beam may visit other nodes"};
   option.changes_build = false;
-  if (!descent_calls(*loop, method, context).empty())
+  if (!descent_calls(site, method, context).empty())
     option.params.push_back(int_param("descent", 0, 1, 0,
                                       "1: the greedy descent through the upper layers computes on the codes too"));
   // Only a loop the build reaches through a known entry can search on codes
@@ -150,8 +154,6 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
                              loop.result_set->getNameAsString() + ", " + std::to_string(params.get_int("rerank")) +
                              ", [&](auto crinn_id) { return " +
                              distance_text(loop, query, vector_text(loop, "crinn_id", context), context) + "; });";
-  // The query path's scope goes at the top of its entry; where that is the
-  // loop's method itself (hnswlib's searchBaseLayerST), before the query is prepared.
   auto coded = [&](const CallExpr* call, const std::string& node) {
     return changeTo(fixed(node_range(call->getSourceRange(), context)),
                     cat("(crinn_coded ? " + codes + ".distance(" + node + ") : " + sites::source_text(call, context) + ")"));
@@ -162,14 +164,20 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
                                          coded(loop.distance_call, loop.element->getNameAsString()),
                                          insertAfter(fixed(after_statement(loop.beam_loop, context)), cat(rerank))};
 
-  // What goes at the top of each method: the scope at the query path's
-  // entry, then the query's code where distances are computed on codes.
+  // What goes at the top of each method: the scope at the query path's entry
+  // (where that is the loop's method itself, hnswlib's searchBaseLayerST,
+  // before the query is prepared), then the query's code where distances are
+  // computed on codes.
   std::map<const FunctionDecl*, std::string> prologues;
   prologues[(*entry)->getCanonicalDecl()] = scope("crinn_quantized", 1);
   prologues[method->getCanonicalDecl()] += begin;
   if (params.values().count("descent") && params.get_int("descent"))
-    for (const DescentCall& descent : descent_calls(loop, method, context)) {
+    for (const DescentCall& descent : descent_calls(site, method, context)) {
       std::string& prologue = prologues[descent.method->getCanonicalDecl()];
+      // A method that runs before the entry (hnswlib's searchKnn calls its
+      // searchBaseLayerST) opens a scope of its own.
+      if (prologue.empty() && site.before_query_entry.count(sites::call_graph_name(descent.method)))
+        prologue = scope("crinn_quantized", 1);
       const std::string start = "\n  const bool crinn_coded = " + codes + ".begin_query(" +
                                 float_pointer(descent.query->getNameAsString(), descent.query->getType()) + ");";
       if (prologue.find(start) == std::string::npos) prologue += start;

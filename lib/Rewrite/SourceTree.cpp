@@ -147,6 +147,11 @@ SourceTree::SourceTree(const clang::tooling::CompilationDatabase& compilations, 
       if (!built.empty() && !searched.empty() && statement) {
         site.query_entry = entry_towards(site.function, query_only);
         site.build_entry = entry_towards(site.function, build_only);
+        site.query_path = searched;
+        for (const std::string& f : searched)
+          if (query_only(f) && f != site.query_entry && !site.query_entry.empty() &&
+              sites::reachable_from(calls, f).count(site.query_entry))
+            site.before_query_entry.insert(f);
       }
     }
     attach_options(unit_sites_[u], units_[u]->getASTContext());

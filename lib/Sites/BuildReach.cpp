@@ -37,8 +37,6 @@ std::string without_template_arguments(const std::string& name) {
   return out;
 }
 
-std::string name_of(const FunctionDecl* function) { return without_template_arguments(qualified(function)); }
-
 // The calls in one function's body (lambdas in it included).
 class CalleeCollector : public RecursiveASTVisitor<CalleeCollector> {
  public:
@@ -57,7 +55,7 @@ class CalleeCollector : public RecursiveASTVisitor<CalleeCollector> {
   bool VisitDeclRefExpr(DeclRefExpr* ref) {
     if (const auto* function = dyn_cast<FunctionDecl>(ref->getDecl())) {
       add(function);
-      edges_[kAddressTaken].insert(name_of(function));
+      edges_[kAddressTaken].insert(call_graph_name(function));
     }
     return true;
   }
@@ -67,7 +65,7 @@ class CalleeCollector : public RecursiveASTVisitor<CalleeCollector> {
   }
 
  private:
-  void add(const FunctionDecl* callee) { edges_[caller_].insert(name_of(callee)); }
+  void add(const FunctionDecl* callee) { edges_[caller_].insert(call_graph_name(callee)); }
 
   const std::string& caller_;
   CallEdges& edges_;
@@ -80,14 +78,14 @@ class CallerVisitor : public RecursiveASTVisitor<CallerVisitor> {
 
   bool VisitFunctionDecl(FunctionDecl* function) {
     if (!function->doesThisDeclarationHaveABody()) return true;
-    std::string caller = name_of(function);
+    std::string caller = call_graph_name(function);
     edges_[caller];  // present even if it calls nothing
     CalleeCollector callees(caller, edges_);
     if (const auto* constructor = dyn_cast<CXXConstructorDecl>(function))
       for (const CXXCtorInitializer* init : constructor->inits()) callees.TraverseStmt(init->getInit());
     callees.TraverseStmt(function->getBody());
     if (const auto* method = dyn_cast<CXXMethodDecl>(function))
-      for (const CXXMethodDecl* overridden : method->overridden_methods()) edges_[name_of(overridden)].insert(caller);
+      for (const CXXMethodDecl* overridden : method->overridden_methods()) edges_[call_graph_name(overridden)].insert(caller);
     return true;
   }
 
@@ -96,6 +94,8 @@ class CallerVisitor : public RecursiveASTVisitor<CallerVisitor> {
 };
 
 }  // namespace
+
+std::string call_graph_name(const FunctionDecl* function) { return without_template_arguments(qualified(function)); }
 
 void add_call_edges(ASTContext& context, CallEdges& edges) {
   CallerVisitor visitor(edges);

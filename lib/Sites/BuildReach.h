@@ -11,6 +11,7 @@
 
 namespace clang {
 class ASTContext;
+class FunctionDecl;
 }
 
 namespace crinn::sites {
@@ -20,6 +21,9 @@ namespace crinn::sites {
 // wherever the method it overrides is, and a function whose address is taken
 // as called where it is taken and by every call through a pointer.
 using CallEdges = std::map<std::string, std::set<std::string>>;
+
+// How the graph names a function: qualified, without template arguments.
+std::string call_graph_name(const clang::FunctionDecl* function);
 
 // Adds the calls made in `context`'s traversal scope.
 void add_call_edges(clang::ASTContext& context, CallEdges& edges);

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -139,6 +140,10 @@ struct Site {
   // The same for the build: the function that the build, and not the query
   // path, runs first on the way here.
   std::string build_entry;
+  // For rewrites, not in the JSON: the functions the query path runs (empty
+  // when the call graph is not known), and those only the query path runs
+  // that call towards query_entry, so run before anything it sets up.
+  std::set<std::string> query_path, before_query_entry;
   std::vector<RewriteOption> rewrites;
   SiteDetail detail;     // AST anchors: valid while the translation unit is
 
