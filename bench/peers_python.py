@@ -80,7 +80,7 @@ def measure_pynndescent(train, queries, kth, runs, k=10):
     for q in queries[:50]:  # JIT warm-up of the query path
         index.query(q[None, :], k=k, epsilon=0.1)
     points = []
-    for epsilon in (0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.16, 0.2, 0.24, 0.3, 0.36, 0.45, 0.6):
+    for epsilon in (0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.16, 0.2, 0.24, 0.3, 0.36, 0.45, 0.6, 0.8, 1.0):
         best = 0.0
         ids = None
         for _ in range(runs):

@@ -94,15 +94,19 @@ bool substitute_expression(std::string& text, const std::string& from, const std
 // that replacement wins and the wrap is dropped there. Only expressions with
 // some structure wrap: a bare name in another edit may be another variable.
 void ChangeSet::compose_wraps(const std::string& original, std::vector<Edit>& edits) {
+  // One entry may wrap the same expression at several places (the same
+  // distance call in two loops) with the same text: a copy gets it once.
+  std::set<std::pair<std::string, std::string>> applied;
   for (size_t w = 0; w < edits.size(); ++w) {
     const Edit wrap = edits[w];
     if (wrap.length == 0) continue;
     const std::string expression = original.substr(wrap.offset, wrap.length);
     if (!structured_expression(expression) || wrap.text.find(expression) == std::string::npos) continue;
     bool replaced_by_another = false;
+    const bool first_time = applied.insert({expression, wrap.text}).second;
     for (Edit& other : edits) {
       if (other.entry == wrap.entry) continue;
-      substitute_expression(other.text, expression, wrap.text);
+      if (first_time) substitute_expression(other.text, expression, wrap.text);
       if (other.length > 0 && other.offset <= wrap.offset && wrap.offset + wrap.length <= other.offset + other.length)
         replaced_by_another = true;
     }

@@ -97,6 +97,17 @@ TEST(QuantizedCodes, OutsideAScopeTheLoopKeepsExactDistances) {
   EXPECT_FALSE(untrained.active());
 }
 
+TEST(MappedAllocator, GrowsPastTheMappedSizeKeepingItsContents) {
+  std::vector<uint8_t, crinn::runtime::MappedAllocator<uint8_t>> bytes;
+  for (std::size_t i = 0; i < (std::size_t(3) << 20); ++i) bytes.push_back(uint8_t(i * 7));
+  bool same = true;
+  for (std::size_t i = 0; i < bytes.size(); ++i) same = same && bytes[i] == uint8_t(i * 7);
+  EXPECT_TRUE(same);
+  bytes.resize(10);
+  bytes.shrink_to_fit();  // back below 1 MiB: from malloc again
+  EXPECT_EQ(bytes[9], uint8_t(63));
+}
+
 TEST(Rerank, GivesTheBestTheirExactDistances) {
   std::priority_queue<std::pair<float, int>> results;  // the furthest on top
   for (int id = 0; id < 6; ++id) results.emplace(float(id), id);

@@ -1,10 +1,13 @@
-// An allocator for vector storage that crinn-opt's aligned-storage rewrite
-// puts into std::vector<float, ...>: blocks aligned to Alignment bytes and
-// rounded up to a multiple of it, so SIMD loads of the last row never cross
-// into unmapped memory and rows start aligned whenever the row size is a
-// multiple of the alignment.
+// Allocators for the runtime's vectors. AlignedAllocator is what crinn-opt's
+// aligned-storage rewrite puts into std::vector<float, ...>: blocks aligned to
+// Alignment bytes and rounded up to a multiple of it, so SIMD loads of the
+// last row never cross into unmapped memory and rows start aligned whenever
+// the row size is a multiple of the alignment. MappedAllocator keeps large
+// growing buffers from leaving resident garbage behind.
 #ifndef CRINN_RUNTIME_ALIGNED_H
 #define CRINN_RUNTIME_ALIGNED_H
+
+#include <sys/mman.h>
 
 #include <cstddef>
 #include <cstdlib>
@@ -40,6 +43,43 @@ struct AlignedAllocator {
   }
   template <typename U>
   bool operator!=(const AlignedAllocator<U, Alignment>&) const noexcept {
+    return false;
+  }
+};
+
+// Blocks of 1 MiB and more straight from mmap, given back to the system when
+// freed: a vector that grows by doubling (quantized codes encoded as the
+// build adds vectors) then leaves no resident copies of its smaller blocks
+// behind, as it does when malloc keeps them in its heap for reuse.
+template <typename T>
+struct MappedAllocator {
+  using value_type = T;
+  static constexpr std::size_t kMapped = std::size_t(1) << 20;
+
+  MappedAllocator() noexcept = default;
+  template <typename U>
+  MappedAllocator(const MappedAllocator<U>&) noexcept {}
+
+  T* allocate(std::size_t n) {
+    std::size_t bytes = n * sizeof(T);
+    void* p = bytes < kMapped ? std::malloc(bytes == 0 ? 1 : bytes)
+                              : mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (!p || p == MAP_FAILED) throw std::bad_alloc();
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+    if (n * sizeof(T) < kMapped)
+      std::free(p);
+    else
+      munmap(p, n * sizeof(T));
+  }
+
+  template <typename U>
+  bool operator==(const MappedAllocator<U>&) const noexcept {
+    return true;
+  }
+  template <typename U>
+  bool operator!=(const MappedAllocator<U>&) const noexcept {
     return false;
   }
 };

@@ -15,6 +15,8 @@
 #ifndef CRINN_RUNTIME_QUANTIZED_H
 #define CRINN_RUNTIME_QUANTIZED_H
 
+#include <crinn/runtime/aligned.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -283,7 +285,8 @@ class QuantizedCodes {
   std::size_t dim_ = 0, bytes_ = 0, encoded_ = 0;
   std::vector<float> offset_;
   float step_ = 1.0f, ip_constant_ = 0.0f, query_offset_ = 0.0f;
-  std::vector<uint8_t> codes_, query_code_;
+  std::vector<uint8_t, MappedAllocator<uint8_t>> codes_;
+  std::vector<uint8_t> query_code_;
   std::vector<float> query_;
 };
 
