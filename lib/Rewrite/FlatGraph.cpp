@@ -40,15 +40,14 @@ llvm::Expected<RewriteRule> FlatGraph::rule(const sites::Site& site, const Param
   const std::string begin = "\n  const bool crinn_flat = " + graph + ".active();";
   const std::string range = sites::source_text(loop.range, context);
   CharSourceRange member_at = after_member_line(adjacency.field, context);
-  llvm::SmallVector<ASTEdit, 1> edits = {insertAfter(fixed(member_at), cat(member)),
-                  addInclude(fixed(member_at), "crinn/runtime/flat_graph.h",
-                             IncludeFormat::Angled),
-                  insertBefore(fixed(after_open_brace((*entry)->getBody(), context)), cat(scope)),
-                  insertBefore(fixed(after_open_brace(method->getBody(), context)), cat(begin)),
-                  changeTo(fixed(node_range(loop.range->getSourceRange(), context)),
-                           cat("(" + on_layer0 + " ? " + graph + ".neighbors(" +
-                               sites::source_text(loop.expanded_node, context) + ") : crinn::runtime::span_of(" + range +
-                               "))"))};
+  llvm::SmallVector<ASTEdit, 1> edits = {
+      insertAfter(fixed(member_at), cat(member)),
+      addInclude(fixed(member_at), "crinn/runtime/flat_graph.h", IncludeFormat::Angled),
+      insertBefore(fixed(after_open_brace((*entry)->getBody(), context)), cat(scope)),
+      insertBefore(fixed(after_open_brace(method->getBody(), context)), cat(begin)),
+      changeTo(fixed(node_range(loop.range->getSourceRange(), context)),
+               cat("(" + on_layer0 + " ? " + graph + ".neighbors(" + sites::source_text(loop.expanded_node, context) +
+                   ") : crinn::runtime::span_of(" + range + "))"))};
   if (long lines = params.values().count("prefetch") ? params.get_int("prefetch") : 0) {
     const Stmt* push = statement_of(loop.candidate_push, context);
     if (!push) return llvm::createStringError(llvm::inconvertibleErrorCode(), "the candidate push is not a statement");
