@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <set>
 
 namespace crinn::rewrite {
@@ -138,6 +139,15 @@ SourceTree::SourceTree(const clang::tooling::CompilationDatabase& compilations, 
       if (only(caller) && callees.count(function)) return caller;
     return std::string();
   };
+  // The query-only functions that call towards `entry`, once per entry.
+  std::map<std::string, std::set<std::string>> callers_before;
+  auto before_entry = [&](const std::string& entry) -> const std::set<std::string>& {
+    auto [found, fresh] = callers_before.try_emplace(entry);
+    if (fresh && !entry.empty())
+      for (const std::string& f : searched)
+        if (query_only(f) && f != entry && sites::reachable_from(calls, f).count(entry)) found->second.insert(f);
+    return found->second;
+  };
   std::set<std::string> ids;
   for (size_t u = 0; u < units_.size(); ++u) {
     for (sites::Site& site : unit_sites_[u]) {
@@ -148,10 +158,7 @@ SourceTree::SourceTree(const clang::tooling::CompilationDatabase& compilations, 
         site.query_entry = entry_towards(site.function, query_only);
         site.build_entry = entry_towards(site.function, build_only);
         site.query_path = searched;
-        for (const std::string& f : searched)
-          if (query_only(f) && f != site.query_entry && !site.query_entry.empty() &&
-              sites::reachable_from(calls, f).count(site.query_entry))
-            site.before_query_entry.insert(f);
+        site.before_query_entry = before_entry(site.query_entry);
       }
     }
     attach_options(unit_sites_[u], units_[u]->getASTContext());
