@@ -1,5 +1,7 @@
 #include "Rewrite/LoopFission.h"
 
+#include "Rewrite/QuantizedDistance.h"
+
 #include "Rewrite/Support.h"
 #include "Sites/AstUtil.h"
 
@@ -44,9 +46,24 @@ llvm::Expected<RewriteRule> LoopFission::rule(const sites::Site& site, const Par
   if (long lines = params.get_int("lines")) {
     auto vector = substitute(loop.vector_expr, context, {});
     if (!vector) return vector.takeError();
-    prefetch = indent + "  crinn::runtime::prefetch_lines<" + std::to_string(lines) + ", " +
-               std::to_string(params.get_int("locality")) + ">(" + *vector + ");\n";
+    prefetch = "crinn::runtime::prefetch_lines<" + std::to_string(lines) + ", " +
+               std::to_string(params.get_int("locality")) + ">(" + *vector + ");";
   }
+  // Where quantized-distance computes this loop's distances, a query on codes
+  // reads them and not the vectors: those are what the batch prefetches.
+  if (const Params::Values* quantized = params.companion("quantized-distance")) {
+    const std::string coded = QuantizedDistance::coded_flag;
+    std::string codes;
+    if (long lines = long(quantized->at("prefetch")))
+      codes = std::string(QuantizedDistance::codes_member) + ".prefetch(" + element + ", " + std::to_string(lines) + ");";
+    if (!codes.empty() && !prefetch.empty())
+      prefetch = "if (" + coded + ")\n" + indent + "    " + codes + "\n" + indent + "  else\n" + indent + "    " + prefetch;
+    else if (!codes.empty())
+      prefetch = "if (" + coded + ") " + codes;
+    else if (!prefetch.empty())
+      prefetch = "if (!" + coded + ") " + prefetch;
+  }
+  if (!prefetch.empty()) prefetch = indent + "  " + prefetch + "\n";
   // Gather: the same loop header and visited check, collecting the rest.
   std::string gather = "auto& crinn_batch = crinn::runtime::NeighborBatch<" + type + ">::fresh();\n" + indent + "for (" +
                        declaration_text(loop.element, context) + " : " +

@@ -127,7 +127,8 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
   auto entry = query_entry_of(site, method, context);
   if (!entry) return entry.takeError();
 
-  const std::string codes = "crinn_codes_";
+  const std::string codes = codes_member;
+  const std::string coded = coded_flag;
   const std::string type = "crinn::runtime::QuantizedCodes<" + std::to_string(params.get_int("bits")) + ">";
   const std::string storage = loop.storage->getNameAsString();
   const std::string stride = sites::source_text(loop.stride, context);
@@ -149,19 +150,19 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
            ", " + rows + ", " + std::to_string(min_train) + ", [&](const float* crinn_a, const float* crinn_b) { return " +
            distance_text(loop, "crinn_a", "crinn_b", context) + "; });";
   };
-  const std::string begin = "\n  const bool crinn_coded = " + codes + ".begin_query(" + float_query + ");";
-  const std::string rerank = "\n" + body_indent + "if (crinn_coded)\n" + body_indent + "  crinn::runtime::rerank(" +
+  const std::string begin = "\n  const bool " + coded + " = " + codes + ".begin_query(" + float_query + ");";
+  const std::string rerank = "\n" + body_indent + "if (" + coded + ")\n" + body_indent + "  crinn::runtime::rerank(" +
                              loop.result_set->getNameAsString() + ", " + std::to_string(params.get_int("rerank")) +
                              ", [&](auto crinn_id) { return " +
                              distance_text(loop, query, vector_text(loop, "crinn_id", context), context) + "; });";
-  auto coded = [&](const CallExpr* call, const std::string& node) {
+  auto on_codes = [&](const CallExpr* call, const std::string& node) {
     return changeTo(fixed(node_range(call->getSourceRange(), context)),
-                    cat("(crinn_coded ? " + codes + ".distance(" + node + ") : " + sites::source_text(call, context) + ")"));
+                    cat("(" + coded + " ? " + codes + ".distance(" + node + ") : " + sites::source_text(call, context) + ")"));
   };
   CharSourceRange member_at = after_member_line(loop.storage, context);
   llvm::SmallVector<ASTEdit, 1> edits = {insertAfter(fixed(member_at), cat(member)),
                                          addInclude(fixed(member_at), "crinn/runtime/quantized.h", IncludeFormat::Angled),
-                                         coded(loop.distance_call, loop.element->getNameAsString()),
+                                         on_codes(loop.distance_call, loop.element->getNameAsString()),
                                          insertAfter(fixed(after_statement(loop.beam_loop, context)), cat(rerank))};
 
   // What goes at the top of each method: the scope at the query path's entry
@@ -178,10 +179,10 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
       // searchBaseLayerST) opens a scope of its own.
       if (prologue.empty() && site.before_query_entry.count(sites::call_graph_name(descent.method)))
         prologue = scope("crinn_quantized", 1);
-      const std::string start = "\n  const bool crinn_coded = " + codes + ".begin_query(" +
+      const std::string start = "\n  const bool " + coded + " = " + codes + ".begin_query(" +
                                 float_pointer(descent.query->getNameAsString(), descent.query->getType()) + ");";
       if (prologue.find(start) == std::string::npos) prologue += start;
-      edits.push_back(coded(descent.call, sites::source_text(descent.node, context)));
+      edits.push_back(on_codes(descent.call, sites::source_text(descent.node, context)));
     }
   for (const auto& [function, prologue] : prologues)
     edits.push_back(insertBefore(fixed(after_open_brace(function->getDefinition()->getBody(), context)), cat(prologue)));
@@ -197,6 +198,8 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
   // the misses overlap instead of coming one distance at a time: a range-for
   // walks the same list; an index loop repeats its header and reads the
   // element as the body does (hnswlib's `int candidate_id = *(data + j);`).
+  // Split by loop-fission, the loop's gather prefetches instead, and only
+  // the neighbours not yet visited.
   const std::string lines = std::to_string(params.get_int("prefetch"));
   std::string walk;
   if (loop.range)
@@ -205,9 +208,9 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
   else if (const auto* index_loop = dyn_cast<ForStmt>(loop.loop); index_loop && prefetchable_element(loop))
     walk = sites::source_text(SourceRange(index_loop->getBeginLoc(), index_loop->getRParenLoc()), context) + " " + codes +
            ".prefetch(" + sites::source_text(loop.element->getInit(), context) + ", " + lines + ");";
-  if (params.get_int("prefetch") > 0 && !walk.empty())
+  if (params.get_int("prefetch") > 0 && !walk.empty() && !params.companion("loop-fission"))
     edits.push_back(insertBefore(fixed(before(loop.loop->getBeginLoc(), context)),
-                                 cat("if (crinn_coded)\n" + indentation(loop.loop, context) + "  " + walk + "\n" +
+                                 cat("if (" + coded + ")\n" + indentation(loop.loop, context) + "  " + walk + "\n" +
                                      indentation(loop.loop, context))));
   return rule_at(loop.loop, std::move(edits));
 }

@@ -20,17 +20,28 @@ class ASTContext;
 
 namespace crinn::rewrite {
 
-// Validated parameters, defaults filled in.
+// Validated parameters, defaults filled in, and what else the plan does at
+// the same site: rewrites of one loop that share work (loop-fission's gather
+// prefetching what quantized-distance's loop reads) agree through it.
 class Params {
  public:
+  using Values = std::map<std::string, double>;
   Params() = default;
-  explicit Params(std::map<std::string, double> values) : values_(std::move(values)) {}
+  explicit Params(Values values) : values_(std::move(values)) {}
   double get(const std::string& name) const { return values_.at(name); }
   long get_int(const std::string& name) const { return long(values_.at(name)); }
-  const std::map<std::string, double>& values() const { return values_; }
+  const Values& values() const { return values_; }
+
+  void add_companion(const std::string& rewrite, const Values& values) { companions_[rewrite] = values; }
+  // The parameters of `rewrite` where the plan applies it at the same site.
+  const Values* companion(const std::string& rewrite) const {
+    auto found = companions_.find(rewrite);
+    return found == companions_.end() ? nullptr : &found->second;
+  }
 
  private:
-  std::map<std::string, double> values_;
+  Values values_;
+  std::map<std::string, Values> companions_;
 };
 
 class Rewrite {
