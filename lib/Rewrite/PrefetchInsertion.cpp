@@ -1,5 +1,7 @@
 #include "Rewrite/PrefetchInsertion.h"
 
+#include "Rewrite/QuantizedDistance.h"
+
 #include "Rewrite/Support.h"
 #include "Sites/AstUtil.h"
 
@@ -33,6 +35,14 @@ llvm::Expected<RewriteRule> PrefetchInsertion::rule(const sites::Site& site, con
   const std::string prefetch = "crinn::runtime::prefetch_lines<" + std::to_string(params.get_int("lines")) + ", " +
                                std::to_string(params.get_int("locality")) + ">";
   const std::string indent = indentation(loop.loop, context) + "  ";
+  // Where quantized-distance computes this loop's distances, a query on codes
+  // reads the code of the neighbour ahead, not its vector.
+  auto prefetch_ahead = [&](const std::string& element, const std::string& vector) {
+    const std::string floats = prefetch + "(" + vector + ");";
+    if (!params.companion("quantized-distance")) return floats;
+    return "{ if (" + std::string(QuantizedDistance::coded_flag) + ") " + QuantizedDistance::codes_member +
+           ".prefetch(" + element + ", " + std::to_string(params.get_int("lines")) + "); else " + floats + " }";
+  };
   llvm::SmallVector<ASTEdit, 1> edits;
 
   if (const auto* range_for = dyn_cast<CXXForRangeStmt>(loop.loop)) {
@@ -46,12 +56,13 @@ llvm::Expected<RewriteRule> PrefetchInsertion::rule(const sites::Site& site, con
                              cat("for (auto crinn_it = crinn::runtime::indexed(")));
     edits.push_back(changeTo(fixed(CharSourceRange::getCharRange(list.getEnd(), rparen_end)),
                              cat("); crinn_it.valid(); crinn_it.next())")));
-    auto ahead = substitute(loop.vector_expr, context, {{loop.element, "crinn_it.ahead(" + distance + ")"}});
+    const std::string ahead_element = "crinn_it.ahead(" + distance + ")";
+    auto ahead = substitute(loop.vector_expr, context, {{loop.element, ahead_element}});
     if (!ahead) return ahead.takeError();
     std::string element = declaration_text(loop.element, context);
     edits.push_back(insertBefore(fixed(after_open_brace(range_for->getBody(), context)),
                                  cat("\n" + indent + element + " = crinn_it.get();\n" + indent + "if (crinn_it.has_ahead(" +
-                                     distance + ")) " + prefetch + "(" + *ahead + ");")));
+                                     distance + ")) " + prefetch_ahead(ahead_element, *ahead))));
     if (params.values().count("adjacency") && params.get_int("adjacency")) {
       // The list of the node entering the pool: the adjacency expression with
       // the expanded node replaced by the neighbour.
@@ -79,7 +90,7 @@ llvm::Expected<RewriteRule> PrefetchInsertion::rule(const sites::Site& site, con
     auto ahead = substitute(loop.vector_expr, context, {{loop.element, *element}});
     if (!ahead) return ahead.takeError();
     edits.push_back(insertBefore(fixed(after_open_brace(for_loop->getBody(), context)),
-                                 cat("\n" + indent + "if (" + *condition + ") " + prefetch + "(" + *ahead + ");")));
+                                 cat("\n" + indent + "if (" + *condition + ") " + prefetch_ahead(*element, *ahead))));
   }
   edits.push_back(addInclude("crinn/runtime/prefetch.h", IncludeFormat::Angled));
   return rule_at(loop.loop, std::move(edits));

@@ -4,7 +4,7 @@
 
 namespace crinn::rewrite {
 
-// prefetch-insertion: Prefetches the vector of the neighbour d iterations ahead in the neighbour loop of a search (and, optionally, the adjacency list of a node as it enters the candidate pool), so its cache lines arrive while earlier distances are computed. Result-preserving.
+// prefetch-insertion: Prefetches the vector of the neighbour d iterations ahead in the neighbour loop of a search (and, optionally, the adjacency list of a node as it enters the candidate pool), so its cache lines arrive while earlier distances are computed. Result-preserving. Planned with quantized-distance on the same loop, a query on codes prefetches the code ahead instead.
 class PrefetchInsertion : public Rewrite {
  public:
   const char* name() const override { return "prefetch-insertion"; }
