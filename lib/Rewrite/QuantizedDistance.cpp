@@ -200,6 +200,7 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
   // element as the body does (hnswlib's `int candidate_id = *(data + j);`).
   // Split by loop-fission, the loop's gather prefetches instead, and only
   // the neighbours not yet visited.
+  if (params.get_int("prefetch") == 0 || params.companion("loop-fission")) return rule_at(loop.loop, std::move(edits));
   const std::string lines = std::to_string(params.get_int("prefetch"));
   std::string walk;
   if (loop.range)
@@ -208,7 +209,7 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
   else if (const auto* index_loop = dyn_cast<ForStmt>(loop.loop); index_loop && prefetchable_element(loop))
     walk = sites::source_text(SourceRange(index_loop->getBeginLoc(), index_loop->getRParenLoc()), context) + " " + codes +
            ".prefetch(" + sites::source_text(loop.element->getInit(), context) + ", " + lines + ");";
-  if (params.get_int("prefetch") > 0 && !walk.empty() && !params.companion("loop-fission"))
+  if (!walk.empty())
     edits.push_back(insertBefore(fixed(before(loop.loop->getBeginLoc(), context)),
                                  cat("if (" + coded + ")\n" + indentation(loop.loop, context) + "  " + walk + "\n" +
                                      indentation(loop.loop, context))));
