@@ -165,22 +165,35 @@ int BuiltinPolicy::pick_exemplar(const std::vector<Evaluated>& history) {
   return candidates[pick(rng_)];
 }
 
+// Every decision of a child (an option's inclusion, or one parameter's
+// value) is its own: the one a parameter the parent found good but not best
+// needs is a change of that value alone, keeping the rest of the option.
+// Half of those changes step to a neighbouring value, so that a search near
+// the best climbs an ordered range; the other half are drawn from the policy,
+// which can jump to a value a step cannot reach soon.
 Plan BuiltinPolicy::sample_around(const Plan* parent) {
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   double mutation = parent ? std::min(1.0, config_.mutations / double(std::max<size_t>(options_.size(), 1))) : 1.0;
+  auto redraw = [&] { return uniform(rng_) < mutation; };
   Plan child;
   for (const RewriteOption& option : options_) {
     const PlanEntry* inherited = parent ? find_entry(*parent, option) : nullptr;
-    bool redraw = uniform(rng_) < mutation;
-    bool include = redraw ? uniform(rng_) < sigmoid(include_logit(option)) : inherited != nullptr;
+    bool include = redraw() ? uniform(rng_) < sigmoid(include_logit(option)) : inherited != nullptr;
     if (!include) continue;
     PlanEntry entry{option.site, option.rewrite, {}};
     for (const ParamRange& param : option.params) {
-      if (inherited && !redraw && inherited->params.count(param.name)) {
+      std::vector<double> values = param.values();
+      bool has_value = inherited && inherited->params.count(param.name);
+      if (has_value && !redraw()) {
         entry.params[param.name] = inherited->params.at(param.name);
         continue;
       }
-      std::vector<double> values = param.values();
+      if (has_value && values.size() > 1 && uniform(rng_) < 0.5) {
+        size_t at = index_of(values, inherited->params.at(param.name));
+        bool up = at == 0 || (at + 1 < values.size() && uniform(rng_) < 0.5);
+        entry.params[param.name] = values[up ? at + 1 : at - 1];
+        continue;
+      }
       std::vector<double> probabilities = param_probabilities(option, param);
       std::discrete_distribution<size_t> pick(probabilities.begin(), probabilities.end());
       entry.params[param.name] = values[pick(rng_)];

@@ -10,10 +10,12 @@
 // Proposals are sampled around exemplar parents drawn by a temperature
 // softmax over rewards (as CRINN picks its contrastive exemplars) from the
 // history and the unmodified source (whose child is a plan drawn from the
-// policy alone): a child is a local edit of its parent, each decision copied
-// from it or, for `mutations` decisions per child on average, drawn from the
-// policy; the first plan of each group, and every plan while nothing has
-// passed the gates, is drawn from the policy alone. Updates combine the
+// policy alone): a child is a local edit of its parent, each decision (an
+// option's inclusion, or one parameter's value) copied from it or, with
+// probability `mutations` / options, changed: an inclusion drawn from the
+// policy, a value stepped to a neighbouring one or drawn from the policy.
+// The first plan of each group, and every plan while nothing has passed the
+// gates, is drawn from the policy alone. Updates combine the
 // group-relative advantage of GRPO (reward minus the group mean, over the
 // group's standard deviation, times the gradient of the plan's
 // log-probability), a pairwise Bradley-Terry loss on contrastive pairs (a
@@ -30,7 +32,7 @@ namespace crinn::policy {
 
 struct BuiltinConfig {
   double temperature = 0.25;      // exemplar softmax over rewards
-  double mutations = 2.0;         // decisions per child drawn instead of copied from the parent
+  double mutations = 2.0;         // over the option count: a decision's chance of a change
   double learning_rate = 0.5;
   double contrastive_weight = 1.0;
   double beta = 2.0;              // Bradley-Terry sharpness

@@ -202,6 +202,31 @@ TEST(BuiltinPolicy, ProposesNewValidPlans) {
   }
 }
 
+// A child changes one parameter of an option it inherits and keeps the
+// others, and half of such changes step to a neighbouring value: the best
+// plan with one value moved is a likely child, not a lucky joint draw.
+TEST(BuiltinPolicy, ChangesOneParameterAtATimeOftenByAStep) {
+  std::vector<RewriteOption> options = options_from_sites(catalogue());
+  BuiltinConfig config;
+  config.mutations = 1.0;
+  BuiltinPolicy policy(options, config);
+  Plan parent = {{"distance-kernel:l2", "loop-unroll", {{"unroll", 4}, {"accumulators", 4}}},
+                 {"visited-set:search::visited", "visited-set", {{"layout", 1}}}};
+  std::vector<Evaluated> history = {{parent, 10.0, false, -1}};
+  int unroll_changed = 0, accumulators_kept = 0, stepped = 0;
+  for (int round = 0; round < 400; ++round)
+    for (const Proposal& p : policy.propose(history, 8)) {
+      const PlanEntry* unroll = find(p.plan, "loop-unroll");
+      if (p.parent != 0 || !unroll || unroll->params.at("unroll") == 4) continue;
+      ++unroll_changed;
+      accumulators_kept += unroll->params.at("accumulators") == 4;
+      stepped += unroll->params.at("unroll") == 3 || unroll->params.at("unroll") == 5;
+    }
+  ASSERT_GT(unroll_changed, 100);
+  EXPECT_GT(double(accumulators_kept) / unroll_changed, 0.7);  // a joint redraw keeps it 1 in 8
+  EXPECT_GT(double(stepped) / unroll_changed, 0.5);            // a draw alone: 2 in 7
+}
+
 TEST(BuiltinPolicy, LearnsWhatHelpsAndWhatHurts) {
   std::vector<RewriteOption> options = options_from_sites(catalogue());
   BuiltinPolicy policy(options, BuiltinConfig());
