@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -59,6 +60,18 @@ std::string first_error(const std::string& log) {
     if (line.find("error:") != std::string::npos || line.find("CMake Error") != std::string::npos) return line;
   return log.empty() ? "no output" : log.substr(0, log.find('\n'));
 }
+// Whether build_dir holds a CMake cache made for another build or source
+// dir (a run dir copied or moved): CMake refuses to configure over it.
+bool cache_made_elsewhere(const std::string& tree, const std::string& build_dir) {
+  namespace fs = std::filesystem;
+  std::ifstream cache(build_dir + "/CMakeCache.txt");
+  std::error_code missing;  // a recorded dir that is gone is not the same dir
+  for (std::string line; std::getline(cache, line);)
+    for (const auto& [key, dir] : {std::pair<std::string, std::string>{"CMAKE_CACHEFILE_DIR:INTERNAL=", build_dir},
+                                   {"CMAKE_HOME_DIRECTORY:INTERNAL=", tree}})
+      if (line.rfind(key, 0) == 0 && !fs::equivalent(line.substr(key.size()), dir, missing)) return true;
+  return false;
+}
 }  // namespace
 
 BuildResult build_tree(const std::string& tree, const std::string& build_dir, const BuildOptions& options) {
@@ -68,6 +81,7 @@ BuildResult build_tree(const std::string& tree, const std::string& build_dir, co
     return options.timeout_seconds -
            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
+  if (cache_made_elsewhere(tree, build_dir)) std::filesystem::remove_all(build_dir);
   std::vector<std::vector<std::string>> steps = {
       {"cmake", "-S", tree, "-B", build_dir, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
        "-DCRINN_INCLUDE_DIR=" + options.crinn_include_dir},

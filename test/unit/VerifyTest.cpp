@@ -34,6 +34,16 @@ TEST_F(BuildTree, BuildsTheBaselineTree) {
   EXPECT_GT(built.seconds, 0.0);
 }
 
+// A copied or moved run dir (crinn-tune --resume on a copy) holds build
+// dirs whose CMake caches name where they were made; CMake refuses them.
+TEST_F(BuildTree, ABuildDirMovedFromElsewhereIsBuiltAfresh) {
+  ASSERT_EQ(build_tree(dir_ + "/tree", dir_ + "/build", options_).error, "");
+  ASSERT_EQ(std::system(("mv " + dir_ + "/build " + dir_ + "/moved").c_str()), 0);
+  BuildResult built = build_tree(dir_ + "/tree", dir_ + "/moved", options_);
+  EXPECT_EQ(built.error, "");
+  EXPECT_EQ(built.library, dir_ + "/moved/libcrinn_hnsw.so");
+}
+
 TEST_F(BuildTree, ACompileErrorIsAFailureWithTheCompilersMessage) {
   std::ofstream(dir_ + "/tree/hnsw.cpp", std::ios::app) << "\nint broken( {\n";
   BuildResult built = build_tree(dir_ + "/tree", dir_ + "/build", options_);
