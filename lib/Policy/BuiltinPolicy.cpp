@@ -166,11 +166,11 @@ int BuiltinPolicy::pick_exemplar(const std::vector<Evaluated>& history) {
 }
 
 // Every decision of a child (an option's inclusion, or one parameter's
-// value) is its own: the one a parameter the parent found good but not best
-// needs is a change of that value alone, keeping the rest of the option.
-// Half of those changes step to a neighbouring value, so that a search near
-// the best climbs an ordered range; the other half are drawn from the policy,
-// which can jump to a value a step cannot reach soon.
+// value) is its own, so that a parameter the parent has at a good but not
+// the best value can change alone, the rest of its option kept. Half of
+// those changes step to a neighbouring value, so that a search near the best
+// climbs an ordered range; the other half are drawn from the policy, which
+// can jump to a value steps would reach late.
 Plan BuiltinPolicy::sample_around(const Plan* parent) {
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   double mutation = parent ? std::min(1.0, config_.mutations / double(std::max<size_t>(options_.size(), 1))) : 1.0;
@@ -182,12 +182,12 @@ Plan BuiltinPolicy::sample_around(const Plan* parent) {
     if (!include) continue;
     PlanEntry entry{option.site, option.rewrite, {}};
     for (const ParamRange& param : option.params) {
-      std::vector<double> values = param.values();
       bool has_value = inherited && inherited->params.count(param.name);
       if (has_value && !redraw()) {
         entry.params[param.name] = inherited->params.at(param.name);
         continue;
       }
+      std::vector<double> values = param.values();
       if (has_value && values.size() > 1 && uniform(rng_) < 0.5) {
         size_t at = index_of(values, inherited->params.at(param.name));
         bool up = at == 0 || (at + 1 < values.size() && uniform(rng_) < 0.5);
