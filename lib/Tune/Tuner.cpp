@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace crinn::tune {
@@ -136,7 +137,7 @@ class Run {
     return (out_ / "work" / "index-cache" / name).string();
   }
 
-  // Keeps the reference's index and the few most recently used others: on a
+  // Keeps the reference's index, the best variant's and the few most recently used others: on a
   // large dataset each is hundreds of MB.
   void evict_indexes(const fs::path& keep) {
     constexpr size_t kKept = 6;
@@ -152,7 +153,7 @@ class Run {
       return a.last_write_time() > b.last_write_time();
     });
     for (size_t i = kKept; i < files.size(); ++i)
-      if (files[i].path() != keep && files[i].path() != reference_.index_file)
+      if (files[i].path() != keep && files[i].path() != reference_.index_file && files[i].path() != best_index_file_)
         fs::remove_all(files[i].path(), ignored);
   }
 
@@ -248,6 +249,9 @@ class Run {
       if (e.failed) ++result_.failures[record.at("failure").get<std::string>()];
       else if (e.reward > result_.best_reward) result_.best_reward = e.reward, result_.best_plan = e.plan;
     }
+    if (!result_.best_plan.empty())
+      best_index_file_ =
+          index_file(rewrite::validate_plan(policy::plan_to_json(result_.best_plan), "history.jsonl", tree_.sites()));
     if (!history_.empty() && fs::exists(out_ / "policy.json"))
       policy_.restore(nlohmann::json::parse(std::ifstream(out_ / "policy.json")));
     if (!history_.empty()) options_.log("resuming after " + std::to_string(history_.size()) + " candidates");
@@ -270,6 +274,53 @@ class Run {
     return {verdict, verdict.failure == verify::Failure::None
                          ? bench::auc_reward(verdict.candidate.curve(), low, high) / reference
                          : 0.0};
+  }
+
+  // The candidate's QPS-recall area as a ratio to the best variant's, the
+  // two measured in one interleaved run; nothing if the best failed there.
+  std::optional<double> ratio_to_best(const bench::IndexSpec& candidate) {
+    bench::IndexSpec best{"best", best_library(), "", best_index_file_};
+    const bench::BenchConfig& config = options_.gates.bench;
+    std::vector<bench::IndexResult> results = bench::run_benchmark(dataset_, {best, candidate}, config, [](auto&) {});
+    if (!results[0].failure.empty()) {
+      options_.log("the best variant failed beside a contender: " + results[0].failure);
+      return std::nullopt;
+    }
+    if (!results[1].failure.empty()) return 0.0;
+    return bench::auc_reward(results[1].curve(), config.recall_low, config.recall_high) /
+           bench::auc_reward(results[0].curve(), config.recall_low, config.recall_high);
+  }
+
+  // A reward measured beside the reference only is not trusted to rank a
+  // candidate against the best. Before there is a best variant, a would-be
+  // best is measured again beside the reference and keeps the lower ratio.
+  // After, a contender is measured beside the best, a would-be winner twice,
+  // and its reward is the best's times its lower ratio there: no lucky
+  // winners, and no hour's drift between the best's measurement and its own.
+  double contend(const bench::IndexSpec& candidate, bool preserving, double reward, nlohmann::json& record) {
+    if (result_.best_plan.empty()) {
+      if (reward <= result_.best_reward) return reward;
+      record["first_reward"] = reward;
+      auto [again, second] = measure(candidate, preserving);
+      return again.failure == verify::Failure::None ? std::min(reward, second) : 0.0;
+    }
+    if (reward < (1.0 - options_.contender_margin) * result_.best_reward) return reward;
+    nlohmann::json ratios = nlohmann::json::array();
+    std::optional<double> ratio = ratio_to_best(candidate);
+    if (!ratio) return reward;
+    ratios.push_back(*ratio);
+    if (*ratio > 1.0) {
+      std::optional<double> again = ratio_to_best(candidate);
+      if (!again) return reward;
+      ratios.push_back(*again);
+      ratio = std::min(*ratio, *again);
+    }
+    record["first_reward"] = reward;
+    record["ratios_to_best"] = ratios;
+    char line[120];
+    std::snprintf(line, sizeof line, "candidate %zu beside the best: %.3fx", history_.size(), *ratio);
+    options_.log(line);
+    return result_.best_reward * *ratio;
   }
 
   policy::Evaluated evaluate(const policy::Proposal& proposal, int round) {
@@ -335,18 +386,14 @@ class Run {
       fs::remove_all(dir);
       return finish(verify::failure_name(verdict.failure), verdict.reason);
     }
-    // No lucky winners: a would-be best is measured again and keeps the lower ratio.
-    if (reward > result_.best_reward) {
-      auto [again, second] = measure(candidate, preserving);
-      record["first_reward"] = reward;
-      reward = again.failure == verify::Failure::None ? std::min(reward, second) : 0.0;
-    }
+    reward = contend(candidate, preserving, reward, record);
     record["measure_seconds"] = measured_for();
     evaluated.reward = reward;
     evaluated.failed = false;
     if (reward > result_.best_reward) {
       result_.best_reward = reward;
       result_.best_plan = proposal.plan;
+      best_index_file_ = cached_index;
       write_report(dir / "tree", files);
       keep_best_library(built.library);
     }
@@ -368,6 +415,7 @@ class Run {
   const TuneOptions& options_;
   fs::path out_;
   bench::IndexSpec reference_;
+  std::string best_index_file_;  // the best variant's cached index, which contenders are measured beside
   double reference_build_seconds_ = 0.0;  // its index build; 0 when it was loaded
   static constexpr double kBuildLimitFactor = 4.0, kMinBuildLimit = 60.0;
   std::vector<policy::Evaluated> history_;

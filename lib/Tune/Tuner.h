@@ -3,8 +3,9 @@
 // the policy propose a group of plans; apply, build and verify each (a failed
 // gate is a recorded failure with a penalty reward, never a stop); reward a
 // candidate by its QPS-recall area as a ratio to the reference measured in
-// the same interleaved run; re-measure a candidate before it becomes the new
-// best; update the policy; journal every candidate so a killed run resumes.
+// the same interleaved run; measure a contender for the best again beside the
+// best variant itself, twice before it takes the best's place; update the
+// policy; journal every candidate so a killed run resumes.
 #pragma once
 
 #include "Data/Dataset.h"
@@ -37,6 +38,11 @@ struct TuneOptions {
   // Timed runs per point of the closing comparison: it is measured once, so
   // it takes more runs than a candidate (whose would-be wins are re-measured).
   int compare_runs = 5;
+  // A candidate whose reward is within this fraction of the best's is a
+  // contender: the machine's load moves rewards by 10-20 % between hours, so
+  // it is measured again beside the best variant, not only beside the
+  // reference, and its reward becomes the best's times its ratio there.
+  double contender_margin = 0.2;
   bench::BenchConfig comparison_config() const {
     bench::BenchConfig config = gates.bench;
     config.runs = std::max(config.runs, compare_runs);

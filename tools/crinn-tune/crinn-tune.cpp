@@ -49,6 +49,8 @@ of the original, the best variant and the peers (comparison.txt/json/svg).
   --ef <list>             ef sweep (default crinn-bench's)
   --runs <n>              timed runs per point (default 3)
   --compare-runs <n>      timed runs per point of the closing comparison (default 5)
+  --contender-margin <f>  a candidate within this fraction of the best's reward is measured
+                          again beside the best variant (default 0.2; 0: only would-be wins)
   --queries <n>           time the first n test queries only (default all)
   --recall-window <lo,hi> reward window (default 0.85,0.95)
   --peer <spec>           an index for the closing comparison, as crinn-bench's
@@ -139,6 +141,7 @@ int run(int argc, char** argv) {
     else if (arg == "--group") options.group_size = std::stoi(value);
     else if (arg == "--runs") options.gates.bench.runs = std::stoi(value);
     else if (arg == "--compare-runs") options.compare_runs = std::stoi(value);
+    else if (arg == "--contender-margin") options.contender_margin = std::stod(value);
     else if (arg == "--library") library = value;
     else if (arg == "--seed") seed = std::stoull(value);
     else if (arg == "--queries") queries = std::stoll(value);
@@ -163,6 +166,8 @@ int run(int argc, char** argv) {
     }
   }
   if (source.empty() || dataset_spec.empty() || out.empty()) throw UsageError("--source, --dataset and --out are required");
+  if (!(options.contender_margin >= 0.0 && options.contender_margin <= 1.0))
+    throw UsageError("--contender-margin is a fraction between 0 and 1");
   if (policy_kind != "builtin" && policy_kind != "llm" && policy_kind != "random")
     throw UsageError("--policy is builtin, llm or random");
   if (!fs::is_directory(source)) throw std::runtime_error(source + ": not a directory");
