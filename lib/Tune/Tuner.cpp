@@ -247,7 +247,11 @@ class Run {
       history_.push_back(e);
       next_round_ = std::max(next_round_, record.value("round", 0) + 1);
       if (e.failed) ++result_.failures[record.at("failure").get<std::string>()];
-      else if (e.reward > result_.best_reward) result_.best_reward = e.reward, result_.best_plan = e.plan;
+      else if (e.reward > result_.best_reward) {
+        result_.best_reward = e.reward;
+        result_.best_plan = e.plan;
+        best_beside_reference_ = beside_reference(record, e.reward);
+      }
     }
     if (!result_.best_plan.empty())
       best_index_file_ =
@@ -291,12 +295,20 @@ class Run {
            bench::auc_reward(results[0].curve(), config.recall_low, config.recall_high);
   }
 
+  // What a journaled candidate measured beside the reference: a contender's
+  // reward is its ratio to the best, scaled.
+  static double beside_reference(const nlohmann::json& record, double reward) {
+    return record.contains("ratios_to_best") ? record.at("first_reward").get<double>() : reward;
+  }
+
   // A reward measured beside the reference only is not trusted to rank a
   // candidate against the best. Before there is a best variant, a would-be
   // best is measured again beside the reference and keeps the lower ratio.
   // After, a contender is measured beside the best, a would-be winner twice,
   // and its reward is the best's times its lower ratio there: no lucky
   // winners, and no hour's drift between the best's measurement and its own.
+  // Who contends is decided beside the reference: the candidate's ratio
+  // there against the best's, both of this kind of measurement.
   double contend(const bench::IndexSpec& candidate, bool preserving, double reward, nlohmann::json& record) {
     if (result_.best_plan.empty()) {
       if (reward <= result_.best_reward) return reward;
@@ -304,7 +316,7 @@ class Run {
       auto [again, second] = measure(candidate, preserving);
       return again.failure == verify::Failure::None ? std::min(reward, second) : 0.0;
     }
-    if (reward < (1.0 - options_.contender_margin) * result_.best_reward) return reward;
+    if (reward < (1.0 - options_.contender_margin) * best_beside_reference_) return reward;
     nlohmann::json ratios = nlohmann::json::array();
     std::optional<double> ratio = ratio_to_best(candidate);
     if (!ratio) return reward;
@@ -394,6 +406,7 @@ class Run {
       result_.best_reward = reward;
       result_.best_plan = proposal.plan;
       best_index_file_ = cached_index;
+      best_beside_reference_ = beside_reference(record, reward);
       write_report(dir / "tree", files);
       keep_best_library(built.library);
     }
@@ -416,6 +429,7 @@ class Run {
   fs::path out_;
   bench::IndexSpec reference_;
   std::string best_index_file_;  // the best variant's cached index, which contenders are measured beside
+  double best_beside_reference_ = 1.0;  // the best's reward as it measured beside the reference
   double reference_build_seconds_ = 0.0;  // its index build; 0 when it was loaded
   static constexpr double kBuildLimitFactor = 4.0, kMinBuildLimit = 60.0;
   std::vector<policy::Evaluated> history_;
