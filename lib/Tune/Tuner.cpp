@@ -137,8 +137,8 @@ class Run {
     return (out_ / "work" / "index-cache" / name).string();
   }
 
-  // Keeps the reference's index, the best variant's and the few most recently used others: on a
-  // large dataset each is hundreds of MB.
+  // Keeps the reference's index, the best variant's and the few most
+  // recently used others: on a large dataset each is hundreds of MB.
   void evict_indexes(const fs::path& keep) {
     constexpr size_t kKept = 6;
     fs::path cache = keep.parent_path();
@@ -304,14 +304,13 @@ class Run {
   // A reward measured beside the reference only is not trusted to rank a
   // candidate against the best. Before there is a best variant, a would-be
   // best is measured again beside the reference and keeps the lower ratio.
-  // After, a contender is measured beside the best, and its reward is the
-  // best's times its ratio there: no hour's drift between the best's
-  // measurement and its own. A winner must be faster there by more than the
-  // measurement's noise twice (no lucky winners); within the noise it is
-  // worth at most the best, since a chain of near-ties won by noise would
-  // inflate the best's reward step by step.
-  // Who contends is decided beside the reference: the candidate's ratio
-  // there against the best's, both of this kind of measurement.
+  // After, who contends is decided like for like (the candidate's ratio to
+  // the reference against the best's own), and a contender is measured
+  // beside the best: its reward is the best's times its ratio there, with no
+  // hour's drift between the best's measurement and its own. A winner must
+  // be faster there by more than the noise twice (no lucky winners); within
+  // the noise it is worth at most the best, since a chain of near-ties won
+  // by noise would inflate the best's reward step by step.
   double contend(const bench::IndexSpec& candidate, bool preserving, double reward, nlohmann::json& record) {
     if (result_.best_plan.empty()) {
       if (reward <= result_.best_reward) return reward;

@@ -38,10 +38,10 @@ struct TuneOptions {
   // Timed runs per point of the closing comparison: it is measured once, so
   // it takes more runs than a candidate (whose would-be wins are re-measured).
   int compare_runs = 5;
-  // A candidate whose reward is within this fraction of the best's is a
-  // contender: the machine's load moves rewards by 10-20 % between hours, so
-  // it is measured again beside the best variant, not only beside the
-  // reference, and its reward becomes the best's times its ratio there.
+  // A candidate whose ratio to the reference is within this fraction of the
+  // best's own is a contender: the machine's load moves rewards by 10-20 %
+  // between hours, so it is measured again beside the best variant, and its
+  // reward becomes the best's times its ratio there.
   double contender_margin = 0.2;
   bench::BenchConfig comparison_config() const {
     bench::BenchConfig config = gates.bench;
