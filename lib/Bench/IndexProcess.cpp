@@ -1,4 +1,5 @@
 #include "Bench/IndexProcess.h"
+#include "Support/AtomicFile.h"
 
 #include "crinn/index_abi.h"
 
@@ -196,12 +197,15 @@ namespace {
         // Written in a private directory and renamed, so that a reader never
         // sees half an index; a failed save only means no cache next time.
         if (error.empty() && !cached && cacheable) {
-          std::string temporary = spec.index_file + ".tmp." + std::to_string(getpid());
           std::error_code ignored;
-          std::filesystem::create_directories(temporary, ignored);
-          if (lib.save(index, (temporary + "/index").c_str()) != 0 ||
-              std::rename(temporary.c_str(), spec.index_file.c_str()) != 0)
-            std::filesystem::remove_all(temporary, ignored);
+          std::filesystem::create_directories(std::filesystem::path(spec.index_file).parent_path(), ignored);
+          try {
+            std::string temporary = support::make_staging_directory(spec.index_file).string();
+            if (lib.save(index, (temporary + "/index").c_str()) != 0 ||
+                std::rename(temporary.c_str(), spec.index_file.c_str()) != 0)
+              std::filesystem::remove_all(temporary, ignored);
+          } catch (const std::exception&) {
+          }
         }
       }
     } else if (command.op == kSearch && index) {

@@ -248,21 +248,4 @@ std::string to_html(const data::Dataset& dataset, const std::vector<IndexResult>
   return html.str();
 }
 
-void write_file_atomically(const std::string& path, const std::string& contents) {
-  std::string temporary = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream out(temporary, std::ios::binary);
-    out << contents;
-    out.flush();
-    if (!out) {
-      std::remove(temporary.c_str());
-      throw std::runtime_error(path + ": cannot write file");
-    }
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    throw std::runtime_error(path + ": cannot write file");
-  }
-}
-
 }  // namespace crinn::bench

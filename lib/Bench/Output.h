@@ -27,7 +27,4 @@ std::string to_json(const data::Dataset& dataset, const std::vector<IndexResult>
 std::string to_svg(const data::Dataset& dataset, const std::vector<IndexResult>& results, const BenchConfig& config);
 std::string to_html(const data::Dataset& dataset, const std::vector<IndexResult>& results, const BenchConfig& config);
 
-// Writes a temporary file and renames it over `path`; throws on failure.
-void write_file_atomically(const std::string& path, const std::string& contents);
-
 }  // namespace crinn::bench

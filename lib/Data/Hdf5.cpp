@@ -1,4 +1,5 @@
 #include "Data/Formats.h"
+#include "Support/AtomicFile.h"
 
 #include <hdf5.h>
 
@@ -140,7 +141,7 @@ Dataset load_hdf5(const std::string& path) {
 
 void save_hdf5(const Dataset& dataset, const std::string& path) {
   silence_hdf5_errors();
-  std::string temporary = path + ".tmp." + std::to_string(getpid());
+  std::string temporary = support::temporary_path_for(path).string();
   try {
     Handle file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
     if (!file) throw DataError(path, "cannot create file");
@@ -160,10 +161,7 @@ void save_hdf5(const Dataset& dataset, const std::string& path) {
     std::remove(temporary.c_str());
     throw;
   }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    throw DataError(path, "cannot rename the finished file into place");
-  }
+  support::commit_temporary(temporary, path);
 }
 
 }  // namespace crinn::data

@@ -1,5 +1,6 @@
 #include "Report/ReportPage.h"
 
+#include "Support/AtomicFile.h"
 #include "Tune/Journal.h"
 
 #include <nlohmann/json.hpp>
@@ -247,13 +248,7 @@ std::string render_report_html(const std::string& dir_name) {
 void write_report_html(const std::string& dir) {
   std::string page = render_report_html(dir);
   fs::path path = fs::path(dir) / "report.html";
-  fs::path temporary = path.string() + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream out(temporary, std::ios::binary);
-    out << page;
-    if (!out.flush()) throw std::runtime_error(path.string() + ": cannot write file");
-  }
-  fs::rename(temporary, path);
+  support::write_file_atomically(path, page);
 }
 
 }  // namespace crinn::report

@@ -19,6 +19,13 @@ void ChangeSet::add(size_t entry, const std::string& label, const std::string& p
   for (const std::string& header : change.getInsertedHeaders()) headers_[path].insert(header);
 }
 
+void ChangeSet::append_line(size_t entry, const std::string& label, const std::string& path,
+                            const std::string& line) {
+  labels_[entry] = label;
+  edits_[path];
+  appended_[path].emplace_back(entry, line + "\n");
+}
+
 namespace {
 
 std::string read_file(const std::string& path) {
@@ -151,8 +158,16 @@ std::vector<RewrittenFile> ChangeSet::render() const {
       unsigned offset = existing.empty() ? 0 : existing.back().second;
       if (!lines.empty() && offset == file.original.size() && file.original.back() != '\n') lines = "\n" + lines;
       if (!lines.empty()) ordered.push_back(Edit{offset, 0, lines, 0});
-      std::sort(ordered.begin(), ordered.end());
     }
+    if (auto appended = appended_.find(path); appended != appended_.end()) {
+      auto end = unsigned(file.original.size());
+      bool open_line = !file.original.empty() && file.original.back() != '\n';
+      for (const auto& [entry, line] : appended->second) {
+        ordered.push_back(Edit{end, 0, (open_line ? "\n" : "") + line, entry});
+        open_line = false;
+      }
+    }
+    std::sort(ordered.begin(), ordered.end());
 
     // Identical edits (the same header seen from two translation units) once.
     ordered.erase(std::unique(ordered.begin(), ordered.end(),

@@ -34,6 +34,9 @@ class ChangeSet {
   // `path` is the change's file as an absolute path.
   void add(size_t entry, const std::string& label, const std::string& path, const clang::tooling::AtomicChange& change);
 
+  // Appends `line` (a comment) to the end of `path` for `entry`.
+  void append_line(size_t entry, const std::string& label, const std::string& path, const std::string& line);
+
   // Every changed file, in path order. Where one entry wraps an expression
   // (replaces it with code that still reads it), the other entries' copies of
   // it read the wrapped form and their replacements of it win; other
@@ -54,6 +57,7 @@ class ChangeSet {
 
   std::map<std::string, std::set<Edit>> edits_;                  // by file
   std::map<std::string, std::set<std::string>> headers_;        // includes to add, by file
+  std::map<std::string, std::vector<std::pair<size_t, std::string>>> appended_;  // lines to append, by file
   std::map<size_t, std::string> labels_;
 };
 

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
@@ -169,9 +170,53 @@ SourceTree::SourceTree(const clang::tooling::CompilationDatabase& compilations, 
 
 SourceTree::~SourceTree() = default;
 
-std::vector<RewrittenFile> SourceTree::apply(const std::vector<PlanEntry>& plan) {
-  // One traversal per translation unit runs the rules of every entry.
+std::string SourceTree::applied_record(const PlanEntry& entry) {
+  return "// crinn-opt: applied " + entry.rewrite + " at " + entry.site;
+}
+
+namespace {
+
+// Rewrites that edit the same code of a site: one applied on top of the
+// other's output would edit what it wrote.
+bool edit_same_code(const sites::Site& site, const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  const sites::RewriteOption* first = site.option(a);
+  const sites::RewriteOption* second = site.option(b);
+  if (!first || !second) return false;
+  return (first->replaces_site && second->replaces_site) ||
+         (!first->exclusive_group.empty() && first->exclusive_group == second->exclusive_group);
+}
+
+// Refuses an entry whose site's file says it was rewritten there already.
+void check_not_applied(const PlanEntry& entry, size_t index, const sites::Site& site) {
+  std::ifstream in(site.file, std::ios::binary);
+  const std::string prefix = "// crinn-opt: applied ", at = " at " + entry.site;
+  unsigned number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    if (line.compare(0, prefix.size(), prefix) != 0 || line.size() < prefix.size() + at.size() ||
+        line.compare(line.size() - at.size(), at.size(), at) != 0)
+      continue;
+    std::string applied = line.substr(prefix.size(), line.size() - prefix.size() - at.size());
+    if (edit_same_code(site, applied, entry.rewrite))
+      throw PlanError(entry.label(index) + ": " + site.file + ":" + std::to_string(number) +
+                      " records that this code is the output of " + applied + " at this site already");
+  }
+}
+
+}  // namespace
+
+std::vector<RewrittenFile> SourceTree::apply(const std::vector<PlanEntry>& plan, Record record) {
   ChangeSet changes;
+  for (size_t e = 0; e < plan.size(); ++e) {
+    auto site = std::find_if(catalogue_.begin(), catalogue_.end(),
+                             [&](const sites::Site& s) { return s.id == plan[e].site; });
+    if (site == catalogue_.end()) continue;
+    check_not_applied(plan[e], e, *site);
+    if (record == Record::InFiles)
+      changes.append_line(e, plan[e].label(e), std::filesystem::canonical(site->file).string(), applied_record(plan[e]));
+  }
+  // One traversal per translation unit runs the rules of every entry.
   for (size_t u = 0; u < units_.size(); ++u) {
     clang::ASTContext& context = units_[u]->getASTContext();
     std::vector<std::unique_ptr<clang::tooling::Transformer>> transformers;

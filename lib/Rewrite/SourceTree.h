@@ -44,8 +44,17 @@ class SourceTree {
   // what a build system's depfile lists for a rewrite of this tree.
   const std::vector<std::string>& project_files() const { return project_files_; }
 
-  // Applies a validated plan; a ConflictError names two entries that overlap.
-  std::vector<RewrittenFile> apply(const std::vector<PlanEntry>& plan);
+  // Whether the rewritten files say what was applied to them: a line
+  // `// crinn-opt: applied <rewrite> at <site>` at the end of each site's
+  // file, by which a plan applied to its own output is refused.
+  enum class Record { InFiles, Nothing };
+
+  // Applies a validated plan; a ConflictError names two entries that overlap,
+  // a PlanError an entry whose rewrite (or one editing the same code) the
+  // site's file records as applied already.
+  std::vector<RewrittenFile> apply(const std::vector<PlanEntry>& plan, Record record = Record::InFiles);
+
+  static std::string applied_record(const PlanEntry& entry);
 
   // The directory that holds all the sources.
   static std::string common_parent(const std::vector<std::string>& sources);

@@ -1,18 +1,24 @@
 #include "Tune/Journal.h"
 
+#include "Support/AtomicFile.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
 namespace crinn::tune {
 
 Journal::Journal(const std::string& path) : path_(path) {
+  bool created = access(path.c_str(), F_OK) != 0;
   fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0) throw std::runtime_error(path + ": cannot open journal: " + std::strerror(errno));
+  // A new journal's directory entry is durable before its first record is.
+  if (created) support::sync_directory(std::filesystem::path(path).parent_path());
   // A torn last line (killed mid-write) must not swallow the next record.
   off_t size = lseek(fd_, 0, SEEK_END);
   if (size > 0) {

@@ -6,6 +6,7 @@
 #include "Rewrite/Plan.h"
 #include "Rewrite/SourceTree.h"
 #include "Rewrite/UnifiedDiff.h"
+#include "Support/AtomicFile.h"
 #include "Tune/Journal.h"
 #include "Verify/Build.h"
 
@@ -23,19 +24,24 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void write_file(const fs::path& path, const std::string& contents) {
-  fs::path temporary = path.string() + ".tmp";
-  std::ofstream(temporary, std::ios::binary) << contents;
-  fs::rename(temporary, path);
-}
-
 // The source tree with the rewritten files in place of the originals.
 void write_tree(const std::string& root, const std::vector<rewrite::RewrittenFile>& files, const fs::path& dest) {
   fs::remove_all(dest);
   fs::create_directories(dest.parent_path());
   fs::copy(root, dest, fs::copy_options::recursive);
   for (const rewrite::RewrittenFile& file : files)
-    std::ofstream(dest / fs::relative(file.path, root), std::ios::binary | std::ios::trunc) << file.rewritten;
+    support::write_file_atomically(dest / fs::relative(file.path, root), file.rewritten);
+}
+
+// A JSON file of the report dir; a damaged one is named, with what is wrong.
+nlohmann::json read_json_file(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path.string() + ": cannot read");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(path.string() + ": not valid JSON (" + e.what() + ")");
+  }
 }
 
 std::string patch_of(const std::string& root, const std::vector<rewrite::RewrittenFile>& files) {
@@ -73,13 +79,13 @@ class Run {
         history_.push_back(group.back());
       }
       policy_.update(group, history_);
-      write_file(out_ / "policy.json", policy_.state().dump(2) + "\n");
+      support::write_file_atomically(out_ / "policy.json", policy_.state().dump(2) + "\n");
       report::write_report_html(out_.string());
       options_.log(progress(round, start));
     }
     result_.evaluated = int(history_.size());
     // Always a plan to build with (crinn_optimize): empty when nothing won.
-    if (!fs::exists(out_ / "plan.json")) write_file(out_ / "plan.json", policy::plan_to_json({}).dump(2) + "\n");
+    if (!fs::exists(out_ / "plan.json")) support::write_file_atomically(out_ / "plan.json", policy::plan_to_json({}).dump(2) + "\n");
     compare();
     report::write_report_html(out_.string());
     return result_;
@@ -128,7 +134,7 @@ class Run {
           relevant.push_back(entry);
     std::string code;
     if (!relevant.empty())
-      for (const rewrite::RewrittenFile& file : tree_.apply(relevant))
+      for (const rewrite::RewrittenFile& file : tree_.apply(relevant, rewrite::SourceTree::Record::Nothing))
         if (file.rewritten != file.original) code += fs::relative(file.path, tree_.root()).string() + "\n" + file.rewritten;
     uint64_t hash = 14695981039346656037ull;  // FNV-1a: stable across runs, so a resumed run finds its cache
     for (unsigned char c : code) hash = (hash ^ c) * 1099511628211ull;
@@ -166,7 +172,7 @@ class Run {
     info["runs"] = bench.runs;
     info["group"] = options_.group_size;
     info["queries"] = dataset_.test.rows;
-    write_file(out_ / "run.json", info.dump(2) + "\n");
+    support::write_file_atomically(out_ / "run.json", info.dump(2) + "\n");
   }
 
   // The library of the best variant, kept for the closing comparison; after a
@@ -185,8 +191,9 @@ class Run {
   void keep_best_library(const std::string& library) {
     fs::path kept = out_ / "work" / "best-library" / options_.library_name;
     fs::create_directories(kept.parent_path());
-    fs::copy_file(library, kept.string() + ".tmp", fs::copy_options::overwrite_existing);
-    fs::rename(kept.string() + ".tmp", kept);
+    fs::path temporary = support::temporary_path_for(kept);
+    fs::copy_file(library, temporary);
+    support::commit_temporary(temporary, kept);
   }
 
   // The before/after table: the original, the best variant and the peers in one interleaved run.
@@ -200,9 +207,9 @@ class Run {
     result_.comparison = bench::run_benchmark(dataset_, indexes, config, options_.log);
     std::ostringstream tables;
     bench::print_tables(tables, dataset_, result_.comparison, config);
-    write_file(out_ / "comparison.txt", tables.str());
-    write_file(out_ / "comparison.json", bench::to_json(dataset_, result_.comparison, config));
-    write_file(out_ / "comparison.svg", bench::to_svg(dataset_, result_.comparison, config));
+    support::write_file_atomically(out_ / "comparison.txt", tables.str());
+    support::write_file_atomically(out_ / "comparison.json", bench::to_json(dataset_, result_.comparison, config));
+    support::write_file_atomically(out_ / "comparison.svg", bench::to_svg(dataset_, result_.comparison, config));
   }
 
   void build_reference() {
@@ -256,8 +263,20 @@ class Run {
     if (!result_.best_plan.empty())
       best_index_file_ =
           index_file(rewrite::validate_plan(policy::plan_to_json(result_.best_plan), "history.jsonl", tree_.sites()));
-    if (!history_.empty() && fs::exists(out_ / "policy.json"))
-      policy_.restore(nlohmann::json::parse(std::ifstream(out_ / "policy.json")));
+    if (!result_.best_plan.empty() && !best_files_current()) {
+      // The journal names a best whose files a kill cut short: written again from its plan.
+      std::error_code ignored;
+      fs::remove_all(out_ / "work" / "best-library", ignored);
+      write_best(tree_.apply(rewrite::validate_plan(policy::plan_to_json(result_.best_plan), "history.jsonl",
+                                                    tree_.sites())));
+    }
+    if (!history_.empty() && fs::exists(out_ / "policy.json")) {
+      try {
+        policy_.restore(read_json_file(out_ / "policy.json"));
+      } catch (const nlohmann::json::exception& e) {
+        throw std::runtime_error((out_ / "policy.json").string() + ": not a policy state (" + e.what() + ")");
+      }
+    }
     if (!history_.empty()) options_.log("resuming after " + std::to_string(history_.size()) + " candidates");
   }
 
@@ -404,24 +423,42 @@ class Run {
     record["measure_seconds"] = measured_for();
     evaluated.reward = reward;
     evaluated.failed = false;
-    if (reward > result_.best_reward) {
+    bool became_best = reward > result_.best_reward;
+    if (became_best) {
       result_.best_reward = reward;
       result_.best_plan = proposal.plan;
       best_index_file_ = cached_index;
       best_beside_reference_ = beside_reference(record, reward);
-      write_report(dir / "tree", files);
+    }
+    // The journal first: a kill before the best's files are all written
+    // leaves a journal whose best resume() writes again (best_files_current).
+    finish("none", "");
+    if (became_best) {
       keep_best_library(built.library);
+      write_best(files);
     }
     fs::remove_all(dir);
-    return finish("none", "");
+    return evaluated;
   }
 
-  void write_report(const fs::path& best_tree, const std::vector<rewrite::RewrittenFile>& files) {
-    fs::remove_all(out_ / "best");
-    fs::copy(best_tree, out_ / "best", fs::copy_options::recursive);
-    write_file(out_ / "best.patch", patch_of(tree_.root(), files));
-    write_file(out_ / "fixes.yaml", rewrite::fixes_yaml(files, files.empty() ? tree_.root() : files.front().path));
-    write_file(out_ / "plan.json", policy::plan_to_json(result_.best_plan).dump(2) + "\n");
+  // The best variant's files: best/ (replaced in one rename), its patch and
+  // fixes, and plan.json last, which marks them complete.
+  void write_best(const std::vector<rewrite::RewrittenFile>& files) {
+    fs::path staging = support::make_staging_directory(out_ / "best");
+    write_tree(tree_.root(), files, staging);
+    support::replace_directory(staging, out_ / "best");
+    support::write_file_atomically(out_ / "best.patch", patch_of(tree_.root(), files));
+    support::write_file_atomically(out_ / "fixes.yaml", rewrite::fixes_yaml(files, files.empty() ? tree_.root() : files.front().path));
+    support::write_file_atomically(out_ / "plan.json", policy::plan_to_json(result_.best_plan).dump(2) + "\n");
+  }
+
+  bool best_files_current() const {
+    if (!fs::exists(out_ / "plan.json") || !fs::exists(out_ / "best")) return false;
+    try {
+      return read_json_file(out_ / "plan.json") == policy::plan_to_json(result_.best_plan);
+    } catch (const std::exception&) {
+      return false;
+    }
   }
 
   rewrite::SourceTree& tree_;

@@ -3,6 +3,7 @@
 #include "Bench/Output.h"
 #include "Bench/Peers.h"
 #include "Data/Registry.h"
+#include "Support/AtomicFile.h"
 
 #include <unistd.h>
 
@@ -136,10 +137,10 @@ int run(int argc, char** argv) {
 
   std::vector<crinn::bench::IndexResult> results = crinn::bench::run_benchmark(dataset, indexes, config, log);
   crinn::bench::print_tables(std::cout, dataset, results, config);
-  if (!json_path.empty()) crinn::bench::write_file_atomically(json_path, crinn::bench::to_json(dataset, results, config));
+  if (!json_path.empty()) crinn::support::write_file_atomically(json_path, crinn::bench::to_json(dataset, results, config));
   if (!plot_path.empty()) {
     bool html = plot_path.size() >= 5 && plot_path.compare(plot_path.size() - 5, 5, ".html") == 0;
-    crinn::bench::write_file_atomically(plot_path, html ? crinn::bench::to_html(dataset, results, config)
+    crinn::support::write_file_atomically(plot_path, html ? crinn::bench::to_html(dataset, results, config)
                                                         : crinn::bench::to_svg(dataset, results, config));
   }
   return 0;

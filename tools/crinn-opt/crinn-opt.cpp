@@ -2,6 +2,7 @@
 #include "Rewrite/Plan.h"
 #include "Rewrite/SourceTree.h"
 #include "Rewrite/UnifiedDiff.h"
+#include "Support/AtomicFile.h"
 
 #include "clang/Tooling/CommonOptionsParser.h"
 #include "llvm/Support/CommandLine.h"
@@ -10,10 +11,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -34,6 +37,10 @@ static cl::opt<std::string> PlanPath("plan", cl::desc("Apply the plan in <file>"
                                      cl::cat(Category));
 static cl::opt<std::string> OutputDir("o", cl::desc("Write a rewritten copy of the source tree to <dir>"),
                                       cl::value_desc("dir"), cl::cat(Category));
+static cl::opt<bool> Force("force",
+                           cl::desc("With -o: replace a directory that an earlier crinn-opt -o wrote (never "
+                                    "any other directory)"),
+                           cl::cat(Category));
 static cl::opt<bool> InPlace("i", cl::desc("Rewrite the files in place"), cl::cat(Category));
 static cl::opt<bool> Diff("diff", cl::desc("Print a unified diff of the rewrite"), cl::cat(Category));
 static cl::opt<std::string> ExportFixes("export-fixes", cl::desc("Write the edits as clang-apply-replacements YAML"),
@@ -59,14 +66,79 @@ struct ToolError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-void write_atomically(const std::string& path, const std::string& contents) {
-  std::string temporary = path + ".crinn-tmp." + std::to_string(getpid());
-  {
-    std::ofstream out(temporary, std::ios::binary);
-    out << contents;
-    if (!out.flush()) throw ToolError(path + ": cannot write file");
+// The file in each directory -o wrote: what may be replaced with --force,
+// and what --sources-only may write into again.
+constexpr const char* kOutputMarker = ".crinn-opt-output";
+
+bool within(const fs::path& inner, const fs::path& outer) {
+  auto [end, rest] = std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
+  return end == outer.end();
+}
+
+// What -o finds at its directory. It never writes into the tree or a
+// directory holding it (a copy of the tree over itself, `-o .` at a
+// project's root), nor into a directory of the user's that holds files.
+enum class OutputState { Missing, Empty, EarlierOutput };
+
+OutputState check_output_dir(const std::string& option, const fs::path& root) {
+  fs::path out = fs::weakly_canonical(fs::absolute(option));
+  fs::path tree = fs::weakly_canonical(root);
+  if (within(tree, out))
+    throw ToolError(option + ": is the source tree " + tree.string() + " or holds it; -o writes outside the tree");
+  if (!SourcesOnly && within(out, tree))
+    throw ToolError(option + ": the output directory must be outside the source tree " + tree.string());
+  std::error_code error;
+  fs::file_status status = fs::status(out, error);
+  if (!fs::exists(status)) return OutputState::Missing;
+  if (!fs::is_directory(status)) throw ToolError(option + ": exists and is not a directory; nothing was written");
+  if (fs::exists(out / kOutputMarker)) return OutputState::EarlierOutput;
+  if (fs::is_empty(out, error) && !error) return OutputState::Empty;
+  throw ToolError(option + ": exists, holds files and was not written by crinn-opt; name a new or empty directory");
+}
+
+// Where the first of `files` records a rewrite crinn-opt applied ("file:line"), or "".
+std::string first_applied_record(const std::vector<std::string>& files) {
+  for (const std::string& path : files) {
+    std::ifstream in(path);
+    unsigned number = 0;
+    for (std::string line; std::getline(in, line);)
+      if (++number, line.rfind("// crinn-opt: applied ", 0) == 0) return path + ":" + std::to_string(number);
   }
-  fs::rename(temporary, path);
+  return "";
+}
+
+// -i replaces files; one the user cannot or did not mean to write is left alone,
+// and so is every other file (all are checked before any is written).
+void check_writable(const std::vector<rewrite::RewrittenFile>& files) {
+  for (const rewrite::RewrittenFile& file : files) {
+    std::error_code error;
+    fs::perms perms = fs::status(file.path, error).permissions();
+    if (error) throw ToolError(file.path + ": cannot read its permissions: " + error.message());
+    bool any_write = (perms & (fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write)) != fs::perms::none;
+    if (!any_write || access(file.path.c_str(), W_OK) != 0)
+      throw ToolError(file.path + ": is read-only; nothing was written");
+  }
+}
+
+// A rewritten copy of the whole tree at `out`, built in a staging directory
+// beside it and renamed into place, so that a failure leaves `out` as it was.
+void write_tree_copy(const std::vector<rewrite::RewrittenFile>& files, const std::string& root, const fs::path& out,
+                     OutputState found) {
+  if (found == OutputState::EarlierOutput && !Force)
+    throw ToolError(OutputDir.getValue() + ": holds an earlier crinn-opt output; give --force to replace it");
+  fs::create_directories(out.parent_path());
+  fs::path staging = crinn::support::make_staging_directory(out);
+  try {
+    fs::copy(root, staging, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    for (const rewrite::RewrittenFile& file : files)
+      crinn::support::write_file_atomically(staging / fs::relative(file.path, root), file.rewritten);
+    crinn::support::write_file_atomically(staging / kOutputMarker, "crinn-opt -o: a rewritten copy of " + root + "\n");
+    crinn::support::replace_directory(staging, out);
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove_all(staging, ignored);
+    throw;
+  }
 }
 
 // A non-owning view of CommonOptionsParser's database.
@@ -159,8 +231,9 @@ std::vector<std::string> write_sources(const std::vector<std::string>& sources,
     fs::path relative = fs::relative(path, root);
     if (relative.empty() || *relative.begin() == "..") throw ToolError(path + ": outside the tree " + root);
     fs::create_directories((out / relative).parent_path());
-    write_atomically((out / relative).string(), text);
+    crinn::support::write_file_atomically(out / relative, text);
   }
+  crinn::support::write_file_atomically(out / kOutputMarker, "crinn-opt -o --sources-only: rewritten sources of " + root + "\n");
   std::vector<std::string> written;
   for (const std::string& path : source_paths) written.push_back((out / fs::relative(path, root)).string());
   return written;
@@ -185,6 +258,7 @@ int run(clang::tooling::CommonOptionsParser& options, const char* argv0) {
     throw ToolError("--plan needs an output: -o <dir>, -i, --diff or --export-fixes <file>");
 
   if (SourcesOnly && OutputDir.empty()) throw ToolError("--sources-only needs -o <dir>");
+  if (Force && OutputDir.empty()) throw ToolError("--force needs -o <dir>");
   if (!DepFile.empty() && !SourcesOnly) throw ToolError("--depfile needs -o <dir> --sources-only");
   std::vector<std::string> sources = options.getSourcePathList();
   std::unique_ptr<clang::tooling::CompilationDatabase> database;
@@ -207,6 +281,10 @@ int run(clang::tooling::CommonOptionsParser& options, const char* argv0) {
     throw ToolError(std::string(e.what()) + "; nothing was written");
   }
 
+  // Checked before the plan is applied: a refused output costs no parse of the plan's work.
+  std::optional<OutputState> output_dir;
+  if (!OutputDir.empty() && !PlanPath.empty()) output_dir = check_output_dir(OutputDir, root);
+
   if (ListSites) {
     nlohmann::json list = nlohmann::json::array();
     for (const sites::Site& site : tree->sites()) list.push_back(sites::to_json(site));
@@ -214,8 +292,15 @@ int run(clang::tooling::CommonOptionsParser& options, const char* argv0) {
   }
   if (PlanPath.empty()) return 0;
 
-  std::vector<rewrite::PlanEntry> plan =
-      rewrite::validate_plan(rewrite::read_plan_file(PlanPath), PlanPath, tree->sites());
+  std::vector<rewrite::PlanEntry> plan;
+  try {
+    plan = rewrite::validate_plan(rewrite::read_plan_file(PlanPath), PlanPath, tree->sites());
+  } catch (const rewrite::PlanError& e) {
+    // A site a rewrite consumed is gone from its own output: say so.
+    std::string record = first_applied_record(tree->project_files());
+    throw ToolError(std::string(e.what()) +
+                    (record.empty() ? "" : "; " + record + " records that crinn-opt rewrote this code already"));
+  }
   std::vector<rewrite::RewrittenFile> files;
   try {
     files = tree->apply(plan);
@@ -223,8 +308,9 @@ int run(clang::tooling::CommonOptionsParser& options, const char* argv0) {
     throw ToolError(PlanPath + ": " + e.what());
   }
 
+  if (InPlace) check_writable(files);
   if (!ExportFixes.empty())
-    write_atomically(ExportFixes,
+    crinn::support::write_file_atomically(ExportFixes.getValue(),
                      rewrite::fixes_yaml(files, fs::absolute(sources.front()).string()));
   if (Diff)
     for (const rewrite::RewrittenFile& file : files)
@@ -232,25 +318,12 @@ int run(clang::tooling::CommonOptionsParser& options, const char* argv0) {
   if (!OutputDir.empty() && SourcesOnly) {
     std::vector<std::string> outputs =
         write_sources(sources, tree->project_files(), files, root, fs::absolute(OutputDir.getValue()));
-    if (!DepFile.empty()) write_atomically(DepFile, depfile(outputs, tree->project_files()));
+    if (!DepFile.empty()) crinn::support::write_file_atomically(DepFile.getValue(), depfile(outputs, tree->project_files()));
   } else if (!OutputDir.empty()) {
-    fs::path out = fs::absolute(OutputDir.getValue());
-    if (fs::weakly_canonical(out).string().compare(0, root.size() + 1, root + "/") == 0)
-      throw ToolError(OutputDir + ": the output directory must be outside the source tree " + root);
-    // A fresh copy, built beside and renamed into place.
-    fs::path staging = out.string() + ".crinn-tmp." + std::to_string(getpid());
-    fs::remove_all(staging);
-    fs::copy(root, staging, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
-    for (const rewrite::RewrittenFile& file : files) {
-      std::ofstream write(staging / fs::relative(file.path, root), std::ios::binary | std::ios::trunc);
-      write << file.rewritten;
-      if (!write.flush()) throw ToolError((staging / fs::relative(file.path, root)).string() + ": cannot write file");
-    }
-    fs::remove_all(out);
-    fs::rename(staging, out);
+    write_tree_copy(files, root, fs::weakly_canonical(fs::absolute(OutputDir.getValue())), *output_dir);
   }
   if (InPlace)
-    for (const rewrite::RewrittenFile& file : files) write_atomically(file.path, file.rewritten);
+    for (const rewrite::RewrittenFile& file : files) crinn::support::write_file_atomically(file.path, file.rewritten);
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "Policy/LlmPolicy.h"
 #include "Policy/RandomPolicy.h"
 #include "Rewrite/SourceTree.h"
+#include "Support/AtomicFile.h"
 #include "Tune/Tuner.h"
 
 #include "clang/Tooling/CompilationDatabase.h"
@@ -171,6 +172,13 @@ int run(int argc, char** argv) {
   if (policy_kind != "builtin" && policy_kind != "llm" && policy_kind != "random")
     throw UsageError("--policy is builtin, llm or random");
   if (!fs::is_directory(source)) throw std::runtime_error(source + ": not a directory");
+  {
+    // Every candidate copies the tree: a report dir inside it would be copied into itself.
+    fs::path tree = fs::canonical(source), report = fs::weakly_canonical(fs::absolute(out));
+    auto [end, rest] = std::mismatch(tree.begin(), tree.end(), report.begin(), report.end());
+    if (end == tree.end())
+      throw std::runtime_error(out + ": --out is inside --source " + tree.string() + "; choose a report dir outside the tree");
+  }
   if (!resume && fs::exists(fs::path(out) / "history.jsonl"))
     throw std::runtime_error(out + ": holds a run already; pass --resume to continue it or choose another --out");
   fs::create_directories(out);
@@ -214,7 +222,7 @@ int run(int argc, char** argv) {
   nlohmann::json sites = nlohmann::json::array();
   for (const sites::Site& site : tree.sites()) sites.push_back(sites::to_json(site));
   sites = {{"sites", sites}};
-  bench::write_file_atomically((fs::path(out) / "sites.json").string(), sites.dump(2) + "\n");
+  support::write_file_atomically((fs::path(out) / "sites.json").string(), sites.dump(2) + "\n");
   options.log(std::to_string(tree.sites().size()) + " sites");
 
   std::unique_ptr<policy::Policy> policy;
