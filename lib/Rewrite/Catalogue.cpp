@@ -44,9 +44,11 @@ const Rewrite* find_rewrite(const std::string& name) {
 }
 
 void attach_options(std::vector<sites::Site>& sites, clang::ASTContext& context) {
-  for (sites::Site& site : sites)
+  for (sites::Site& site : sites) {
+    if (!std::visit([](const auto& detail) { return detail.rewritable; }, site.detail)) continue;
     for (const auto& rewrite : catalogue())
       if (auto option = rewrite->option_for(site, context)) site.rewrites.push_back(std::move(*option));
+  }
 }
 
 }  // namespace crinn::rewrite

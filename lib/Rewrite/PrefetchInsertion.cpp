@@ -15,7 +15,7 @@ using namespace clang::transformer;
 
 std::optional<sites::RewriteOption> PrefetchInsertion::option_for(const sites::Site& site, ASTContext&) const {
   const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
-  if (!loop) return std::nullopt;
+  if (!loop || !reads_vector_address(*loop)) return std::nullopt;
   const Stmt* body = isa<CXXForRangeStmt>(loop->loop) ? cast<CXXForRangeStmt>(loop->loop)->getBody()
                                                       : cast<ForStmt>(loop->loop)->getBody();
   if (!isa<CompoundStmt>(body)) return std::nullopt;

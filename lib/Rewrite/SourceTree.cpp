@@ -125,7 +125,7 @@ SourceTree::SourceTree(const clang::tooling::CompilationDatabase& compilations, 
     }
     sites::restrict_to_project(unit->getASTContext(), in_project);
     sites::add_call_edges(unit->getASTContext(), calls);
-    unit_sites_.push_back(sites::find_sites(unit->getASTContext(), in_project));
+    unit_sites_.push_back(sites::find_sites(unit->getASTContext(), in_project, &unit->getPreprocessor()));
   }
   // Declarations (storage, constants) stay "reached": their uses are not tracked.
   project_files_.assign(read.begin(), read.end());
@@ -152,8 +152,12 @@ SourceTree::SourceTree(const clang::tooling::CompilationDatabase& compilations, 
   std::set<std::string> ids;
   for (size_t u = 0; u < units_.size(); ++u) {
     for (sites::Site& site : unit_sites_[u]) {
+      // Members and constants belong to no function; everything else to the one holding it.
+      const auto* visited = std::get_if<sites::VisitedSet>(&site.detail);
+      const auto* pool = std::get_if<sites::CandidatePool>(&site.detail);
       bool statement = !std::holds_alternative<sites::VectorStorage>(site.detail) &&
-                       !std::holds_alternative<sites::TunableConstant>(site.detail);
+                       !std::holds_alternative<sites::TunableConstant>(site.detail) && !(visited && visited->field) &&
+                       !(pool && pool->field);
       if (!built.empty() && statement) site.reached_by_build = built.count(site.function) > 0;
       if (!built.empty() && !searched.empty() && statement) {
         site.query_entry = entry_towards(site.function, query_only);

@@ -109,6 +109,24 @@ llvm::Expected<const FunctionDecl*> entry_method(const std::string& name, const 
   return entry;
 }
 
+bool reads_vector_address(const sites::NeighborLoop& loop) {
+  QualType type = loop.vector_expr->getType();
+  return type->isPointerType() || type->isArrayType() || type->isDependentType();
+}
+
+bool body_movable(const sites::NeighborLoop& loop) {
+  const auto* range_for = dyn_cast<CXXForRangeStmt>(loop.loop);
+  const Stmt* body = range_for ? range_for->getBody() : nullptr;
+  if (!body || !loop.beam_loop) return body != nullptr;
+  bool movable = true;
+  sites::visit_exprs(body, [&](const Expr* e) {
+    if (const auto* ref = dyn_cast<DeclRefExpr>(e))
+      if (const auto* var = dyn_cast<VarDecl>(ref->getDecl()))
+        if (sites::contains(loop.beam_loop, var) && !sites::contains(loop.loop, var)) movable = false;
+  });
+  return movable;
+}
+
 const Stmt* beam_body(const Stmt* beam) {
   if (const auto* w = dyn_cast<WhileStmt>(beam)) return w->getBody();
   if (const auto* f = dyn_cast<ForStmt>(beam)) return f->getBody();

@@ -52,6 +52,14 @@ inline llvm::Expected<const clang::FunctionDecl*> query_entry_of(const sites::Si
 // The body of a while or for loop (the beam loop of a search), else null.
 const clang::Stmt* beam_body(const clang::Stmt* beam);
 
+// Whether the neighbour loop's distance call is given the neighbour's vector
+// (an address to prefetch), not its id (distance(q, id) reads the vector itself).
+bool reads_vector_address(const sites::NeighborLoop& loop);
+
+// Whether the neighbour loop's body reads only what is declared outside the
+// beam loop or inside the body: a copy of it runs before the beam loop.
+bool body_movable(const sites::NeighborLoop& loop);
+
 // The statement that holds `s` directly inside a compound statement.
 const clang::Stmt* statement_of(const clang::Stmt* s, clang::ASTContext& context);
 

@@ -20,14 +20,18 @@ const DeclStmt* declaration_of(const VarDecl* var, ASTContext& context) {
 
 std::optional<sites::RewriteOption> VisitedSet::option_for(const sites::Site& site, ASTContext& context) const {
   const auto* set = std::get_if<sites::VisitedSet>(&site.detail);
-  if (!set || !declaration_of(set->variable, context)) return std::nullopt;
+  if (!set || !set->variable || !declaration_of(set->variable, context)) return std::nullopt;
   return sites::RewriteOption{name(), {int_param("layout", 0, 1, 0, "0: epoch-tagged array, 1: bitset")}, true, ""};
 }
 
 llvm::Expected<RewriteRule> VisitedSet::rule(const sites::Site& site, const Params& params, ASTContext& context) const {
   const auto& set = std::get<sites::VisitedSet>(site.detail);
   const char* type = params.get_int("layout") == 0 ? "crinn::runtime::EpochVisited" : "crinn::runtime::BitsetVisited";
-  std::string text = std::string(type) + "& " + set.variable->getNameAsString() + " = " + type + "::fresh();";
+  // Leased for the scope of the set it replaces: nested or re-entrant searches get sets of their own.
+  std::string lease = "crinn_visited_lease_" + set.variable->getNameAsString();
+  std::string text = "crinn::runtime::VisitedLease<" + std::string(type) + "> " + lease + ";\n" +
+                     indentation(declaration_of(set.variable, context), context) + type + "& " + set.variable->getNameAsString() + " = " +
+                     lease + ".set();";
   return rule_at(set.variable, {changeTo(fixed(statement_range(declaration_of(set.variable, context), context)), cat(text)),
                                 addInclude("crinn/runtime/visited.h", IncludeFormat::Angled)});
 }

@@ -162,6 +162,9 @@ std::string qualified(const FunctionDecl* f) {
     while (outer && !isa<FunctionDecl>(outer)) outer = outer->getParent();
     return (outer ? qualified(cast<FunctionDecl>(outer)) : std::string("(global)")) + "::(lambda)";
   }
+  // A class template's constructor prints as `GraphIndex<Dist>`: named as its class is.
+  if (const auto* constructor = dyn_cast<CXXConstructorDecl>(f))
+    return constructor->getParent()->getQualifiedNameAsString() + "::" + constructor->getParent()->getNameAsString();
   return f->getQualifiedNameAsString();
 }
 

@@ -64,6 +64,9 @@ struct DistanceKernel {
   const clang::Expr* right_base = nullptr;
   const clang::Expr* bound = nullptr;       // trip count
   bool indexed = true;                      // a[i] (true) or *p with p++ (false)
+  // The rewrites rebuild the loop from these parts: only where it reads the
+  // elements as they are (no cast, no helper call, no *p++ inside the reduction).
+  bool rewritable = true;
 };
 
 // The loop over a node's adjacency list in a best-first search: it skips
@@ -92,6 +95,11 @@ struct NeighborLoop {
   const clang::Expr* offset = nullptr;
   const clang::Expr* row_bytes = nullptr;
   const clang::FieldDecl* count = nullptr;
+  // The rewrites know a range-for or an index for that computes the distance
+  // in its body; other forms (pointer and iterator loops, std::for_each, a
+  // gather loop whose distances a later loop computes) are sites to report
+  // and annotate, not yet to rewrite.
+  bool rewritable = true;
 };
 
 // The RNG / heuristic neighbour selection of graph construction.
@@ -100,16 +108,33 @@ struct PruningRoutine {
   const clang::BinaryOperator* prune_test = nullptr;  // dist(candidate, kept) < dist(candidate, new node)
   const clang::Expr* kept_distance = nullptr;          // its left side
   const clang::BinaryOperator* degree_test = nullptr;  // selected.size() >= bound
+  // edge-pruning scales kept_distance: only where a kept flag is cleared.
+  bool rewritable = true;
 };
 
-// A hash set used as the visited set of a search.
+// The visited set of a search, whatever it is (a hash set, a bitset, an
+// epoch-tag array, a vector<bool>): the local variable or the member that the
+// neighbour loop's membership test reads. visited-set replaces a local hash set.
 struct VisitedSet {
   const clang::VarDecl* variable = nullptr;
+  const clang::FieldDecl* field = nullptr;
+  bool rewritable = true;
 };
 
-// The member holding the vectors as a std::vector<float>.
+// The member holding the base vectors: the one the neighbour loop's distance
+// call reads (or, annotated, any member). aligned-storage replaces a std::vector<float>.
 struct VectorStorage {
   const clang::FieldDecl* field = nullptr;
+  bool rewritable = true;
+};
+
+// The candidate pool or result set of a search (a priority queue, a sorted
+// vector, a linear pool, a heap): what the beam loop watches and what the
+// neighbour loop inserts a neighbour into.
+struct CandidatePool {
+  const clang::VarDecl* variable = nullptr;
+  const clang::FieldDecl* field = nullptr;
+  bool rewritable = false;  // no rewrite of its own yet
 };
 
 // A tunable integer or floating constant.
@@ -117,14 +142,15 @@ struct TunableConstant {
   const clang::Expr* literal = nullptr;
   double value = 0;
   bool integer = true;
+  bool rewritable = true;  // a numeric #define is found, not yet rewritten
 };
 
-using SiteDetail =
-    std::variant<DistanceKernel, NeighborLoop, PruningRoutine, VisitedSet, VectorStorage, TunableConstant>;
+using SiteDetail = std::variant<DistanceKernel, NeighborLoop, PruningRoutine, VisitedSet, VectorStorage,
+                                CandidatePool, TunableConstant>;
 
 struct Site {
   std::string id;    // "<kind>:<qualified name>[#n]": stable across runs and machines
-  std::string kind;  // distance-kernel, neighbor-loop, pruning, visited-set, vector-storage, constant
+  std::string kind;  // distance-kernel, neighbor-loop, pruning, visited-set, vector-storage, candidate-pool, constant
   std::string file;
   unsigned begin_line = 0, end_line = 0;
   std::string function;  // the enclosing function (or record for members)

@@ -9,6 +9,9 @@
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "clang/ASTMatchers/ASTMatchers.h"
 #include "clang/Basic/SourceManager.h"
+#include "clang/Lex/Lexer.h"
+#include "clang/Lex/MacroInfo.h"
+#include "clang/Lex/Preprocessor.h"
 
 #include <algorithm>
 #include <cmath>
@@ -29,43 +32,146 @@ namespace {
 struct ElementRead {
   const Expr* base = nullptr;
   bool indexed = true;
+  bool as_written = true;  // no conversion written around it, no p++ inside it
 };
 
+// `e` without parentheses and conversions, implicit or written ((float)x,
+// static_cast<float>(x), result_t(x), also where a template leaves result_t
+// unresolved); `converted` is set when a written one was dropped.
+const Expr* without_conversions(const Expr* e, bool* converted = nullptr) {
+  for (;;) {
+    const Expr* inner = e->IgnoreParenImpCasts();
+    if (const auto* cast = dyn_cast<ExplicitCastExpr>(inner)) {
+      inner = cast->getSubExpr();
+    } else if (const auto* construct = dyn_cast<CXXUnresolvedConstructExpr>(inner); construct && construct->getNumArgs() == 1) {
+      inner = construct->getArg(0);
+    } else {
+      return inner;
+    }
+    if (converted) *converted = true;
+    e = inner;
+  }
+}
+
 std::optional<ElementRead> element_read(const Expr* e, const VarDecl* induction) {
-  e = e->IgnoreParenImpCasts();
+  bool converted = false;
+  e = without_conversions(e, &converted);
   if (const auto* subscript = dyn_cast<ArraySubscriptExpr>(e)) {
-    if (references_only(subscript->getIdx(), induction) && is_pointer_like(subscript->getBase()))
-      return ElementRead{subscript->getBase()->IgnoreImpCasts(), true};
+    // By the induction variable, or (a pointer-walking loop) by a constant offset.
+    bool by_step = induction ? references_only(subscript->getIdx(), induction)
+                             : isa<IntegerLiteral>(subscript->getIdx()->IgnoreParenImpCasts());
+    if (by_step && is_pointer_like(subscript->getBase()))
+      return ElementRead{subscript->getBase()->IgnoreImpCasts(), induction != nullptr, !converted && induction};
     return std::nullopt;
   }
-  if (const auto* deref = dyn_cast<UnaryOperator>(e); deref && deref->getOpcode() == UO_Deref)
-    if (referenced_var(deref->getSubExpr())) return ElementRead{deref->getSubExpr()->IgnoreParenImpCasts(), false};
+  if (const auto* deref = dyn_cast<UnaryOperator>(e); deref && deref->getOpcode() == UO_Deref) {
+    const Expr* pointer = deref->getSubExpr()->IgnoreParenImpCasts();
+    if (const auto* step = dyn_cast<UnaryOperator>(pointer); step && step->isIncrementOp() && step->isPostfix())
+      if (referenced_var(step->getSubExpr())) return ElementRead{step->getSubExpr()->IgnoreParenImpCasts(), false, false};
+    if (referenced_var(pointer)) return ElementRead{pointer, false, !converted};
+  }
   return std::nullopt;
 }
 
-// (x - y) as two element reads.
-std::optional<std::pair<ElementRead, ElementRead>> difference(const Expr* e, const VarDecl* induction) {
-  const auto* sub = dyn_cast<BinaryOperator>(e->IgnoreParenImpCasts());
+// (x - y) as two element reads, each directly or through a local (`resolve`).
+std::optional<std::pair<ElementRead, ElementRead>> difference(const Expr* e, const VarDecl* induction,
+                                                              const std::function<const Expr*(const Expr*)>& resolve) {
+  const auto* sub = dyn_cast<BinaryOperator>(without_conversions(e));
   if (!sub || sub->getOpcode() != BO_Sub) return std::nullopt;
-  auto x = element_read(sub->getLHS(), induction), y = element_read(sub->getRHS(), induction);
+  auto x = element_read(resolve(sub->getLHS()), induction), y = element_read(resolve(sub->getRHS()), induction);
   if (!x || !y) return std::nullopt;
   return std::make_pair(*x, *y);
 }
 
-// Recognises `for (i = 0; i < n; ++i) { [T t = x - y;] acc += t * t | x * y; [p++; q++;] }`.
-std::optional<DistanceKernel> analyze_reduction(const ForStmt* loop, ASTContext& context) {
-  LoopShape shape = loop_shape(loop);
-  if (!shape.induction || !shape.bound || !shape.starts_at_zero) return std::nullopt;
+// The function a call runs, also where a template leaves it unresolved.
+const FunctionDecl* called_function(const CallExpr* call) {
+  if (const FunctionDecl* callee = call->getDirectCallee()) return callee;
+  if (const auto* lookup = dyn_cast<UnresolvedLookupExpr>(call->getCallee()->IgnoreParenImpCasts()))
+    for (const NamedDecl* decl : lookup->decls()) {
+      if (const auto* function = dyn_cast<FunctionDecl>(decl)) return function;
+      if (const auto* pattern = dyn_cast<FunctionTemplateDecl>(decl)) return pattern->getTemplatedDecl();
+    }
+  return nullptr;
+}
 
+// f(x) where f returns its parameter times itself (square(a[i] - b[i])): x.
+const Expr* squared_argument(const Expr* e) {
+  const auto* call = dyn_cast<CallExpr>(without_conversions(e));
+  const FunctionDecl* f = call && call->getNumArgs() == 1 ? called_function(call) : nullptr;
+  const FunctionDecl* definition = nullptr;
+  if (!f || f->getNumParams() != 1 || !f->hasBody(definition)) return nullptr;
+  const auto* body = dyn_cast<CompoundStmt>(definition->getBody());
+  const auto* ret = body && body->size() == 1 ? dyn_cast<ReturnStmt>(body->body_front()) : nullptr;
+  const auto* product = ret && ret->getRetValue() ? dyn_cast<BinaryOperator>(without_conversions(ret->getRetValue())) : nullptr;
+  const ParmVarDecl* param = definition->getParamDecl(0);
+  if (!product || product->getOpcode() != BO_Mul || referenced_var(product->getLHS()) != param ||
+      referenced_var(product->getRHS()) != param)
+    return nullptr;
+  return call->getArg(0);
+}
+
+// One term of a reduction: (x - y)^2 or x * y, as two element reads.
+struct ReductionTerm {
+  DistanceKernel::Reduction reduction;
+  ElementRead left, right;
+};
+
+// `e` as a sum of terms, each (x - y) * (x - y) (directly, through a local
+// or as a helper square(x - y)) or x * y; `resolve` follows a local to its value.
+bool reduction_terms(const Expr* e, const VarDecl* induction, const std::function<const Expr*(const Expr*)>& resolve,
+                     const ASTContext& context, std::vector<ReductionTerm>& terms) {
+  e = without_conversions(e);
+  if (const auto* sum = dyn_cast<BinaryOperator>(e); sum && sum->getOpcode() == BO_Add)
+    return reduction_terms(sum->getLHS(), induction, resolve, context, terms) &&
+           reduction_terms(sum->getRHS(), induction, resolve, context, terms);
+  const Expr* lhs = nullptr;
+  const Expr* rhs = nullptr;
+  if (const Expr* squared = squared_argument(e)) {
+    lhs = rhs = resolve(squared);
+  } else if (const auto* product = dyn_cast<BinaryOperator>(e); product && product->getOpcode() == BO_Mul) {
+    lhs = resolve(product->getLHS());
+    rhs = resolve(product->getRHS());
+  } else {
+    return false;
+  }
+  if (auto d = difference(lhs, induction, resolve)) {
+    if (lhs != rhs && source_text(lhs, context) != source_text(rhs, context)) return false;
+    terms.push_back({DistanceKernel::Reduction::SquaredL2, d->first, d->second});
+    return true;
+  }
+  auto x = element_read(lhs, induction), y = element_read(rhs, induction);
+  if (!x || !y) return false;
+  terms.push_back({DistanceKernel::Reduction::Dot, *x, *y});
+  return true;
+}
+
+// Recognises `for (i = 0; i < n; ++i) { [T t = x - y;] acc += t * t | x * y; [p++; q++;] }`
+// and its variants: written conversions, a helper that squares, *p++ reads,
+// several accumulators or terms (a loop unrolled by hand, four distances at
+// once). A vector times itself (a norm) is not a distance.
+std::optional<DistanceKernel> analyze_reduction(const Stmt* loop, ASTContext& context) {
   DistanceKernel kernel;
   kernel.loop = loop;
-  kernel.induction = shape.induction;
-  kernel.bound = shape.bound;
+  const Stmt* body = nullptr;
+  if (const auto* for_loop = dyn_cast<ForStmt>(loop)) {
+    LoopShape shape = loop_shape(for_loop);
+    if (!shape.induction || !shape.bound || !shape.starts_at_zero) return std::nullopt;
+    kernel.induction = shape.induction;
+    kernel.bound = shape.bound;
+    body = for_loop->getBody();
+  } else if (const auto* while_loop = dyn_cast<WhileStmt>(loop)) {
+    // while (p != last) { ... *p++ ... } or { ... p[0] ... p += 4; }: found, not rewritten.
+    body = while_loop->getBody();
+    kernel.rewritable = false;
+  } else {
+    return std::nullopt;
+  }
   std::map<const VarDecl*, const Expr*> locals;  // T t = init inside the body
   std::vector<const VarDecl*> stepped;           // pointers advanced by p++
-  const BinaryOperator* accumulation = nullptr;
+  std::vector<const BinaryOperator*> accumulations;
 
-  for (const Stmt* s : body_statements(loop->getBody())) {
+  for (const Stmt* s : body_statements(body)) {
+    const auto* op = dyn_cast<BinaryOperator>(s);
     if (const auto* decl = dyn_cast<DeclStmt>(s)) {
       for (const Decl* d : decl->decls()) {
         const auto* var = dyn_cast<VarDecl>(d);
@@ -76,53 +182,57 @@ std::optional<DistanceKernel> analyze_reduction(const ForStmt* loop, ASTContext&
       const VarDecl* p = referenced_var(step->getSubExpr());
       if (!p || !p->getType()->isPointerType()) return std::nullopt;
       stepped.push_back(p);
-    } else if (const auto* op = dyn_cast<BinaryOperator>(s); op && op->getOpcode() == BO_AddAssign && !accumulation) {
-      accumulation = op;
+    } else if (op && op->getOpcode() == BO_AddAssign && referenced_var(op->getLHS()) &&
+               referenced_var(op->getLHS())->getType()->isPointerType()) {
+      stepped.push_back(referenced_var(op->getLHS()));  // p += 4
+      kernel.rewritable = false;
+    } else if (op && op->getOpcode() == BO_AddAssign) {
+      accumulations.push_back(op);
+    } else if (op && op->getOpcode() == BO_Assign && referenced_var(op->getLHS()) &&
+               !contains(loop, referenced_var(op->getLHS()))) {
+      locals[referenced_var(op->getLHS())] = op->getRHS();  // t0 = a[0] - b[0] into a variable declared before
+      kernel.rewritable = false;
     } else {
       return std::nullopt;  // anything else may have effects a kernel call would lose
     }
   }
-  if (!accumulation) return std::nullopt;
-  kernel.accumulator = referenced_var(accumulation->getLHS());
-  if (!kernel.accumulator || !is_floating_or_dependent(kernel.accumulator->getType()) ||
-      contains(loop, kernel.accumulator))
-    return std::nullopt;
-
+  if (accumulations.empty()) return std::nullopt;
   auto resolve = [&](const Expr* e) {
-    const VarDecl* var = referenced_var(e);
+    const VarDecl* var = referenced_var(without_conversions(e));
     auto it = var ? locals.find(var) : locals.end();
     return it == locals.end() ? e : it->second;
   };
-  const auto* product = dyn_cast<BinaryOperator>(accumulation->getRHS()->IgnoreParenImpCasts());
-  if (!product || product->getOpcode() != BO_Mul) return std::nullopt;
-  const Expr* lhs = resolve(product->getLHS());
-  const Expr* rhs = resolve(product->getRHS());
-  if (auto d = difference(lhs, kernel.induction)) {
-    // (x - y) * (x - y), directly or through one local.
-    if (source_text(lhs, context) != source_text(rhs, context)) return std::nullopt;
-    kernel.reduction = DistanceKernel::Reduction::SquaredL2;
-    kernel.left_base = d->first.base;
-    kernel.right_base = d->second.base;
-    kernel.indexed = d->first.indexed && d->second.indexed;
-    if (d->first.indexed != d->second.indexed) return std::nullopt;
-  } else if (auto x = element_read(lhs, kernel.induction)) {
-    auto y = element_read(rhs, kernel.induction);
-    if (!y || x->indexed != y->indexed) return std::nullopt;
-    kernel.reduction = DistanceKernel::Reduction::Dot;
-    kernel.left_base = x->base;
-    kernel.right_base = y->base;
-    kernel.indexed = x->indexed;
-  } else {
-    return std::nullopt;
+  std::vector<ReductionTerm> terms;
+  for (const BinaryOperator* accumulation : accumulations) {
+    const VarDecl* accumulator = referenced_var(accumulation->getLHS());
+    if (!accumulator || contains(loop, accumulator)) return std::nullopt;
+    // An integer sum is a distance over bytes (SQ8 codes, SIFT): found, not rewritten.
+    if (!is_floating_or_dependent(accumulator->getType())) {
+      if (!accumulator->getType()->isIntegerType()) return std::nullopt;
+      kernel.rewritable = false;
+    }
+    if (!kernel.accumulator) kernel.accumulator = accumulator;
+    if (!reduction_terms(accumulation->getRHS(), kernel.induction, resolve, context, terms)) return std::nullopt;
   }
-  if (!kernel.indexed) {
+  const ReductionTerm& first = terms.front();
+  for (const ReductionTerm& term : terms) {
+    if (term.reduction != first.reduction || term.left.indexed != term.right.indexed) return std::nullopt;
+    if (source_text(term.left.base, context) == source_text(term.right.base, context)) return std::nullopt;
+  }
+  kernel.reduction = first.reduction;
+  kernel.left_base = first.left.base;
+  kernel.right_base = first.right.base;
+  kernel.indexed = first.left.indexed;
+  kernel.rewritable &= terms.size() == 1 && first.left.as_written && first.right.as_written;
+  if (!kernel.induction && (stepped.empty() && first.left.as_written)) return std::nullopt;  // a while loop that walks nothing
+  if (!kernel.indexed && kernel.rewritable) {
     // The walked pointers must be exactly the two that are read.
     const VarDecl* left = referenced_var(kernel.left_base);
     const VarDecl* right = referenced_var(kernel.right_base);
     if (stepped.size() != 2 || std::find(stepped.begin(), stepped.end(), left) == stepped.end() ||
         std::find(stepped.begin(), stepped.end(), right) == stepped.end() || left == right)
       return std::nullopt;
-  } else if (!stepped.empty()) {
+  } else if (kernel.indexed && !stepped.empty()) {
     return std::nullopt;
   }
   return kernel;
@@ -155,22 +265,106 @@ bool is_member_call_named(const Expr* e, std::initializer_list<const char*> name
   return false;
 }
 
-// Does condition `c` test whether `element` was visited?
-bool is_visited_test(const Expr* c, const VarDecl* element) {
-  bool found = false;
+// A variable or a member: what a declaration site names.
+struct Named {
+  const VarDecl* variable = nullptr;
+  const FieldDecl* field = nullptr;
+  explicit operator bool() const { return variable || field; }
+  const Decl* decl() const { return variable ? static_cast<const Decl*>(variable) : field; }
+};
+
+// The object `e` names: a variable or a member (of *this or of another
+// object), through conversions, `&x[0]`, `*p`, `x.data()`, and a local that
+// is only another name for a member (`auto* tags = list->tags;`).
+Named named_object(const Expr* e) {
+  e = without_conversions(e);
+  if (const auto* ref = dyn_cast<DeclRefExpr>(e)) {
+    const auto* var = dyn_cast<VarDecl>(ref->getDecl());
+    if (!var) return {};
+    if (var->isLocalVarDecl() && var->getInit() && (var->getType()->isPointerType() || var->getType()->isReferenceType()))
+      if (const auto* member = dyn_cast<MemberExpr>(without_conversions(var->getInit())))
+        if (const auto* field = dyn_cast<FieldDecl>(member->getMemberDecl())) return {nullptr, field};
+    return {var, nullptr};
+  }
+  if (const auto* member = dyn_cast<MemberExpr>(e)) {
+    if (const auto* field = dyn_cast<FieldDecl>(member->getMemberDecl())) return {nullptr, field};
+    return {};
+  }
+  if (const auto* call = dyn_cast<CXXMemberCallExpr>(e); call && call->getNumArgs() == 0)
+    return named_object(call->getImplicitObjectArgument());
+  if (const auto* unary = dyn_cast<UnaryOperator>(e); unary && (unary->getOpcode() == UO_AddrOf || unary->getOpcode() == UO_Deref))
+    return named_object(unary->getSubExpr());
+  if (const auto* subscript = dyn_cast<ArraySubscriptExpr>(e)) return named_object(subscript->getBase());
+  if (const auto* op = dyn_cast<CXXOperatorCallExpr>(e); op && op->getOperator() == OO_Subscript)
+    return named_object(op->getArg(0));
+  return {};
+}
+
+// The body and parameters of what a call runs: a function, a method, a lambda.
+const FunctionDecl* called_definition(const CallExpr* call) {
+  const FunctionDecl* f = called_function(call);
+  const FunctionDecl* definition = nullptr;
+  return f && f->hasBody(definition) ? definition : nullptr;
+}
+
+// The arguments of a call, without the object of an operator() call.
+std::vector<const Expr*> call_arguments(const CallExpr* call) {
+  std::vector<const Expr*> args(call->arg_begin(), call->arg_end());
+  if (const auto* op = dyn_cast<CXXOperatorCallExpr>(call); op && op->getOperator() == OO_Call && !args.empty())
+    args.erase(args.begin());
+  return args;
+}
+
+bool answers_yes_or_no(const Expr* call) {
+  QualType type = call->getType();
+  return !type->isRealFloatingType() && !type->isVoidType();
+}
+
+// What condition `c` tests the neighbour's membership in (`keyed` says
+// whether an expression is keyed by the neighbour): what a subscript by it
+// reads (visited[v], stamp[v] == epoch, a vector<bool>), the object of a
+// call that takes it and answers yes or no (s.count(v), bits.test(v),
+// s.insert(v).second), or either inside a function or lambda that the
+// condition calls with it (is_not_visited(v), pool.check_visited(v)).
+Named membership_test(const Stmt* c, const std::function<bool(const Expr*)>& keyed, int depth = 0) {
+  Named found;
   visit_exprs(c, [&](const Expr* e) {
-    if (is_member_call_named(e, {"insert", "count", "contains", "find", "test", "emplace"}) &&
-        references(e, element))
-      found = true;
-    if (const auto* subscript = dyn_cast<ArraySubscriptExpr>(e); subscript && references(subscript->getIdx(), element))
-      found = true;
+    if (found) return;
+    if (const auto* subscript = dyn_cast<ArraySubscriptExpr>(e); subscript && keyed(subscript->getIdx())) {
+      found = named_object(subscript->getBase());
+      return;
+    }
+    const auto* call = dyn_cast<CallExpr>(e);
+    if (!call || !answers_yes_or_no(call)) return;
+    if (const auto* op = dyn_cast<CXXOperatorCallExpr>(call); op && op->getOperator() == OO_Subscript) {
+      if (keyed(op->getArg(1))) found = named_object(op->getArg(0));
+      return;
+    }
+    std::vector<const Expr*> args = call_arguments(call);
+    for (size_t i = 0; i < args.size() && !found; ++i) {
+      if (!keyed(args[i])) continue;
+      if (const auto* member = dyn_cast<CXXMemberCallExpr>(call)) {
+        const Expr* object = member->getImplicitObjectArgument();
+        if (object && !isa<CXXThisExpr>(object->IgnoreParenImpCasts())) found = named_object(object);
+      }
+      const FunctionDecl* definition = called_definition(call);
+      if (!found && depth == 0 && definition && i < definition->getNumParams()) {
+        const ParmVarDecl* param = definition->getParamDecl(unsigned(i));
+        found = membership_test(definition->getBody(), [&](const Expr* x) { return references(x, param); }, 1);
+      }
+    }
   });
   return found;
 }
 
+// The loop around `s`, also where `s` initialises a variable (`bool kept = std::all_of(...)`).
 const Stmt* enclosing_loop(const Stmt* s, ASTContext& context) {
-  for (const Stmt* p = parent_stmt(s, context); p; p = parent_stmt(p, context))
-    if (isa<WhileStmt, ForStmt, DoStmt, CXXForRangeStmt>(p)) return p;
+  DynTypedNodeList parents = context.getParents(*s);
+  while (!parents.empty()) {
+    const DynTypedNode& node = parents[0];
+    if (const auto* p = node.get<Stmt>(); p && isa<WhileStmt, ForStmt, DoStmt, CXXForRangeStmt>(p)) return p;
+    parents = context.getParents(node);
+  }
   return nullptr;
 }
 
@@ -304,64 +498,299 @@ void find_storage(const Expr* vector_expr, NeighborLoop& site) {
   }
 }
 
-std::optional<NeighborLoop> analyze_neighbor_loop(const Stmt* loop, ASTContext& context, bool annotated) {
+// The member holding the vectors that `vector_expr` reads, by use: the one
+// member that is not a number (a pointer, an array, a container) among those
+// it reads, directly or in the one-line accessor it calls (row(id),
+// getDataByInternalId(id)).
+const FieldDecl* storage_read_by(const Expr* vector_expr, const CallExpr* distance_call) {
+  const Expr* e = without_conversions(vector_expr);
+  // distance(a_id, b_id): the vectors are read inside the helper, from its parameter.
+  if (const FunctionDecl* helper = distance_call ? called_definition(distance_call) : nullptr;
+      helper && (e->getType()->isIntegerType())) {
+    std::vector<const Expr*> args = call_arguments(distance_call);
+    for (size_t i = 0; i < args.size() && i < helper->getNumParams(); ++i) {
+      if (without_conversions(args[i]) != e) continue;
+      const ParmVarDecl* param = helper->getParamDecl(unsigned(i));
+      const FieldDecl* found = nullptr;
+      visit_exprs(helper->getBody(), [&](const Expr* inner) {
+        const auto* call = dyn_cast<CallExpr>(inner);
+        if (found || !call) return;
+        for (const Expr* arg : call_arguments(call))
+          if (references(arg, param) && !without_conversions(arg)->getType()->isIntegerType())
+            found = storage_read_by(arg, nullptr);
+      });
+      return found;
+    }
+  }
+  if (const auto* call = dyn_cast<CallExpr>(e)) {
+    const FunctionDecl* definition = called_definition(call);
+    const auto* body = definition ? dyn_cast<CompoundStmt>(definition->getBody()) : nullptr;
+    const auto* ret = body && body->size() == 1 ? dyn_cast<ReturnStmt>(body->body_front()) : nullptr;
+    if (ret && ret->getRetValue()) e = ret->getRetValue();
+  }
+  std::set<const FieldDecl*> fields;
+  visit_exprs(e, [&](const Expr* node) {
+    const auto* member = dyn_cast<MemberExpr>(node);
+    const auto* field = member ? dyn_cast<FieldDecl>(member->getMemberDecl()) : nullptr;
+    if (field && !field->getType()->isArithmeticType() && !field->getType()->isEnumeralType()) fields.insert(field);
+  });
+  return fields.size() == 1 ? *fields.begin() : nullptr;
+}
+
+// The loop over a node's neighbours, in its forms: a range-for, an index
+// loop, a pointer or iterator loop, an algorithm given a lambda
+// (std::for_each); `body` is what runs per neighbour and `element` the
+// neighbour (the induction variable, the pointer or the lambda's parameter
+// where no local names it).
+struct LoopForm {
+  const Stmt* body = nullptr;
+  const VarDecl* element = nullptr;
+  bool classic = false;  // a range-for, or an index loop with a local for the neighbour
+};
+
+std::optional<LoopForm> loop_form(const Stmt* loop, NeighborLoop& site) {
+  LoopForm form;
+  if (const auto* range_for = dyn_cast<CXXForRangeStmt>(loop)) {
+    site.range = range_for->getRangeInit();
+    form = {range_for->getBody(), range_for->getLoopVariable(), true};
+  } else if (const auto* for_loop = dyn_cast<ForStmt>(loop)) {
+    form.body = for_loop->getBody();
+    LoopShape shape = loop_shape(for_loop);
+    if (shape.induction) {
+      site.index = shape.induction;
+      // The element: the first local initialised from the induction variable.
+      for (const Stmt* s : body_statements(form.body))
+        if (const auto* decl = dyn_cast<DeclStmt>(s); decl && decl->isSingleDecl())
+          if (const auto* var = dyn_cast<VarDecl>(decl->getSingleDecl());
+              var && var->getInit() && references(var->getInit(), site.index)) {
+            form.element = var;
+            form.classic = true;
+            break;
+          }
+      if (!form.element) form.element = shape.induction;
+    } else {
+      // for (p = first; p != last; ++p): the neighbour is *p.
+      const auto* decl = dyn_cast_or_null<DeclStmt>(for_loop->getInit());
+      const auto* step = dyn_cast_or_null<UnaryOperator>(for_loop->getInc() ? for_loop->getInc()->IgnoreParenImpCasts() : nullptr);
+      const VarDecl* cursor = decl && decl->isSingleDecl() ? dyn_cast<VarDecl>(decl->getSingleDecl()) : nullptr;
+      if (!cursor || !for_loop->getCond() || !references(for_loop->getCond(), cursor)) return std::nullopt;
+      bool steps = (step && step->isIncrementOp() && referenced_var(step->getSubExpr()) == cursor) ||
+                   (for_loop->getInc() && isa<CXXOperatorCallExpr>(for_loop->getInc()) && references(for_loop->getInc(), cursor));
+      if (!steps) return std::nullopt;
+      form.element = cursor;
+      for (const Stmt* s : body_statements(form.body))
+        if (const auto* local = dyn_cast<DeclStmt>(s); local && local->isSingleDecl())
+          if (const auto* var = dyn_cast<VarDecl>(local->getSingleDecl()); var && var->getInit() && references(var->getInit(), cursor)) {
+            form.element = var;
+            break;
+          }
+    }
+  } else if (const auto* call = dyn_cast<CallExpr>(loop)) {
+    for (const Expr* arg : call->arguments())
+      if (const auto* lambda = dyn_cast<LambdaExpr>(arg->IgnoreParenImpCasts());
+          lambda && lambda->getCallOperator()->getNumParams() == 1)
+        form = {lambda->getBody(), lambda->getCallOperator()->getParamDecl(0), false};
+  }
+  if (!form.element || !form.body) return std::nullopt;
+  return form;
+}
+
+// Adds `named` to `found` where it is a container of records (a queue, a
+// vector of pairs, an array of structs) and not the visited set.
+void add_container(Named named, const Decl* visited, std::vector<Named>& found) {
+  if (!named || named.decl() == visited) return;
+  QualType type = named.variable ? named.variable->getType() : named.field->getType();
+  type = type.getNonReferenceType();
+  if (type->isPointerType() || type->isArrayType()) type = QualType(type->getPointeeOrArrayElementType(), 0);
+  if (!type->isRecordType() && !type->isDependentType()) return;
+  for (const Named& known : found)
+    if (known.decl() == named.decl()) return;
+  found.push_back(named);
+}
+
+// The containers of a search that receive a neighbour or its distance in
+// `s` (a push, an insertion, a helper given the pool): each call's object,
+// or the argument naming a container where the call is a free function.
+void receivers(const Stmt* s, const std::function<bool(const Expr*)>& carries, const Decl* visited,
+               std::vector<Named>& found, int depth = 0) {
+  visit_exprs(s, [&](const Expr* e) {
+    const auto* call = dyn_cast<CallExpr>(e);
+    if (!call) return;
+    std::vector<const Expr*> args = call_arguments(call);
+    if (std::none_of(args.begin(), args.end(), carries)) return;
+    // A helper or lambda given the neighbour (offer(d, v)): what it puts them into.
+    const auto* op = dyn_cast<CXXOperatorCallExpr>(call);
+    const FunctionDecl* helper = called_definition(call);
+    if (helper && depth == 0 && (!op || op->getOperator() == OO_Call) && !isa<CXXMemberCallExpr>(call)) {
+      std::vector<const ParmVarDecl*> params;
+      for (size_t i = 0; i < args.size() && i < helper->getNumParams(); ++i)
+        if (carries(args[i])) params.push_back(helper->getParamDecl(unsigned(i)));
+      receivers(helper->getBody(), [&](const Expr* x) {
+        return std::any_of(params.begin(), params.end(), [&](const ParmVarDecl* p) { return references(x, p); });
+      }, visited, found, 1);
+    }
+    if (op) return;
+    auto add = [&](Named named) { add_container(named, visited, found); };
+    if (const auto* member = dyn_cast<CXXMemberCallExpr>(call)) {
+      if (!isa<CXXThisExpr>(member->getImplicitObjectArgument()->IgnoreParenImpCasts()))
+        add(named_object(member->getImplicitObjectArgument()));
+      return;
+    }
+    if (const auto* dependent = dyn_cast<CXXDependentScopeMemberExpr>(call->getCallee())) {
+      if (!dependent->isImplicitAccess()) add(named_object(dependent->getBase()));
+      return;
+    }
+    for (const Expr* arg : args)
+      if (!carries(arg)) add(named_object(arg));
+  });
+}
+
+std::optional<NeighborLoop> analyze_neighbor_loop(const Stmt* loop, ASTContext& context, bool annotated,
+                                                  const std::set<const FunctionDecl*>& kernels,
+                                                  std::vector<Named>& pools, Named& visited) {
   NeighborLoop site;
   site.loop = loop;
   site.beam_loop = enclosing_loop(loop, context);
   if (!site.beam_loop && !annotated) return std::nullopt;
-
-  std::vector<const Stmt*> body;
-  std::map<const VarDecl*, const Expr*> locals;
-  if (const auto* range_for = dyn_cast<CXXForRangeStmt>(loop)) {
-    site.element = range_for->getLoopVariable();
-    site.range = range_for->getRangeInit();
-    body = body_statements(range_for->getBody());
-  } else if (const auto* for_loop = dyn_cast<ForStmt>(loop)) {
-    LoopShape shape = loop_shape(for_loop);
-    if (!shape.induction) return std::nullopt;
-    site.index = shape.induction;
-    body = body_statements(for_loop->getBody());
-    // The element: the first local initialised from the induction variable.
-    for (const Stmt* s : body)
-      if (const auto* decl = dyn_cast<DeclStmt>(s); decl && decl->isSingleDecl())
-        if (const auto* var = dyn_cast<VarDecl>(decl->getSingleDecl());
-            var && var->getInit() && references(var->getInit(), site.index)) {
-          site.element = var;
-          break;
-        }
-  }
-  if (!site.element) return std::nullopt;
+  // A search expands nodes until its pool runs dry; a loop counting over
+  // every node (a build's pass, a brute-force kNN) is not a beam loop.
+  if (const auto* counted = dyn_cast_or_null<ForStmt>(site.beam_loop); counted && loop_shape(counted).induction && !annotated)
+    return std::nullopt;
+  std::optional<LoopForm> form = loop_form(loop, site);
+  if (!form) return std::nullopt;
+  site.element = form->element;
+  site.rewritable = form->classic;
+  std::vector<const Stmt*> body = body_statements(form->body);
+  auto keyed = [&](const Expr* e) { return references(e, site.element); };
 
   for (const Stmt* s : body) {
-    if (const auto* test = dyn_cast<IfStmt>(s); test && !site.visited_check && is_visited_test(test->getCond(), site.element))
+    const auto* test = dyn_cast<IfStmt>(s);
+    if (!test) continue;
+    visited = membership_test(test->getCond(), keyed);
+    if (visited) {
       site.visited_check = s;
+      break;
+    }
   }
   if (!site.visited_check) return std::nullopt;
 
-  // Locals of the body, to follow the neighbour's vector through them.
-  visit_stmts(loop, [&](const Stmt* s) {
-    if (const auto* decl = dyn_cast<DeclStmt>(s))
-      for (const Decl* d : decl->decls())
-        if (const auto* var = dyn_cast<VarDecl>(d); var && var->getInit()) locals[var] = var->getInit();
+  // The distance: a call that answers a number (or runs a distance kernel)
+  // and reads the neighbour's vector, followed through the body's locals.
+  auto distance_of = [&](const Stmt* scope, const std::function<bool(const Expr*)>& reads_neighbour) {
+    std::map<const VarDecl*, const Expr*> locals;
+    visit_stmts(scope, [&](const Stmt* s) {
+      if (const auto* decl = dyn_cast<DeclStmt>(s))
+        for (const Decl* d : decl->decls())
+          if (const auto* var = dyn_cast<VarDecl>(d); var && var->getInit()) locals[var] = var->getInit();
+    });
+    visit_exprs(scope, [&](const Expr* e) {
+      const auto* call = dyn_cast<CallExpr>(e);
+      if (site.vector_expr || !call || call_arguments(call).size() < 2) return;
+      const FunctionDecl* f = called_function(call);
+      bool computes = is_floating_or_dependent(call->getType()) && !call->getType()->isDependentType();
+      computes |= f && kernels.count(f->getCanonicalDecl());
+      computes |= call->getType()->isDependentType() && !isa<CXXDependentScopeMemberExpr>(call->getCallee());
+      if (!computes) return;
+      for (const Expr* arg : call_arguments(call)) {
+        const Expr* resolved = arg->IgnoreParenImpCasts();
+        if (const VarDecl* var = referenced_var(resolved); var && locals.count(var)) resolved = locals[var];
+        if (reads_neighbour(resolved)) {
+          site.vector_expr = resolved;
+          site.distance_call = call;
+          return;
+        }
+      }
+    });
+  };
+  distance_of(form->body, [&](const Expr* e) {
+    return keyed(e) && !references_any_local_except(e, form->body, site.element);
   });
-  visit_exprs(loop, [&](const Expr* e) {
-    const auto* call = dyn_cast<CallExpr>(e);
-    if (site.vector_expr || !call || call->getNumArgs() < 2) return;
-    if (!stored_as_distance(call, context)) return;
-    for (const Expr* arg : call->arguments()) {
-      const Expr* resolved = arg->IgnoreParenImpCasts();
-      if (const VarDecl* var = referenced_var(resolved); var && locals.count(var)) resolved = locals[var];
-      if (references(resolved, site.element) && !references_any_local_except(resolved, loop, site.element)) {
-        site.vector_expr = resolved;
-        site.distance_call = call;
-        return;
+  const Stmt* compute = form->body;
+  if (!site.vector_expr) {
+    // Gather then compute: the loop collects unvisited neighbours into a
+    // buffer, and a statement after it computes their distances.
+    const VarDecl* buffer = nullptr;
+    visit_exprs(form->body, [&](const Expr* e) {
+      if (buffer) return;
+      if (const auto* assign = dyn_cast<BinaryOperator>(e); assign && assign->getOpcode() == BO_Assign && keyed(assign->getRHS()))
+        if (const auto* into = dyn_cast<ArraySubscriptExpr>(assign->getLHS()->IgnoreParenImpCasts()))
+          buffer = referenced_var(into->getBase());
+      if (const auto* push = dyn_cast<CXXMemberCallExpr>(e); push && push->getNumArgs() == 1 && keyed(push->getArg(0)))
+        buffer = referenced_var(push->getImplicitObjectArgument());
+    });
+    const auto* block = dyn_cast_or_null<CompoundStmt>(parent_stmt(loop, context));
+    if (!buffer || !block || contains(loop, buffer)) return std::nullopt;
+    bool after = false;
+    for (const Stmt* s : block->body()) {
+      if (s == loop) after = true;
+      else if (after && !site.vector_expr) {
+        distance_of(s, [&](const Expr* e) { return references(e, buffer); });
+        compute = s;
       }
     }
-  });
-  if (!site.vector_expr) return std::nullopt;
-  find_storage(site.vector_expr, site);
+    if (!site.vector_expr) return std::nullopt;
+    site.rewritable = false;
+  }
+  if (site.rewritable) {
+    site.rewritable = stored_as_distance(site.distance_call, context);
+    find_storage(site.vector_expr, site);
+  }
 
+  // The pools: what the neighbour or its distance is put into, and what the beam loop's condition watches.
+  const VarDecl* distance_var = nullptr;
+  if (const auto* parent = dyn_cast_or_null<DeclStmt>(parent_stmt(site.distance_call, context)))
+    if (parent->isSingleDecl()) distance_var = dyn_cast<VarDecl>(parent->getSingleDecl());
+  visit_stmts(compute, [&](const Stmt* s) {
+    const auto* decl = dyn_cast<DeclStmt>(s);
+    if (!distance_var && decl && decl->isSingleDecl())
+      if (const auto* var = dyn_cast<VarDecl>(decl->getSingleDecl()); var && var->getInit() && contains(var->getInit(), site.distance_call))
+        distance_var = var;
+  });
+  // What carries a neighbour or its distance: the neighbour, the distance
+  // (its call or the variable holding it) and, gathered, whatever the
+  // distance call reads or writes (the buffer of ids, the array of distances).
+  std::set<const VarDecl*> carriers;
+  if (distance_var) carriers.insert(distance_var);
+  if (compute != form->body)
+    for (const Expr* arg : call_arguments(site.distance_call))
+      visit_exprs(arg, [&](const Expr* e) {
+        if (const VarDecl* var = referenced_var(e); var && var->isLocalVarDecl()) carriers.insert(var);
+      });
+  auto carries = [&](const Expr* e) {
+    if (keyed(e) || contains(e, site.distance_call)) return true;
+    return std::any_of(carriers.begin(), carriers.end(), [&](const VarDecl* var) { return references(e, var); });
+  };
+  std::vector<Named> received;
+  receivers(compute, carries, visited.decl(), received);
+  if (compute != form->body) receivers(form->body, carries, visited.decl(), received);
+  // A pool is read by the search as well, outside the neighbour loop (the
+  // next node to expand, the bound to beat); a list only ever appended to
+  // (every node a build's search saw) is not one.
+  const Stmt* search = site.beam_loop ? site.beam_loop : form->body;
+  for (const Named& named : received) {
+    bool read = false;
+    visit_exprs(search, [&](const Expr* e) {
+      if (read || contains(loop, e) || (compute != form->body && contains(compute, e))) return;
+      if (const auto* ref = dyn_cast<DeclRefExpr>(e); ref && ref->getDecl() == named.decl()) read = true;
+      if (const auto* member = dyn_cast<MemberExpr>(e); member && member->getMemberDecl() == named.decl()) read = true;
+    });
+    if (read) add_container(named, visited.decl(), pools);
+  }
   if (site.beam_loop) {
+    const Expr* condition = nullptr;
+    if (const auto* w = dyn_cast<WhileStmt>(site.beam_loop)) condition = w->getCond();
+    if (const auto* f = dyn_cast<ForStmt>(site.beam_loop)) condition = f->getCond();
+    if (const auto* d = dyn_cast<DoStmt>(site.beam_loop)) condition = d->getCond();
+    if (condition)
+      visit_exprs(condition, [&](const Expr* e) {
+        if (const auto* call = dyn_cast<CXXMemberCallExpr>(e))
+          add_container(named_object(call->getImplicitObjectArgument()), visited.decl(), pools);
+        else if (const auto* free = dyn_cast<CallExpr>(e); free && !isa<CXXOperatorCallExpr>(free))
+          for (const Expr* arg : call_arguments(free)) add_container(named_object(arg), visited.decl(), pools);
+      });
+  }
+
+  if (site.beam_loop && site.rewritable) {
     // The candidate pool is what the beam loop's condition watches; the
     // result set is the other container the neighbour is pushed into.
     const Expr* condition = nullptr;
@@ -393,41 +822,130 @@ std::optional<NeighborLoop> analyze_neighbor_loop(const Stmt* loop, ASTContext& 
 
 // ---- heuristic neighbour selection ------------------------------------------
 
-std::optional<PruningRoutine> analyze_pruning(const Stmt* inner, ASTContext& context) {
+// Does `e` involve a distance: a call that answers a number or runs a
+// distance kernel, also scaled (alpha * dist(a, b)), through a local, or
+// inside a function or lambda that `e` calls (occludes(kept, candidate))?
+bool involves_distance(const Expr* e, const std::map<const VarDecl*, const Expr*>& locals,
+                       const std::set<const FunctionDecl*>& kernels, int depth = 0) {
+  bool found = false;
+  visit_exprs(e, [&](const Expr* node) {
+    if (found) return;
+    if (const VarDecl* var = referenced_var(node); var && locals.count(var) && locals.at(var) != e)
+      found = involves_distance(locals.at(var), {}, kernels, depth);
+    const auto* call = dyn_cast<CallExpr>(node);
+    if (found || !call) return;
+    const FunctionDecl* f = called_function(call);
+    // In a template the distance functor's call has a dependent type.
+    if (call_arguments(call).size() >= 2 && (call->getType()->isRealFloatingType() || call->getType()->isDependentType() ||
+                                             (f && kernels.count(f->getCanonicalDecl()))))
+      found = true;
+    else if (const FunctionDecl* definition = called_definition(call); definition && depth == 0)
+      visit_exprs(definition->getBody(), [&](const Expr* inner) {
+        if (const auto* compare = dyn_cast<BinaryOperator>(inner); compare && compare->isComparisonOp())
+          found |= involves_distance(compare, {}, kernels, 1);
+      });
+  });
+  return found;
+}
+
+// A comparison that decides whether a candidate is kept, in any of its
+// spellings: `if (d(c, kept) < d(c, node)) { keep = false; }`, `occlude =
+// true; break;`, `dominated = true`, `occluded[j] = ... || alpha * d(...) <= d`,
+// a comparator or lambda that compares distances, or an algorithm given
+// such a lambda (std::all_of(kept, [&](k) { return d(c, k) > ...; })).
+std::optional<PruningRoutine> analyze_pruning(const Stmt* inner, ASTContext& context,
+                                              const std::set<const FunctionDecl*>& kernels) {
   PruningRoutine site;
   site.outer_loop = enclosing_loop(inner, context);
   if (!site.outer_loop) return std::nullopt;
-  const Stmt* inner_body = isa<CXXForRangeStmt>(inner) ? cast<CXXForRangeStmt>(inner)->getBody()
-                                                        : cast<ForStmt>(inner)->getBody();
+  const Stmt* inner_body = nullptr;
+  if (const auto* range_for = dyn_cast<CXXForRangeStmt>(inner)) inner_body = range_for->getBody();
+  else if (const auto* for_loop = dyn_cast<ForStmt>(inner)) inner_body = for_loop->getBody();
+  else if (const auto* call = dyn_cast<CallExpr>(inner))
+    for (const Expr* arg : call->arguments())
+      if (const auto* lambda = dyn_cast<LambdaExpr>(arg->IgnoreParenImpCasts())) inner_body = lambda->getBody();
+  if (!inner_body) return std::nullopt;
   std::map<const VarDecl*, const Expr*> locals;
   visit_stmts(inner_body, [&](const Stmt* s) {
     if (const auto* decl = dyn_cast<DeclStmt>(s))
       for (const Decl* d : decl->decls())
         if (const auto* var = dyn_cast<VarDecl>(d); var && var->getInit()) locals[var] = var->getInit();
   });
-  const VarDecl* flag = nullptr;
-  visit_stmts(inner_body, [&](const Stmt* s) {
-    const auto* test = dyn_cast<IfStmt>(s);
-    if (site.prune_test || !test) return;
-    const auto* compare = dyn_cast<BinaryOperator>(test->getCond()->IgnoreParenImpCasts());
-    if (!compare || (compare->getOpcode() != BO_LT && compare->getOpcode() != BO_LE)) return;
-    const Expr* left = compare->getLHS()->IgnoreParenImpCasts();
-    const Expr* computed = left;
-    if (const VarDecl* var = referenced_var(left); var && locals.count(var)) computed = locals[var];
-    if (!isa<CallExpr>(computed->IgnoreParenImpCasts())) return;
-    // The then-branch clears a bool flag: the candidate is not kept.
-    visit_stmts(test->getThen(), [&](const Stmt* t) {
-      const auto* assign = dyn_cast<BinaryOperator>(t);
-      if (assign && assign->getOpcode() == BO_Assign && isa<CXXBoolLiteralExpr>(assign->getRHS()->IgnoreParenImpCasts()) &&
-          !cast<CXXBoolLiteralExpr>(assign->getRHS()->IgnoreParenImpCasts())->getValue())
-        flag = referenced_var(assign->getLHS());
+  // A flag: a bool variable or a bool array element, set to a literal.
+  auto sets_flag = [](const Stmt* s, bool value, const Expr** target) {
+    bool found = false;
+    visit_stmts(s, [&](const Stmt* t) {
+      // flag = false, flag = 0 (C), bits[j] = true (a vector<bool>'s reference).
+      const Expr* lhs = nullptr;
+      const Expr* rhs = nullptr;
+      if (const auto* assign = dyn_cast<BinaryOperator>(t); assign && assign->getOpcode() == BO_Assign) {
+        lhs = assign->getLHS();
+        rhs = assign->getRHS()->IgnoreParenImpCasts();
+      } else if (const auto* op = dyn_cast<CXXOperatorCallExpr>(t); op && op->getOperator() == OO_Equal && op->getNumArgs() == 2) {
+        lhs = op->getArg(0);
+        rhs = op->getArg(1)->IgnoreParenImpCasts();
+      }
+      std::optional<bool> set;
+      if (const auto* literal = dyn_cast_or_null<CXXBoolLiteralExpr>(rhs)) set = literal->getValue();
+      if (const auto* literal = dyn_cast_or_null<IntegerLiteral>(rhs); literal && literal->getValue().ule(1))
+        set = literal->getValue() == 1;
+      if (set && *set == value && !found) {
+        found = true;
+        *target = lhs;
+      }
     });
-    if (flag) {
-      site.prune_test = compare;
-      site.kept_distance = left;
+    return found;
+  };
+  const VarDecl* cleared = nullptr;  // the kept flag, cleared (the form edge-pruning rewrites)
+  const VarDecl* flag_var = nullptr;
+  bool classic = false;
+  visit_stmts(inner_body, [&](const Stmt* s) {
+    if (site.prune_test) return;
+    const Expr* decision = nullptr;
+    if (const auto* test = dyn_cast<IfStmt>(s)) {
+      const Expr* flag = nullptr;
+      if (sets_flag(test->getThen(), false, &flag)) {
+        cleared = referenced_var(flag);
+        decision = test->getCond();
+      } else if (sets_flag(test->getThen(), true, &flag)) {
+        decision = test->getCond();
+      }
+      if (decision) flag_var = named_object(flag).variable;
+    } else if (const auto* assign = dyn_cast<BinaryOperator>(s); assign && assign->getOpcode() == BO_Assign &&
+               assign->getLHS()->getType()->isBooleanType()) {
+      decision = assign->getRHS();
+    } else if (const auto* op = dyn_cast<CXXOperatorCallExpr>(s); op && op->getOperator() == OO_Equal &&
+               op->getNumArgs() == 2 && op->getArg(1)->getType()->isBooleanType()) {
+      decision = op->getArg(1);  // occluded[j] = ... || alpha * d(...) <= d
+      flag_var = named_object(op->getArg(0)).variable;
+    } else if (const auto* ret = dyn_cast<ReturnStmt>(s); ret && ret->getRetValue() && isa<CallExpr>(inner)) {
+      decision = ret->getRetValue();
     }
+    if (!decision || !involves_distance(decision, locals, kernels)) return;
+    const Expr* compared = decision->IgnoreParenImpCasts();
+    visit_exprs(decision, [&](const Expr* e) {
+      if (const auto* compare = dyn_cast<BinaryOperator>(e); compare && compare->isRelationalOp() && !site.prune_test)
+        site.prune_test = compare;
+    });
+    const auto* compare = dyn_cast<BinaryOperator>(compared);
+    classic = cleared && compare && compare == site.prune_test &&
+              (compare->getOpcode() == BO_LT || compare->getOpcode() == BO_LE) &&
+              isa<CallExpr>((referenced_var(compare->getLHS()) && locals.count(referenced_var(compare->getLHS()))
+                                 ? locals[referenced_var(compare->getLHS())]
+                                 : compare->getLHS())
+                                ->IgnoreParenImpCasts());
+    // A decision through a comparator or lambda call has no comparison here.
+    site.kept_distance = site.prune_test ? site.prune_test->getLHS()->IgnoreParenImpCasts() : decision;
   });
-  if (!site.prune_test || contains(inner, flag)) return std::nullopt;
+  if (!site.kept_distance) return std::nullopt;
+  if (flag_var && contains(inner, flag_var)) return std::nullopt;  // a flag of each kept item, not of the candidate
+  // A flag the outer loop runs on is a greedy walk's `changed`, not a decision about a candidate.
+  const Expr* outer_condition = nullptr;
+  if (const auto* w = dyn_cast<WhileStmt>(site.outer_loop)) outer_condition = w->getCond();
+  if (const auto* d = dyn_cast<DoStmt>(site.outer_loop)) outer_condition = d->getCond();
+  if (const auto* f = dyn_cast<ForStmt>(site.outer_loop)) outer_condition = f->getCond();
+  if (flag_var && outer_condition && references(outer_condition, flag_var)) return std::nullopt;
+  site.rewritable = classic && site.prune_test;
 
   // The bound on the number kept: `kept.size() >= bound` in the outer loop.
   visit_exprs(site.outer_loop, [&](const Expr* e) {
@@ -451,10 +969,6 @@ bool is_std_template(QualType type, llvm::StringRef name, const char* argument) 
          args[0].getAsType().getCanonicalType().getAsString() == argument;
 }
 
-const std::regex kTunableName(
-    "M|M0|m|ef|ef_?[cC]onstruction|ef_?[sS]earch|max_?[dD]egree|[mM]ax_?[nN]eighbou?rs|R|L|alpha|degree|"
-    "[a-z_]*(degree|neighbou?rs|beam|candidates|entry_points)[a-z_]*");
-
 std::optional<std::string> annotation(const Decl* decl) {
   for (const auto* attr : decl->specific_attrs<AnnotateAttr>())
     if (attr->getAnnotation().starts_with("crinn::")) return attr->getAnnotation().drop_front(7).str();
@@ -463,22 +977,215 @@ std::optional<std::string> annotation(const Decl* decl) {
 
 // ---- the finder -----------------------------------------------------------
 
+// Which declarations the index's algorithm reads as a setting: those
+// compared with < <= > >= (a degree bound, a beam width, an iteration
+// count), scaling a distance (alpha), or passed to a function that holds a
+// search or a pruning site; and, followed back, whatever initialises or is
+// assigned to such a declaration (a constructor's parameter, a field of a
+// parameter struct, the constant a default is copied from). Numeric macros
+// count by the literals they expand to. What sizes an array is a capacity,
+// not a setting.
+class SettingUses {
+ public:
+  SettingUses(ASTContext& context, const std::set<const FunctionDecl*>& site_functions)
+      : context_(context), site_functions_(site_functions) {}
+
+  void scan(const FunctionDecl* function) {
+    if (const auto* constructor = dyn_cast<CXXConstructorDecl>(function))
+      for (const CXXCtorInitializer* init : constructor->inits())
+        if (init->getMember() && init->getInit() && init->isWritten())
+          flows_.emplace_back(init->getMember(), init->getInit());
+    visit_stmts(function->getBody(), [&](const Stmt* s) {
+      if (const auto* decl = dyn_cast<DeclStmt>(s))
+        for (const Decl* d : decl->decls())
+          if (const auto* var = dyn_cast<VarDecl>(d)) {
+            if (var->getInit()) add_flow(var, var->getInit());
+            if (const TypeSourceInfo* info = var->getTypeSourceInfo())
+              if (auto array = info->getTypeLoc().getAs<ArrayTypeLoc>(); array && array.getSizeExpr())
+                visit_exprs(array.getSizeExpr(), [&](const Expr* size) {
+                  if (const auto* ref = dyn_cast<DeclRefExpr>(size)) capacities_.insert(ref->getDecl()->getCanonicalDecl());
+                  if (size->getBeginLoc().isMacroID())
+                    capacity_macros_.insert(
+                        Lexer::getImmediateMacroName(size->getBeginLoc(), context_.getSourceManager(), context_.getLangOpts()).str());
+                });
+          }
+    });
+    visit_exprs(function->getBody(), [&](const Expr* e) {
+      if (const auto* op = dyn_cast<BinaryOperator>(e)) {
+        if (op->isRelationalOp()) mark_all(op);
+        if (op->getOpcode() == BO_Mul) {
+          if (computes_distance(op->getRHS())) mark_all(op->getLHS());
+          if (computes_distance(op->getLHS())) mark_all(op->getRHS());
+        }
+        if (op->isAssignmentOp()) {
+          Named target = named_object(op->getLHS());
+          if (target) flows_.emplace_back(target.decl(), op->getRHS());
+          // A member of the index computed from the data (a row width, the top level) is state, not a setting.
+          const auto* member = dyn_cast<MemberExpr>(op->getLHS()->IgnoreParenImpCasts());
+          if (target.field && member && isa<CXXThisExpr>(member->getBase()->IgnoreParenImpCasts()) &&
+              references_local(op->getRHS()))
+            derived_.insert(target.field->getCanonicalDecl());
+        }
+      }
+      if (const auto* op = dyn_cast<CXXOperatorCallExpr>(e);
+          op && op->getNumArgs() == 2 && (op->getOperator() == OO_Less || op->getOperator() == OO_LessEqual ||
+                                          op->getOperator() == OO_Greater || op->getOperator() == OO_GreaterEqual))
+        mark_all(op);
+      if (const auto* call = dyn_cast<CallExpr>(e)) {
+        const FunctionDecl* callee = called_function(call);
+        if (callee && site_functions_.count(callee->getCanonicalDecl()))
+          for (const Expr* arg : call_arguments(call)) mark_all(arg);
+      }
+    });
+  }
+
+  void add_flow(const Decl* target, const Expr* source) { flows_.emplace_back(target, source); }
+
+  // After every function is scanned: follows the recorded flows back until nothing changes.
+  void settle() {
+    flowing_ = true;
+    for (size_t before = 0; before != marked_.size() + macros_.size();) {
+      before = marked_.size() + macros_.size();
+      for (const auto& [target, source] : flows_)
+        if (marked_.count(target->getCanonicalDecl()) && !derived_.count(target->getCanonicalDecl())) mark_all(source);
+    }
+  }
+  // A capacity (an array's size) is a setting only where a setting is also set from it.
+  bool is_setting(const Decl* decl) const {
+    const Decl* canonical = decl->getCanonicalDecl();
+    return marked_.count(canonical) && !derived_.count(canonical) && (!capacities_.count(canonical) || flowed_.count(canonical));
+  }
+  bool is_setting_macro(const std::string& name) const {
+    return macros_.count(name) && (!capacity_macros_.count(name) || flowed_macros_.count(name));
+  }
+
+ private:
+  void mark_all(const Expr* e) {
+    const SourceManager& sources = context_.getSourceManager();
+    visit_exprs(e, [&](const Expr* node) {
+      const Decl* decl = nullptr;
+      if (const auto* ref = dyn_cast<DeclRefExpr>(node)) decl = ref->getDecl()->getCanonicalDecl();
+      if (const auto* member = dyn_cast<MemberExpr>(node)) decl = member->getMemberDecl()->getCanonicalDecl();
+      if (decl) {
+        marked_.insert(decl);
+        if (flowing_) flowed_.insert(decl);
+      }
+      if (isa<IntegerLiteral, FloatingLiteral>(node) && node->getBeginLoc().isMacroID()) {
+        std::string macro = Lexer::getImmediateMacroName(node->getBeginLoc(), sources, context_.getLangOpts()).str();
+        macros_.insert(macro);
+        if (flowing_) flowed_macros_.insert(macro);
+      }
+    });
+  }
+
+  // A distance computed in `e`: a call of two or more arguments that answers a number.
+  static bool computes_distance(const Expr* e) {
+    bool found = false;
+    visit_exprs(e, [&](const Expr* node) {
+      if (const auto* call = dyn_cast<CallExpr>(node))
+        found |= call_arguments(call).size() >= 2 && (call->getType()->isRealFloatingType() || call->getType()->isDependentType());
+    });
+    return found;
+  }
+
+  static bool references_local(const Expr* e) {
+    bool found = false;
+    visit_exprs(e, [&](const Expr* node) {
+      if (const VarDecl* var = referenced_var(node)) found |= var->isLocalVarDecl() && !isa<ParmVarDecl>(var);
+    });
+    return found;
+  }
+
+  ASTContext& context_;
+  const std::set<const FunctionDecl*>& site_functions_;
+  std::set<const Decl*> marked_, capacities_, derived_, flowed_;
+  std::set<std::string> macros_, capacity_macros_, flowed_macros_;
+  std::vector<std::pair<const Decl*, const Expr*>> flows_;
+  bool flowing_ = false;  // marks now come from following flows back
+};
+
+// A literal's value, read through conversions and a unary minus.
+std::optional<TunableConstant> literal_value(const Expr* init) {
+  if (!init) return std::nullopt;
+  const Expr* e = without_conversions(init);
+  TunableConstant constant;
+  constant.literal = e;
+  if (const auto* i = dyn_cast<IntegerLiteral>(e)) {
+    constant.value = double(i->getValue().getZExtValue());
+  } else if (const auto* f = dyn_cast<FloatingLiteral>(e)) {
+    constant.value = f->getValueAsApproximateDouble();
+    constant.integer = false;
+  } else {
+    return std::nullopt;
+  }
+  return constant;
+}
+
 class Collector : public MatchFinder::MatchCallback {
  public:
-  Collector(ASTContext& context, const FileFilter& in_project) : context_(context), in_project_(in_project) {}
+  Collector(ASTContext& context, const FileFilter& in_project, const Preprocessor* preprocessor)
+      : context_(context), in_project_(in_project), preprocessor_(preprocessor) {}
 
+  // Matches are recorded, then analysed together (take()): a search's
+  // distance call is known by the distance kernels found anywhere, and a
+  // setting by how the searches and pruning routines use it.
   void run(const MatchFinder::MatchResult& result) override {
     // Most matches are in system and library headers: skip them before any analysis.
     for (const auto& [id, node] : result.Nodes.getMap())
       if (!in_project(node.getSourceRange().getBegin())) return;
-    if (const auto* loop = result.Nodes.getNodeAs<ForStmt>("for")) on_for(loop);
-    if (const auto* loop = result.Nodes.getNodeAs<CXXForRangeStmt>("range-for")) on_range_for(loop);
-    if (const auto* var = result.Nodes.getNodeAs<VarDecl>("set")) on_set(var);
-    if (const auto* field = result.Nodes.getNodeAs<FieldDecl>("storage")) on_storage(field);
-    if (const auto* decl = result.Nodes.getNodeAs<DeclaratorDecl>("constant")) on_constant(decl);
+    if (const auto* loop = result.Nodes.getNodeAs<Stmt>("loop")) loops_.push_back(loop);
+    if (const auto* function = result.Nodes.getNodeAs<FunctionDecl>("function")) functions_.push_back(function);
+    if (const auto* decl = result.Nodes.getNodeAs<DeclaratorDecl>("constant")) constants_.push_back(decl);
+    if (const auto* decl = result.Nodes.getNodeAs<DeclaratorDecl>("annotated")) annotated_.push_back(decl);
   }
 
   std::vector<Site> take() {
+    // Annotated declarations first: the one found by use too is then the annotated site.
+    for (const DeclaratorDecl* decl : annotated_) on_annotated(decl);
+    std::set<const FunctionDecl*> kernels, site_functions;
+    std::vector<const Stmt*> rest;
+    for (const Stmt* loop : loops_) {
+      if (auto kernel = analyze_reduction(loop, context_)) {
+        add("distance-kernel", loop, *kernel);
+        if (const FunctionDecl* f = function_of(loop)) kernels.insert(f->getCanonicalDecl());
+      } else {
+        rest.push_back(loop);
+      }
+    }
+    for (const Stmt* loop : rest) {
+      std::vector<Named> pools;
+      Named visited;
+      if (auto neighbors =
+              analyze_neighbor_loop(loop, context_, function_annotated(loop, "neighbor-loop"), kernels, pools, visited)) {
+        add("neighbor-loop", loop, *neighbors);
+        if (const FunctionDecl* f = function_of(loop)) site_functions.insert(f->getCanonicalDecl());
+        add_named("visited-set", visited, loop, VisitedSet{visited.variable, visited.field, rewritable_set(visited)});
+        for (const Named& pool : pools) add_named("candidate-pool", pool, loop, CandidatePool{pool.variable, pool.field});
+        if (const FieldDecl* storage = storage_read_by(neighbors->vector_expr, neighbors->distance_call))
+          add_decl("vector-storage", storage, storage->getQualifiedNameAsString(),
+                   VectorStorage{storage, rewritable_storage(storage)}, annotation(storage) == "vector-storage");
+      } else if (auto pruning = analyze_pruning(loop, context_, kernels)) {
+        add("pruning", pruning->outer_loop, *pruning);
+        if (const FunctionDecl* f = function_of(loop)) site_functions.insert(f->getCanonicalDecl());
+      } else {
+        add_annotated_loop(loop);
+      }
+    }
+    SettingUses uses(context_, site_functions);
+    for (const FunctionDecl* function : functions_)
+      if (!kernels.count(function->getCanonicalDecl())) uses.scan(function);
+    for (const DeclaratorDecl* decl : constants_) {
+      if (const auto* field = dyn_cast<FieldDecl>(decl); field && field->getInClassInitializer())
+        uses.add_flow(field, field->getInClassInitializer());
+      if (const auto* var = dyn_cast<VarDecl>(decl); var && !isa<ParmVarDecl>(var) && var->getInit())
+        uses.add_flow(var, var->getInit());
+      if (const auto* param = dyn_cast<ParmVarDecl>(decl);
+          param && param->hasDefaultArg() && !param->hasUnparsedDefaultArg() && !param->hasUninstantiatedDefaultArg())
+        uses.add_flow(param, param->getDefaultArg());
+    }
+    uses.settle();
+    for (const DeclaratorDecl* decl : constants_) on_constant(decl, uses);
+    add_macros(uses);
     std::sort(sites_.begin(), sites_.end(), [](const Site& a, const Site& b) {
       return std::tie(a.file, a.begin_line, a.kind) < std::tie(b.file, b.begin_line, b.kind);
     });
@@ -493,65 +1200,147 @@ class Collector : public MatchFinder::MatchCallback {
     return f && annotation(f) == kind;
   }
 
-  void on_for(const ForStmt* loop) {
-    if (auto kernel = analyze_reduction(loop, context_)) add("distance-kernel", loop, *kernel);
-    else if (auto neighbors = analyze_neighbor_loop(loop, context_, function_annotated(loop, "neighbor-loop")))
-      add("neighbor-loop", loop, *neighbors);
-    else if (auto pruning = analyze_pruning(loop, context_)) add("pruning", pruning->outer_loop, *pruning);
-  }
-
-  void on_range_for(const CXXForRangeStmt* loop) {
-    if (auto neighbors = analyze_neighbor_loop(loop, context_, function_annotated(loop, "neighbor-loop")))
-      add("neighbor-loop", loop, *neighbors);
-    else if (auto pruning = analyze_pruning(loop, context_)) add("pruning", pruning->outer_loop, *pruning);
-  }
-
-  void on_set(const VarDecl* var) {
-    bool marked = annotation(var) == "visited-set";
-    bool hash_set = is_std_template(var->getType(), "unordered_set") || is_std_template(var->getType(), "set");
-    if (!var->isLocalVarDecl() || !(hash_set || marked)) return;
-    // Every use must be one the replacement supports.
-    const FunctionDecl* f = dyn_cast_or_null<FunctionDecl>(var->getDeclContext());
+  // The visited-set rewrite replaces a local std::unordered_set or std::set
+  // whose every use is one the replacement supports.
+  bool rewritable_set(const Named& visited) {
+    const VarDecl* var = visited.variable;
+    if (!var || !var->isLocalVarDecl()) return false;
+    if (!is_std_template(var->getType(), "unordered_set") && !is_std_template(var->getType(), "set")) return false;
+    const auto* f = dyn_cast_or_null<FunctionDecl>(var->getDeclContext());
     bool supported = f && f->hasBody();
     if (supported)
       visit_exprs(f->getBody(), [&](const Expr* e) {
         const auto* ref = dyn_cast<DeclRefExpr>(e);
         if (!ref || ref->getDecl() != var) return;
-        const auto* member = dyn_cast_or_null<MemberExpr>(parent_stmt(ref, context_));
+        // The object of a const method is wrapped in a conversion to const.
+        const Stmt* parent = parent_stmt(ref, context_);
+        while (parent && isa<ImplicitCastExpr>(parent)) parent = parent_stmt(parent, context_);
+        const auto* member = dyn_cast_or_null<MemberExpr>(parent);
         if (!member || !member->getMemberDecl() ||
             !llvm::is_contained(std::initializer_list<llvm::StringRef>{"insert", "count", "contains", "emplace"},
                                 member->getMemberDecl()->getName()))
           supported = false;
       });
-    if (!supported) return;
-    add_decl("visited-set", var, qualified(f) + "::" + var->getNameAsString(), VisitedSet{var}, marked);
+    return supported;
   }
 
-  void on_storage(const FieldDecl* field) {
-    bool marked = annotation(field) == "vector-storage";
-    if (!is_std_template(field->getType(), "vector", "float") && !marked) return;
-    add_decl("vector-storage", field, field->getQualifiedNameAsString(), VectorStorage{field}, marked);
+  // aligned-storage retypes a std::vector<float> member; an aggregate built
+  // from a braced list ({..., std::vector<float>{...}}) would not take the new type.
+  bool rewritable_storage(const FieldDecl* field) {
+    const auto* record = dyn_cast<CXXRecordDecl>(field->getParent());
+    if (!is_std_template(field->getType(), "vector", "float") || !record || !record->hasDefinition()) return false;
+    if (!record->isAggregate()) return true;
+    if (!braced_scanned_) {
+      auto scan = [&](const Stmt* s) {
+        visit_exprs(s, [&](const Expr* e) {
+          if (const auto* list = dyn_cast<InitListExpr>(e))
+            if (const CXXRecordDecl* built = list->getType()->getAsCXXRecordDecl()) braced_.insert(built->getCanonicalDecl());
+        });
+      };
+      for (const FunctionDecl* function : functions_) scan(function->getBody());
+      for (const DeclaratorDecl* decl : constants_)
+        if (const auto* var = dyn_cast<VarDecl>(decl); var && var->getInit()) scan(var->getInit());
+      braced_scanned_ = true;
+    }
+    return !braced_.count(record->getCanonicalDecl());
   }
 
-  void on_constant(const DeclaratorDecl* decl) {
+  template <typename Detail>
+  void add_named(const char* kind, const Named& named, const Stmt* where, const Detail& detail, bool marked = false) {
+    if (!named) return;
+    if (named.field) {
+      add_decl(kind, named.field, named.field->getQualifiedNameAsString(), detail, marked);
+    } else {
+      const auto* f = dyn_cast_or_null<FunctionDecl>(named.variable->getDeclContext());
+      if (!f) f = function_of(where);
+      std::string scope = f ? qualified(f) : named.variable->getQualifiedNameAsString();
+      add_decl(kind, named.variable, scope + "::" + named.variable->getNameAsString(), detail, marked);
+    }
+  }
+
+  // The outermost loop of a function marked distance-kernel or pruning is a
+  // site of that kind where the analysis did not recognise one: found for the
+  // report and the policies, not rewritten.
+  void add_annotated_loop(const Stmt* loop) {
+    const FunctionDecl* f = function_of(loop);
+    std::optional<std::string> kind = f ? annotation(f) : std::nullopt;
+    if (!kind || (*kind != "distance-kernel" && *kind != "pruning") || !annotated_functions_.insert(f).second) return;
+    const Stmt* outermost = loop;
+    for (const Stmt* outer = enclosing_loop(loop, context_); outer && function_of(outer) == f;
+         outer = enclosing_loop(outer, context_))
+      outermost = outer;
+    if (*kind == "distance-kernel") {
+      DistanceKernel kernel;
+      kernel.loop = outermost;
+      kernel.rewritable = false;
+      add("distance-kernel", outermost, kernel);
+    } else {
+      PruningRoutine pruning;
+      pruning.outer_loop = outermost;
+      pruning.rewritable = false;
+      add("pruning", outermost, pruning);
+    }
+  }
+
+  // A declaration marked [[clang::annotate("crinn::<kind>")]] is a site of that kind.
+  void on_annotated(const DeclaratorDecl* decl) {
+    std::optional<std::string> kind = annotation(decl);
+    if (!kind) return;
+    const auto* var = dyn_cast<VarDecl>(decl);
+    const auto* field = dyn_cast<FieldDecl>(decl);
+    Named named{var, field};
+    if (*kind == "visited-set") add_named("visited-set", named, nullptr, VisitedSet{var, field, rewritable_set(named)}, true);
+    if (*kind == "candidate-pool") add_named("candidate-pool", named, nullptr, CandidatePool{var, field}, true);
+    if (*kind == "vector-storage" && field)
+      add_decl("vector-storage", field, field->getQualifiedNameAsString(), VectorStorage{field, rewritable_storage(field)}, true);
+  }
+
+  void on_constant(const DeclaratorDecl* decl, const SettingUses& uses) {
     bool marked = annotation(decl) == "constant";
     const Expr* init = nullptr;
+    std::string name = decl->getQualifiedNameAsString();
     if (const auto* field = dyn_cast<FieldDecl>(decl)) init = field->getInClassInitializer();
-    if (const auto* var = dyn_cast<VarDecl>(decl)) init = var->getInit();
-    if (!init) return;
-    init = init->IgnoreParenImpCasts();
-    TunableConstant constant;
-    constant.literal = init;
-    if (const auto* i = dyn_cast<IntegerLiteral>(init)) {
-      constant.value = double(i->getValue().getZExtValue());
-    } else if (const auto* f = dyn_cast<FloatingLiteral>(init)) {
-      constant.value = f->getValueAsApproximateDouble();
-      constant.integer = false;
-    } else {
-      return;
+    if (const auto* param = dyn_cast<ParmVarDecl>(decl)) {
+      init = param->hasDefaultArg() && !param->hasUnparsedDefaultArg() && !param->hasUninstantiatedDefaultArg()
+                 ? param->getDefaultArg()
+                 : nullptr;
+      const auto* function = dyn_cast_or_null<FunctionDecl>(param->getDeclContext());
+      if (!function) return;
+      name = qualified(function) + "::" + param->getNameAsString();
+    } else if (const auto* var = dyn_cast<VarDecl>(decl)) {
+      init = var->getInit();
     }
-    if (!marked && (!std::regex_match(decl->getNameAsString(), kTunableName) || constant.value <= 0)) return;
-    add_decl("constant", decl, decl->getQualifiedNameAsString(), constant, marked);
+    std::optional<TunableConstant> constant = literal_value(init);
+    if (!constant) return;
+    if (!marked && (!uses.is_setting(decl) || constant->value <= 0)) return;
+    add_decl("constant", decl, name, *constant, marked);
+  }
+
+  // `#define NAME <number>` in a project file whose expansions the algorithm reads as a setting.
+  void add_macros(const SettingUses& uses) {
+    if (!preprocessor_) return;
+    const SourceManager& sources = context_.getSourceManager();
+    for (const auto& [identifier, state] : preprocessor_->macros()) {
+      const MacroInfo* info = preprocessor_->getMacroInfo(identifier);
+      if (!info || info->isFunctionLike() || info->getNumTokens() != 1 || !info->getReplacementToken(0).is(tok::numeric_constant))
+        continue;
+      std::string name = identifier->getName().str();
+      if (!uses.is_setting_macro(name) || !in_project(info->getDefinitionLoc())) continue;
+      Site site;
+      SourceLocation at = info->getDefinitionLoc();
+      site.file = file_path(at, sources);
+      site.begin_line = site.end_line = sources.getSpellingLineNumber(at);
+      site.kind = "constant";
+      site.excerpt = "#define " + name + " " +
+                     std::string(info->getReplacementToken(0).getLiteralData(), info->getReplacementToken(0).getLength());
+      TunableConstant constant;
+      constant.value = std::strtod(site.excerpt.c_str() + 9 + name.size(), nullptr);
+      constant.rewritable = false;
+      site.detail = constant;
+      site.id = unique_id("constant:" + name);
+      if (!seen_macros_.insert(name).second) continue;
+      sites_.push_back(std::move(site));
+    }
   }
 
   template <typename Detail>
@@ -613,8 +1402,16 @@ class Collector : public MatchFinder::MatchCallback {
 
   ASTContext& context_;
   const FileFilter& in_project_;
+  const Preprocessor* preprocessor_;
+  std::vector<const Stmt*> loops_;
+  std::vector<const FunctionDecl*> functions_;
+  std::vector<const DeclaratorDecl*> constants_, annotated_;
   std::vector<Site> sites_;
   std::set<const void*> seen_;
+  std::set<std::string> seen_macros_;
+  std::set<const FunctionDecl*> annotated_functions_;
+  std::set<const CXXRecordDecl*> braced_;  // records built from a braced list somewhere
+  bool braced_scanned_ = false;
   std::map<std::string, int> id_counts_;
   std::map<FileID, bool> project_files_;
 };
@@ -636,17 +1433,23 @@ void restrict_to_project(ASTContext& context, const FileFilter& in_project) {
   context.setTraversalScope(scope);
 }
 
-std::vector<Site> find_sites(ASTContext& context, const FileFilter& in_project) {
-  Collector collector(context, in_project);
+std::vector<Site> find_sites(ASTContext& context, const FileFilter& in_project, const Preprocessor* preprocessor) {
+  Collector collector(context, in_project, preprocessor);
   MatchFinder finder;
   // Template patterns, not each instantiation of them.
-  finder.addMatcher(forStmt(unless(isInTemplateInstantiation())).bind("for"), &collector);
-  finder.addMatcher(cxxForRangeStmt(unless(isInTemplateInstantiation())).bind("range-for"), &collector);
-  finder.addMatcher(varDecl(unless(isInstantiated())).bind("set"), &collector);
-  finder.addMatcher(fieldDecl(unless(isInstantiated())).bind("storage"), &collector);
+  finder.addMatcher(forStmt(unless(isInTemplateInstantiation())).bind("loop"), &collector);
+  finder.addMatcher(cxxForRangeStmt(unless(isInTemplateInstantiation())).bind("loop"), &collector);
+  finder.addMatcher(whileStmt(unless(isInTemplateInstantiation())).bind("loop"), &collector);
+  // An algorithm given a lambda per element (std::for_each, std::all_of).
+  finder.addMatcher(callExpr(hasAnyArgument(ignoringParenImpCasts(lambdaExpr())), unless(isInTemplateInstantiation()))
+                        .bind("loop"),
+                    &collector);
+  finder.addMatcher(functionDecl(isDefinition(), unless(isInstantiated())).bind("function"), &collector);
   finder.addMatcher(fieldDecl(hasInClassInitializer(expr()), unless(isInstantiated())).bind("constant"), &collector);
   finder.addMatcher(varDecl(hasInitializer(expr()), unless(hasLocalStorage()), unless(isInstantiated())).bind("constant"),
                     &collector);
+  finder.addMatcher(parmVarDecl(hasDefaultArgument(), unless(isInstantiated())).bind("constant"), &collector);
+  finder.addMatcher(declaratorDecl(hasAttr(attr::Annotate), unless(isInstantiated())).bind("annotated"), &collector);
   finder.matchAST(context);
   return collector.take();
 }

@@ -10,6 +10,7 @@
 
 namespace clang {
 class ASTContext;
+class Preprocessor;
 class SourceLocation;
 }  // namespace clang
 
@@ -25,6 +26,9 @@ void restrict_to_project(clang::ASTContext& context, const FileFilter& in_projec
 
 // Sites in source order; ids are unique within the result. Rewrite options are
 // left empty: the rewrite catalogue fills them in.
-std::vector<Site> find_sites(clang::ASTContext& context, const FileFilter& in_project);
+// The sites in the project's files; `preprocessor` (when the parse's is
+// still there) adds the numeric macros the algorithm reads as settings.
+std::vector<Site> find_sites(clang::ASTContext& context, const FileFilter& in_project,
+                             const clang::Preprocessor* preprocessor = nullptr);
 
 }  // namespace crinn::sites

@@ -1,13 +1,15 @@
 // Visited sets for graph search that crinn-opt's visited-set rewrite puts in
 // place of a per-query hash set. Both are reused across queries: clearing is
 // O(1) for EpochVisited (bump the epoch) and they grow on demand, so the code
-// that used std::unordered_set<int> needs no node count.
+// that used std::unordered_set<int> needs no node count. A VisitedLease holds
+// one for a scope, so that searches alive at once never share one.
 #ifndef CRINN_RUNTIME_VISITED_H
 #define CRINN_RUNTIME_VISITED_H
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -16,13 +18,6 @@ namespace crinn::runtime {
 // One tag per node; a node is visited when its tag equals the current epoch.
 class EpochVisited {
  public:
-  // The calling thread's set, cleared for a new query.
-  static EpochVisited& fresh() {
-    thread_local EpochVisited set;
-    set.clear();
-    return set;
-  }
-
   void clear() {
     if (++epoch_ == 0) {  // wrapped: forget every old tag
       std::fill(tags_.begin(), tags_.end(), 0);
@@ -60,12 +55,6 @@ class EpochVisited {
 // touches every word (cheap while the graph is small relative to queries).
 class BitsetVisited {
  public:
-  static BitsetVisited& fresh() {
-    thread_local BitsetVisited set;
-    set.clear();
-    return set;
-  }
-
   void clear() {
     for (std::size_t word : touched_) words_[word] = 0;
     touched_.clear();
@@ -98,6 +87,41 @@ class BitsetVisited {
  private:
   std::vector<uint64_t> words_;
   std::vector<std::size_t> touched_;  // words that are non-zero, to clear
+};
+
+// A cleared set of the calling thread's pool, held until the end of the
+// scope. A search whose set is alive while another search runs (one calls
+// the other, or itself) holds its own: sharing one would clear the first's
+// marks. After the first queries no set is allocated any more.
+template <typename Set>
+class VisitedLease {
+ public:
+  VisitedLease() {
+    Pool& pool = thread_pool();
+    if (pool.free.empty()) {
+      pool.owned.push_back(std::make_unique<Set>());
+      pool.free.push_back(pool.owned.back().get());
+    }
+    set_ = pool.free.back();
+    pool.free.pop_back();
+    set_->clear();
+  }
+  ~VisitedLease() { thread_pool().free.push_back(set_); }
+  VisitedLease(const VisitedLease&) = delete;
+  VisitedLease& operator=(const VisitedLease&) = delete;
+
+  Set& set() { return *set_; }
+
+ private:
+  struct Pool {
+    std::vector<std::unique_ptr<Set>> owned;
+    std::vector<Set*> free;
+  };
+  static Pool& thread_pool() {
+    thread_local Pool pool;
+    return pool;
+  }
+  Set* set_;
 };
 
 }  // namespace crinn::runtime

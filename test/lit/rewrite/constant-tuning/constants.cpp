@@ -1,5 +1,6 @@
-// constant-tuning: tunable constants by name or by annotation, with a range of
-// a quarter to four times the written value; other constants are left alone.
+// constant-tuning: constants the algorithm reads as settings (compared as a
+// bound) or annotated, with a range of a quarter to four times the written
+// value; other constants (a seed, a format version) are left alone.
 // RUN: %crinn-opt --list-sites %s -- -std=c++17 2>/dev/null | FileCheck --check-prefix=SITES %s
 // RUN: cp %s %t.cpp
 // RUN: echo '{"plan": [{"site": "constant:Config::ef_construction", "rewrite": "constant-tuning", "params": {"value": 400}}, {"site": "constant:kBeamSlack", "rewrite": "constant-tuning", "params": {"value": 0.5}}]}' > %t.json
@@ -16,6 +17,13 @@ struct Config {
   int version = 3;
 };
 [[clang::annotate("crinn::constant")]] constexpr float kBeamSlack = 1.25f;
+
+int links_kept(const Config& config, int candidates, unsigned& seed) {
+  seed = config.seed;
+  int kept = 0;
+  for (int i = 0; i < candidates && kept < config.M; ++i) ++kept;
+  return kept < config.ef_construction && config.version == 3 ? kept : 0;
+}
 
 // SITES: "id": "constant:Config::M"
 // SITES: "max": 64,
