@@ -1,6 +1,8 @@
 #include "Data/Synthetic.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <climits>
 #include <cmath>
 #include <iterator>
 #include <random>
@@ -56,13 +58,19 @@ SyntheticSpec parse_synthetic_spec(const std::string& text) {
       }
       continue;
     }
-    static const char* const numeric_keys[] = {"n", "queries", "dim", "clusters", "seed"};
-    if (std::find(std::begin(numeric_keys), std::end(numeric_keys), key) == std::end(numeric_keys))
-      throw DataError("synthetic:" + text, "unknown key '" + key + "'");
+    // Each key's largest value: far past any set one machine holds, and within what the generator's types hold.
+    static const std::pair<const char*, long long> numeric_keys[] = {
+        {"n", 1LL << 34}, {"queries", 1LL << 30}, {"dim", 1 << 16}, {"clusters", 1 << 24}, {"seed", LLONG_MAX}};
+    auto known = std::find_if(std::begin(numeric_keys), std::end(numeric_keys),
+                              [&](const auto& k) { return key == k.first; });
+    if (known == std::end(numeric_keys)) throw DataError("synthetic:" + text, "unknown key '" + key + "'");
     char* rest = nullptr;
+    errno = 0;
     long long number = std::strtoll(value.c_str(), &rest, 10);
     if (value.empty() || *rest != '\0' || number <= 0)
       throw DataError("synthetic:" + text, "'" + key + "' needs a positive integer, got '" + value + "'");
+    if (errno == ERANGE || number > known->second)
+      throw DataError("synthetic:" + text, "'" + key + "' = " + value + " is past its limit " + std::to_string(known->second));
     if (key == "n") spec.train = number;
     else if (key == "queries") spec.test = number;
     else if (key == "dim") spec.dim = int(number);

@@ -18,6 +18,7 @@ class FieldDecl;
 class FunctionDecl;
 class IfStmt;
 class Stmt;
+class ValueDecl;
 class VarDecl;
 }  // namespace clang
 
@@ -140,6 +141,7 @@ struct CandidatePool {
 // A tunable integer or floating constant.
 struct TunableConstant {
   const clang::Expr* literal = nullptr;
+  const clang::ValueDecl* declaration = nullptr;  // whose type bounds the values it may take
   double value = 0;
   bool integer = true;
   bool rewritable = true;  // a numeric #define is found, not yet rewritten

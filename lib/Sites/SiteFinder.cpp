@@ -1312,6 +1312,7 @@ class Collector : public MatchFinder::MatchCallback {
     }
     std::optional<TunableConstant> constant = literal_value(init);
     if (!constant) return;
+    constant->declaration = decl;
     if (!marked && (!uses.is_setting(decl) || constant->value <= 0)) return;
     add_decl("constant", decl, name, *constant, marked);
   }

@@ -4,6 +4,7 @@
 #include "Bench/Peers.h"
 #include "Data/Registry.h"
 #include "Support/AtomicFile.h"
+#include "Support/Options.h"
 
 #include <unistd.h>
 
@@ -48,20 +49,8 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-long parse_int(const std::string& option, const std::string& value, long min) {
-  char* end = nullptr;
-  long v = std::strtol(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || v < min)
-    throw UsageError(option + " needs an integer >= " + std::to_string(min) + ", got '" + value + "'");
-  return v;
-}
-
-double parse_double(const std::string& option, const std::string& value) {
-  char* end = nullptr;
-  double v = std::strtod(value.c_str(), &end);
-  if (value.empty() || *end != '\0' || !(v > 0)) throw UsageError(option + " needs a positive number, got '" + value + "'");
-  return v;
-}
+using crinn::support::parse_integer;
+using crinn::support::parse_real;
 
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> parts;
@@ -88,26 +77,26 @@ int run(int argc, char** argv) {
     else if (arg == "--index") index_texts.push_back(value);
     else if (arg == "--ef") {
       config.efs.clear();
-      for (const std::string& ef : split(value, ',')) config.efs.push_back(int(parse_int(arg, ef, 1)));
+      for (const std::string& ef : split(value, ',')) config.efs.push_back(int(parse_integer(arg, ef, 1, 1 << 20)));
       if (config.efs.empty()) throw UsageError("--ef needs at least one value");
-    } else if (arg == "--runs") config.runs = int(parse_int(arg, value, 1));
-    else if (arg == "--k") config.k = int(parse_int(arg, value, 1));
+    } else if (arg == "--runs") config.runs = int(parse_integer(arg, value, 1, 1000));
+    else if (arg == "--k") config.k = int(parse_integer(arg, value, 1, 1 << 20));
     else if (arg == "--recall-window") {
       std::vector<std::string> ends = split(value, ',');
       if (ends.size() != 2) throw UsageError("--recall-window needs <low>,<high>");
-      config.recall_low = parse_double(arg, ends[0]);
-      config.recall_high = parse_double(arg, ends[1]);
+      config.recall_low = parse_real(arg, ends[0], 1e-9, 1.0);
+      config.recall_high = parse_real(arg, ends[1], 1e-9, 1.0);
       if (config.recall_low >= config.recall_high || config.recall_high > 1.0)
         throw UsageError("--recall-window needs 0 < low < high <= 1");
-    } else if (arg == "--queries") queries = parse_int(arg, value, 1);
-    else if (arg == "--exact-queries") config.exact_queries = parse_int(arg, value, 1);
+    } else if (arg == "--queries") queries = parse_integer(arg, value, 1, 1LL << 30);
+    else if (arg == "--exact-queries") config.exact_queries = parse_integer(arg, value, 1, 1LL << 30);
     else if (arg == "--json") json_path = value;
     else if (arg == "--plot") plot_path = value;
     else if (arg == "--cache-dir") cache_dir = value;
     else if (arg == "--index-cache") index_cache = value;
-    else if (arg == "--build-timeout") config.limits.build_timeout_seconds = parse_double(arg, value);
-    else if (arg == "--search-timeout") config.limits.search_timeout_seconds = parse_double(arg, value);
-    else if (arg == "--memory-limit") config.limits.memory_limit_mb = parse_int(arg, value, 64);
+    else if (arg == "--build-timeout") config.limits.build_timeout_seconds = parse_real(arg, value, 1e-3, 1e7);
+    else if (arg == "--search-timeout") config.limits.search_timeout_seconds = parse_real(arg, value, 1e-3, 1e7);
+    else if (arg == "--memory-limit") config.limits.memory_limit_mb = parse_integer(arg, value, 64, 1LL << 24);
     else throw UsageError("unknown option '" + arg + "'");
   }
   if (dataset_spec.empty()) throw UsageError("--dataset is required");
@@ -151,6 +140,9 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     return run(argc, argv);
+  } catch (const crinn::support::OptionError& e) {
+    std::cerr << "crinn-bench: error: " << e.what() << "\n";
+    return 2;
   } catch (const UsageError& e) {
     std::cerr << "crinn-bench: error: " << e.what() << " (see --help)\n";
     return 2;

@@ -7,6 +7,7 @@
 #include "Policy/RandomPolicy.h"
 #include "Rewrite/SourceTree.h"
 #include "Support/AtomicFile.h"
+#include "Support/Options.h"
 #include "Tune/Tuner.h"
 
 #include "clang/Tooling/CompilationDatabase.h"
@@ -17,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -137,15 +139,15 @@ int run(int argc, char** argv) {
     else if (arg == "--policy-init") policy_init = value;
     else if (arg == "--llm-url") llm_url = value;
     else if (arg == "--llm-model") llm_model = value;
-    else if (arg == "--iterations") options.rounds = std::stoi(value);
+    else if (arg == "--iterations") options.rounds = int(support::parse_integer(arg, value, 1, 1 << 20));
     else if (arg == "--time-budget") options.time_budget_seconds = parse_duration(value), options.rounds = 1 << 20;
-    else if (arg == "--group") options.group_size = std::stoi(value);
-    else if (arg == "--runs") options.gates.bench.runs = std::stoi(value);
-    else if (arg == "--compare-runs") options.compare_runs = std::stoi(value);
-    else if (arg == "--contender-margin") options.contender_margin = std::stod(value);
+    else if (arg == "--group") options.group_size = int(support::parse_integer(arg, value, 1, 1024));
+    else if (arg == "--runs") options.gates.bench.runs = int(support::parse_integer(arg, value, 1, 1000));
+    else if (arg == "--compare-runs") options.compare_runs = int(support::parse_integer(arg, value, 1, 1000));
+    else if (arg == "--contender-margin") options.contender_margin = support::parse_real(arg, value, 0.0, 1.0);
     else if (arg == "--library") library = value;
-    else if (arg == "--seed") seed = std::stoull(value);
-    else if (arg == "--queries") queries = std::stoll(value);
+    else if (arg == "--seed") seed = uint64_t(support::parse_integer(arg, value, 0, std::numeric_limits<int64_t>::max()));
+    else if (arg == "--queries") queries = support::parse_integer(arg, value, 1, 1LL << 30);
     else if (arg == "--peer") {
       try {
         options.peers.push_back(bench::parse_index_spec(value));
@@ -156,19 +158,17 @@ int run(int argc, char** argv) {
     else if (arg == "--ef") {
       options.gates.bench.efs.clear();
       std::stringstream list(value);
-      for (std::string ef; std::getline(list, ef, ',');) options.gates.bench.efs.push_back(std::stoi(ef));
+      for (std::string ef; std::getline(list, ef, ',');) options.gates.bench.efs.push_back(int(support::parse_integer(arg, ef, 1, 1 << 20)));
     } else if (arg == "--recall-window") {
       size_t comma = value.find(',');
       if (comma == std::string::npos) throw UsageError("--recall-window needs <low>,<high>");
-      options.gates.bench.recall_low = std::stod(value.substr(0, comma));
-      options.gates.bench.recall_high = std::stod(value.substr(comma + 1));
+      options.gates.bench.recall_low = support::parse_real(arg, value.substr(0, comma), 1e-9, 1.0);
+      options.gates.bench.recall_high = support::parse_real(arg, value.substr(comma + 1), 1e-9, 1.0);
     } else {
       throw UsageError("unknown option '" + arg + "'");
     }
   }
   if (source.empty() || dataset_spec.empty() || out.empty()) throw UsageError("--source, --dataset and --out are required");
-  if (!(options.contender_margin >= 0.0 && options.contender_margin <= 1.0))
-    throw UsageError("--contender-margin is a fraction between 0 and 1");
   if (policy_kind != "builtin" && policy_kind != "llm" && policy_kind != "random")
     throw UsageError("--policy is builtin, llm or random");
   if (!fs::is_directory(source)) throw std::runtime_error(source + ": not a directory");
@@ -277,6 +277,9 @@ int main(int argc, char** argv) {
   try {
     return run(argc, argv);
   } catch (const UsageError& e) {
+    std::cerr << "crinn-tune: error: " << e.what() << " (see --help)\n";
+    return 2;
+  } catch (const support::OptionError& e) {
     std::cerr << "crinn-tune: error: " << e.what() << " (see --help)\n";
     return 2;
   } catch (const std::exception& e) {

@@ -36,3 +36,18 @@ int links_kept(const Config& config, int candidates, unsigned& seed) {
 // CHECK-NEXT: int ef_construction = 400;
 // CHECK: constexpr float kBeamSlack = 0.5f;
 // RANGE: crinn-opt: error: {{.*}}.bad.json: entry 1: parameter 'value' = 100 is outside [4, 64]
+
+// Issue 16, case 10: a range fits the constant's type: a uint8_t 200 goes up
+// to 255, not 800 (which it would hold as 32).
+// RUN: %crinn-opt --list-sites %s -- -std=c++17 2>/dev/null | FileCheck --check-prefix=NARROW %s
+// RUN: echo '{"plan": [{"site": "constant:Narrow::max_degree", "rewrite": "constant-tuning", "params": {"value": 800}}]}' > %t.narrow.json
+// RUN: not %crinn-opt --plan %t.narrow.json --diff %s -- -std=c++17 2>&1 | FileCheck --check-prefix=NARROW-RANGE %s
+#include <cstdint>
+struct Narrow {
+  std::uint8_t max_degree = 200;
+};
+int degree_kept(const Narrow& narrow, int candidates) { return candidates < narrow.max_degree ? candidates : narrow.max_degree; }
+// NARROW: "id": "constant:Narrow::max_degree"
+// NARROW: "max": 255,
+// NARROW-NEXT: "min": 50,
+// NARROW-RANGE: crinn-opt: error: {{.*}}.narrow.json: entry 1: parameter 'value' = 800 is outside [50, 255]
