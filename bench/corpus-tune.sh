@@ -4,13 +4,13 @@
 # each one's closing comparison: the tuned variant against its own original,
 # measured side by side in one interleaved run.
 #
-# usage: bash bench/corpus-tune.sh [budget] [program ...]   (default 10m; templated hnsw-blob lambdas)
+# usage: bash bench/corpus-tune.sh [budget] [program ...]   (default 10m; templated hnsw-blob vamana)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 budget=${1:-10m}
 shift || true
 programs=("$@")
-[ ${#programs[@]} -eq 0 ] && programs=(templated hnsw-blob lambdas)
+[ ${#programs[@]} -eq 0 ] && programs=(templated hnsw-blob vamana)
 
 bash tools/setup.sh > /dev/null
 for program in "${programs[@]}"; do

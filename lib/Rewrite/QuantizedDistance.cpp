@@ -32,6 +32,7 @@ struct DescentCall {
   const CXXMethodDecl* method;
   const CallExpr* call;
   const Expr* node;            // whose vector it reads
+  const CallExpr* read;        // the read of that vector
   const ParmVarDecl* query;
 };
 
@@ -66,7 +67,7 @@ std::vector<DescentCall> descent_calls(const sites::Site& site, const CXXMethodD
       const auto* parameter = query_ref ? dyn_cast<ParmVarDecl>(query_ref->getDecl()) : nullptr;
       const CallExpr* read = single_argument_call(call->getArg(1 - query_at));
       if (parameter && read && sites::source_text(read->getCallee(), context) == accessor_callee)
-        found.push_back({method, call, read->getArg(0), parameter});
+        found.push_back({method, call, read->getArg(0), read, parameter});
     });
   }
   return found;
@@ -78,16 +79,40 @@ std::string float_pointer(const std::string& text, QualType type) {
                                                                              : "static_cast<const float*>(" + text + ")";
 }
 
+// Whether the codes can be made from the storage whole (its rows are known:
+// a member of the loop's class read as `storage[node * stride]` or as rows of
+// a byte blob); otherwise they are made as the search reaches nodes, through
+// the neighbour's vector as the loop reads it.
+bool rows_known(const sites::NeighborLoop& loop, const CXXMethodDecl* method, const ASTContext& context) {
+  return loop.storage && method->getParent() == loop.storage->getParent() &&
+         after_member_line(loop.storage, context).isValid();
+}
+
+// Where the codes member goes: after the storage, or after the class's last field.
+CharSourceRange codes_member_at(const sites::NeighborLoop& loop, const CXXMethodDecl* method, const ASTContext& context) {
+  if (rows_known(loop, method, context)) return after_member_line(loop.storage, context);
+  const FieldDecl* last = nullptr;
+  for (const FieldDecl* field : method->getParent()->fields()) last = field;
+  return last ? after_member_line(last, context) : CharSourceRange();
+}
+
+// Vectors sampled on the exact path before codes are trained when the rows are not known.
+constexpr int kReachedSample = 2000;
+
 }  // namespace
 
 std::optional<sites::RewriteOption> QuantizedDistance::option_for(const sites::Site& site, ASTContext& context) const {
   const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
-  if (!loop || !loop->beam_loop || !loop->result_set || !loop->storage || site.query_entry.empty() ||
-      !query_argument(*loop))
+  if (!loop || !loop->beam_loop || !loop->vector_expr || site.query_entry.empty() || !query_argument(*loop))
     return std::nullopt;
   const CXXMethodDecl* method = method_of(*loop, context);
-  if (!method || method->getParent() != loop->storage->getParent() || after_member_line(loop->storage, context).isInvalid())
-    return std::nullopt;
+  if (!method || codes_member_at(*loop, method, context).isInvalid()) return std::nullopt;
+  const bool rows = rows_known(*loop, method, context);
+  // The codes are trained against the distance between two vectors.
+  if (!VectorDistance::of(*loop, context)) return std::nullopt;
+  // Without a result set whose entries it can read (NSG's pool member with
+  // its own length), the answers stay ordered by code distances.
+  const bool can_rerank = loop->result_set && entry_fields(*loop);
   sites::ParamSpec bits = int_param("bits", 4, 8, 8, "bits per dimension of the codes");
   bits.choices = {4, 8};
   // Codes trained on fewer than some hundreds of vectors miss the data's
@@ -98,22 +123,25 @@ std::optional<sites::RewriteOption> QuantizedDistance::option_for(const sites::S
                                      "n vectors are in, trained on those");
   build.choices = {0, 500, 5000, 50000};
   sites::RewriteOption option{name(),
-                              {bits,
-                               int_param("rerank", 0, 512, 16,
-                                         "best candidates re-ranked with exact distances (0: all; "
-                                         "GLASS re-ranks 1.5 x k)"),
-                               int_param("prefetch", 0, 13, 0,
-                                         "cache lines of every neighbour's code prefetched before the loop "
-                                         "(0: none)")},
+                              {bits, int_param("prefetch", 0, 13, 0,
+                                               "cache lines of every neighbour's code prefetched before the loop "
+                                               "(0: none)")},
                               false,
-                              "distances on quantized codes: the beam may visit other nodes"};
+                              can_rerank ? "distances on quantized codes: the beam may visit other nodes"
+                                         : "distances on quantized codes: the beam may visit other nodes, and the "
+                                           "answers are ordered by code distances (no result set to re-rank)"};
+  if (can_rerank)
+    option.params.insert(option.params.begin() + 1, int_param("rerank", 0, 512, 16,
+                                                              "best candidates re-ranked with exact distances (0: all; "
+                                                              "GLASS re-ranks 1.5 x k)"));
   option.changes_build = false;
   if (!descent_calls(site, method, context).empty())
     option.params.push_back(int_param("descent", 0, 1, 0,
                                       "1: the greedy descent through the upper layers computes on the codes too"));
   // Only a loop the build reaches through a known entry can search on codes
-  // during the build (hnswlib's query loop is not the build's).
-  if (!site.build_entry.empty()) {
+  // during the build (hnswlib's query loop is not the build's), and only on
+  // rows it can encode as they are added.
+  if (!site.build_entry.empty() && rows) {
     option.params.push_back(build);
     option.build_switch = "build";
   }
@@ -130,40 +158,58 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
   const std::string codes = codes_member;
   const std::string coded = coded_flag;
   const std::string type = "crinn::runtime::QuantizedCodes<" + std::to_string(params.get_int("bits")) + ">";
-  const std::string storage = loop.storage->getNameAsString();
-  const std::string stride = sites::source_text(loop.stride, context);
   const Expr* query_expr = query_argument(loop);
   const std::string query = sites::source_text(query_expr, context);
   const std::string float_query = float_pointer(query, query_expr->IgnoreParenImpCasts()->getType());
   const std::string body_indent = indentation(loop.beam_loop, context);
 
   // The rows: `first vector, how many, floats per vector[, floats per row]`.
+  const bool whole = rows_known(loop, method, context);
+  const std::string storage = whole ? loop.storage->getNameAsString() : "";
+  const std::string stride = whole ? sites::source_text(loop.stride, context) : "";
   std::string rows = storage + ".data(), " + storage + ".size() / (" + stride + "), " + stride;
-  if (loop.offset)
+  if (whole && loop.offset)
     rows = "reinterpret_cast<const float*>(" + storage + " + " + sites::source_text(loop.offset, context) + "), " +
            loop.count->getNameAsString() + ", (" + sites::source_text(loop.row_bytes, context) + ") / sizeof(float), (" +
            stride + ") / sizeof(float)";
-  const std::string member = "\n  // SQ codes of " + storage + ", read by the search loop on the query path.\n  mutable " +
-                             type + " " + codes + ";";
+  const std::optional<VectorDistance> vectors = VectorDistance::of(loop, context);
+  const std::string member =
+      "\n  // SQ codes of " + (whole ? storage : "the vectors") + ", read by the search loop on the query path.\n  mutable " +
+      type + " " + codes + ";";
+  // The codes from the rows (trained once `min_train` are stored), or made
+  // as the search reaches nodes (trained on a sample of them).
   auto scope = [&](const std::string& name, int min_train) {
     return "\n  crinn::runtime::QuantizedScope<" + std::to_string(params.get_int("bits")) + "> " + name + "(" + codes +
-           ", " + rows + ", " + std::to_string(min_train) + ", [&](const float* crinn_a, const float* crinn_b) { return " +
-           distance_text(loop, "crinn_a", "crinn_b", context) + "; });";
+           ", " + (whole ? rows + ", " + std::to_string(min_train) : std::to_string(kReachedSample)) +
+           ", [&](const float* crinn_a, const float* crinn_b) { return " + vectors->between("crinn_a", "crinn_b") +
+           "; });";
   };
   const std::string begin = "\n  const bool " + coded + " = " + codes + ".begin_query(" + float_query + ");";
-  const std::string rerank = "\n" + body_indent + "if (" + coded + ")\n" + body_indent + "  crinn::runtime::rerank(" +
-                             loop.result_set->getNameAsString() + ", " + std::to_string(params.get_int("rerank")) +
-                             ", [&](auto crinn_id) { return " +
-                             distance_text(loop, query, vector_text(loop, "crinn_id", context), context) + "; });";
-  auto on_codes = [&](const CallExpr* call, const std::string& node) {
+  const std::optional<EntryFields> fields = entry_fields(loop);
+  // A (distance, id) pair's parts are rerank's default; other entries name theirs.
+  const bool pair = fields && fields->distance == "first" && fields->id == "second";
+  const std::string projections = !fields || pair ? "" :
+      ", [](auto& crinn_entry) -> auto& { return crinn_entry." + fields->distance +
+      "; }, [](const auto& crinn_entry) { return crinn_entry." + fields->id + "; }";
+  const std::string rerank = !loop.result_set || !fields ? "" :
+      "\n" + body_indent + "if (" + coded + ")\n" + body_indent + "  crinn::runtime::rerank(" +
+      loop.result_set->getNameAsString() + ", " + std::to_string(params.get_int("rerank")) +
+      ", [&](auto crinn_id) { return " + distance_text(loop, query, vector_text(loop, "crinn_id", context), context) +
+      "; }" + projections + ");";
+  // The distance on codes; where codes are made as nodes are reached, from
+  // the node's vector, whose exact distances train them first.
+  auto on_codes = [&](const CallExpr* call, const std::string& node, const std::string& vector) {
+    const std::string exact = sites::source_text(call, context);
     return changeTo(fixed(node_range(call->getSourceRange(), context)),
-                    cat("(" + coded + " ? " + codes + ".distance(" + node + ") : " + sites::source_text(call, context) + ")"));
+                    cat("(" + coded + " ? " + codes + ".distance(" + node + (whole ? "" : ", " + vector) + ") : " +
+                        (whole ? exact : codes + ".observe(" + node + ", " + vector + ", " + exact + ")") + ")"));
   };
-  CharSourceRange member_at = after_member_line(loop.storage, context);
+  CharSourceRange member_at = codes_member_at(loop, method, context);
   llvm::SmallVector<ASTEdit, 1> edits = {insertAfter(fixed(member_at), cat(member)),
                                          addInclude(fixed(member_at), "crinn/runtime/quantized.h", IncludeFormat::Angled),
-                                         on_codes(loop.distance_call, loop.element->getNameAsString()),
-                                         insertAfter(fixed(after_statement(loop.beam_loop, context)), cat(rerank))};
+                                         on_codes(loop.distance_call, loop.element->getNameAsString(),
+                                                  vectors->vector_of(loop.element->getNameAsString()))};
+  if (!rerank.empty()) edits.push_back(insertAfter(fixed(after_statement(loop.beam_loop, context)), cat(rerank)));
 
   // What goes at the top of each method: the scope at the query path's entry
   // (where that is the loop's method itself, hnswlib's searchBaseLayerST,
@@ -182,7 +228,8 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
       const std::string start = "\n  const bool " + coded + " = " + codes + ".begin_query(" +
                                 float_pointer(descent.query->getNameAsString(), descent.query->getType()) + ");";
       if (prologue.find(start) == std::string::npos) prologue += start;
-      edits.push_back(on_codes(descent.call, sites::source_text(descent.node, context)));
+      edits.push_back(on_codes(descent.call, sites::source_text(descent.node, context),
+                               sites::source_text(descent.read, context)));
     }
   for (const auto& [function, prologue] : prologues)
     edits.push_back(insertBefore(fixed(after_open_brace(function->getDefinition()->getBody(), context)), cat(prologue)));

@@ -44,6 +44,148 @@ std::string vector_text(const sites::NeighborLoop& loop, const std::string& node
   return sites::source_text(loop.vector_expr, context);
 }
 
+namespace {
+
+// Does `e` carry the loop's distance: the call itself, or a local it initialised?
+bool carries_distance(const Expr* e, const sites::NeighborLoop& loop) {
+  if (sites::contains(e, loop.distance_call)) return true;
+  bool found = false;
+  sites::visit_exprs(e, [&](const Expr* inner) {
+    const auto* ref = dyn_cast<DeclRefExpr>(inner);
+    const auto* local = ref ? dyn_cast<VarDecl>(ref->getDecl()) : nullptr;
+    if (local && local->getInit() && sites::contains(local->getInit(), loop.distance_call)) found = true;
+  });
+  return found;
+}
+
+// The values an entry is made of, in the order its type stores them.
+std::vector<const Expr*> entry_parts(const Expr* e) {
+  e = e->IgnoreImplicit();
+  if (const auto* temporary = dyn_cast<MaterializeTemporaryExpr>(e)) e = temporary->getSubExpr()->IgnoreImplicit();
+  if (const auto* cast = dyn_cast<CXXFunctionalCastExpr>(e)) e = cast->getSubExpr()->IgnoreImplicit();
+  if (const auto* list = dyn_cast<InitListExpr>(e)) return {list->inits().begin(), list->inits().end()};
+  if (const auto* construct = dyn_cast<CXXConstructExpr>(e); construct && construct->getNumArgs() == 2)
+    return {construct->getArg(0), construct->getArg(1)};
+  if (const auto* call = dyn_cast<CallExpr>(e); call && call->getNumArgs() == 2)  // std::make_pair
+    return {call->getArg(0), call->getArg(1)};
+  return {};
+}
+
+// The class of `type`, or of the template a dependent `type` names.
+const CXXRecordDecl* record_or_pattern(QualType type) {
+  if (const CXXRecordDecl* record = type->getAsCXXRecordDecl()) return record;
+  if (const auto* specialization = type->getAs<TemplateSpecializationType>())
+    if (const auto* pattern = dyn_cast_or_null<ClassTemplateDecl>(specialization->getTemplateName().getAsTemplateDecl()))
+      return pattern->getTemplatedDecl();
+  return nullptr;
+}
+
+std::optional<QualType> first_type_argument(QualType type) {
+  llvm::ArrayRef<TemplateArgument> args;
+  if (const auto* specialization = dyn_cast_or_null<ClassTemplateSpecializationDecl>(type->getAsCXXRecordDecl()))
+    args = specialization->getTemplateArgs().asArray();
+  else if (const auto* dependent = type->getAs<TemplateSpecializationType>())
+    args = dependent->template_arguments();
+  if (args.empty() || args[0].getKind() != TemplateArgument::Type) return std::nullopt;
+  return args[0].getAsType();
+}
+
+}  // namespace
+
+std::optional<EntryFields> entry_fields(const sites::NeighborLoop& loop) {
+  if (!loop.result_push || !loop.distance_call || !loop.element) return std::nullopt;
+  std::vector<const Expr*> parts;
+  if (loop.result_push->getNumArgs() == 1) parts = entry_parts(loop.result_push->getArg(0));
+  else if (loop.result_push->getNumArgs() == 2) parts = {loop.result_push->getArg(0), loop.result_push->getArg(1)};
+  if (parts.size() != 2) return std::nullopt;
+  // The entry's type: the container's first template argument, also where
+  // both are dependent (hnswlib's priority_queue<std::pair<dist_t, tableint>, ...>).
+  QualType container = loop.result_set->getType().getNonReferenceType();
+  const CXXRecordDecl* container_record = record_or_pattern(container);
+  std::optional<QualType> element = first_type_argument(container);
+  if (!container_record || !element || !container_record->isInStdNamespace() ||
+      (container_record->getName() != "priority_queue" && container_record->getName() != "vector"))
+    return std::nullopt;
+  const CXXRecordDecl* entry = record_or_pattern(*element);
+  if (!entry) return std::nullopt;
+  std::vector<std::string> names;
+  for (const FieldDecl* field : entry->fields()) names.push_back(field->getNameAsString());
+  if (names.size() != 2) return std::nullopt;
+  for (int distance_at = 0; distance_at < 2; ++distance_at)
+    if (carries_distance(parts[distance_at], loop) && sites::references(parts[1 - distance_at], loop.element) &&
+        !carries_distance(parts[1 - distance_at], loop))
+      return EntryFields{names[distance_at], names[1 - distance_at]};
+  return std::nullopt;
+}
+
+std::optional<VectorDistance> VectorDistance::of(const sites::NeighborLoop& loop, const ASTContext& context) {
+  const Expr* query = query_argument(loop);
+  if (!query || !loop.vector_expr) return std::nullopt;
+  const CallExpr* call = loop.distance_call;
+  unsigned query_at = call->getArg(0) == query ? 0 : 1;
+  VectorDistance distance;
+  if (reads_vector_address(loop)) {
+    distance.callee_ = sites::source_text(call->getCallee(), context);
+    for (unsigned i = 0; i < call->getNumArgs(); ++i) distance.args_.push_back(i < 2 ? "" : sites::source_text(call->getArg(i), context));
+    distance.query_at_ = query_at;
+    distance.vector_at_ = 1 - query_at;
+    // The loop's own neighbour reads as the loop wrote it.
+    distance.vector_of_ = [&loop, &context](const std::string& node) {
+      return node == loop.element->getNameAsString() ? sites::source_text(loop.vector_expr, context)
+                                                     : vector_text(loop, node, context);
+    };
+    return distance;
+  }
+  // Given the id: the method's own call on the query parameter and the vector it reads for the id.
+  const auto* method = dyn_cast_or_null<CXXMethodDecl>(call->getDirectCallee());
+  const FunctionDecl* body_of = method ? method->getDefinition() : nullptr;
+  const CXXMethodDecl* caller = method_of(loop, const_cast<ASTContext&>(context));
+  if (!body_of || !body_of->hasBody() || !caller || method->getParent() != caller->getParent() ||
+      call->getNumArgs() != 2 || !loop.vector_expr->getType()->isIntegerType())
+    return std::nullopt;
+  const ParmVarDecl* query_param = body_of->getParamDecl(query_at);
+  const ParmVarDecl* id_param = body_of->getParamDecl(1 - query_at);
+  std::optional<VectorDistance> found;
+  sites::visit_exprs(body_of->getBody(), [&](const Expr* e) {
+    const auto* inner = dyn_cast<CallExpr>(e);
+    if (found || !inner || inner->getNumArgs() < 2) return;
+    int query_slot = -1, vector_slot = -1;
+    for (unsigned i = 0; i < inner->getNumArgs(); ++i) {
+      const Expr* arg = inner->getArg(i);
+      const auto* ref = dyn_cast<DeclRefExpr>(arg->IgnoreParenImpCasts());
+      if (ref && ref->getDecl() == query_param) query_slot = int(i);
+      else if (sites::references(arg, id_param) && arg->getType()->isPointerType() && vector_slot < 0) vector_slot = int(i);
+      else if (!sites::is_class_invariant(arg)) return;
+    }
+    if (query_slot < 0 || vector_slot < 0) return;
+    auto vector = [&context, read = inner->getArg(unsigned(vector_slot)), id_param](const std::string& node) {
+      auto text = substitute(read, context, {{id_param, node}});
+      if (text) return *text;
+      llvm::consumeError(text.takeError());
+      return std::string();
+    };
+    if (vector("crinn_probe").empty()) return;
+    VectorDistance d;
+    d.callee_ = sites::source_text(inner->getCallee(), context);
+    for (unsigned i = 0; i < inner->getNumArgs(); ++i)
+      d.args_.push_back(int(i) == query_slot || int(i) == vector_slot ? "" : sites::source_text(inner->getArg(i), context));
+    d.query_at_ = unsigned(query_slot);
+    d.vector_at_ = unsigned(vector_slot);
+    d.vector_of_ = vector;
+    found = std::move(d);
+  });
+  return found;
+}
+
+std::string VectorDistance::between(const std::string& a, const std::string& b) const {
+  std::string text = callee_ + "(";
+  for (unsigned i = 0; i < args_.size(); ++i)
+    text += (i ? ", " : "") + (i == query_at_ ? a : i == vector_at_ ? b : args_[i]);
+  return text + ")";
+}
+
+std::string VectorDistance::vector_of(const std::string& node) const { return vector_of_(node); }
+
 std::string Adjacency::layer0(const std::string& node) const {
   std::string text = field->getNameAsString();
   for (size_t i = 0; i < indices.size(); ++i) text += i == 0 ? "[" + node + "]" : "[0]";

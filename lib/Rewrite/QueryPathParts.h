@@ -8,6 +8,7 @@
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/DeclCXX.h"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,36 @@ std::string distance_text(const sites::NeighborLoop& loop, const std::string& qu
 
 // The neighbour's vector with the neighbour replaced by `node`.
 std::string vector_text(const sites::NeighborLoop& loop, const std::string& node, const clang::ASTContext& context);
+
+// The distance between two vectors, and a node's vector, as the neighbour
+// loop's distance call computes them: that call itself when it is given the
+// neighbour's vector; when it is given the neighbour's id (a method of the
+// loop's class, as Vamana's `distance(q, id)`), the call in its body that
+// compares the query with the vector it reads for the id
+// (`squared_l2(q, point(id), dim_)`). Its other arguments must be members or
+// literals.
+class VectorDistance {
+ public:
+  static std::optional<VectorDistance> of(const sites::NeighborLoop& loop, const clang::ASTContext& context);
+  std::string between(const std::string& a, const std::string& b) const;
+  std::string vector_of(const std::string& node) const;
+
+ private:
+  std::string callee_;
+  std::vector<std::string> args_;      // the fixed ones; the two below are left empty
+  unsigned query_at_ = 0, vector_at_ = 1;
+  std::function<std::string(const std::string&)> vector_of_;
+};
+
+// How the result set's entries hold a neighbour's distance and id, read off
+// the push that adds one: `{d, id}` or `Cand{d, id}` (fields in declaration
+// order), `std::make_pair(d, id)`, `emplace(d, id)` of a pair, in either
+// order. The members' names: `first`/`second`, `dist`/`id`. Only for a
+// std::priority_queue or std::vector (what crinn::runtime::rerank takes).
+struct EntryFields {
+  std::string distance, id;
+};
+std::optional<EntryFields> entry_fields(const sites::NeighborLoop& loop);
 
 // The range-for's adjacency expression as `field[node][layer]...`: a member
 // of *this indexed first by the expanded node, then by layer subscripts that

@@ -45,7 +45,7 @@ class CalleeCollector : public RecursiveASTVisitor<CalleeCollector> {
 
   bool VisitCallExpr(CallExpr* call) {
     if (const FunctionDecl* callee = call->getDirectCallee()) add(callee);
-    else edges_[caller_].insert(kAddressTaken);
+    else if (!add_dependent_member(call->getCallee()->IgnoreParenImpCasts())) edges_[caller_].insert(kAddressTaken);
     return true;
   }
   bool VisitCXXConstructExpr(CXXConstructExpr* construct) {
@@ -66,6 +66,44 @@ class CalleeCollector : public RecursiveASTVisitor<CalleeCollector> {
 
  private:
   void add(const FunctionDecl* callee) { edges_[caller_].insert(call_graph_name(callee)); }
+
+  // A template's body calls a member of a dependent object (`g_->Search(q)`
+  // with `g_` a `unique_ptr<GraphIndex<Dist>>`): the methods of that name in
+  // the class (template) it names. Instantiations made at the end of the
+  // translation unit (virtual members) may be missing from the AST, so the
+  // pattern is what the graph has.
+  bool add_dependent_member(const Expr* callee) {
+    const auto* member = dyn_cast<CXXDependentScopeMemberExpr>(callee);
+    if (!member || member->isImplicitAccess()) return false;
+    const CXXRecordDecl* record = record_behind(member->getBaseType(), member->isArrow());
+    if (!record) return false;
+    bool found = false;
+    for (const NamedDecl* named : record->lookup(member->getMember()))
+      if (const auto* method = dyn_cast<FunctionDecl>(named->getUnderlyingDecl())) add(method), found = true;
+      else if (const auto* method_template = dyn_cast<FunctionTemplateDecl>(named->getUnderlyingDecl()))
+        add(method_template->getTemplatedDecl()), found = true;
+    return found;
+  }
+
+  // The class an object of `type` is, reached through a pointer or a smart
+  // pointer (the first template argument of a class with operator->) when
+  // `arrow`.
+  static const CXXRecordDecl* record_behind(QualType type, bool arrow) {
+    if (arrow && type->isPointerType()) type = type->getPointeeType();
+    const auto* specialization = type->getAs<TemplateSpecializationType>();
+    const CXXRecordDecl* record = type->getAsCXXRecordDecl();
+    if (!record && specialization)
+      if (const auto* pattern = dyn_cast_or_null<ClassTemplateDecl>(specialization->getTemplateName().getAsTemplateDecl()))
+        record = pattern->getTemplatedDecl();
+    if (!arrow || type->isPointerType() || !record || !specialization) return record;
+    // A smart pointer: its pointee is its first type argument.
+    for (const NamedDecl* named : record->lookup(DeclarationName(
+             record->getASTContext().DeclarationNames.getCXXOperatorName(OO_Arrow))))
+      if (named && !specialization->template_arguments().empty() &&
+          specialization->template_arguments()[0].getKind() == TemplateArgument::Type)
+        return record_behind(specialization->template_arguments()[0].getAsType(), false);
+    return record;
+  }
 
   const std::string& caller_;
   CallEdges& edges_;

@@ -1217,7 +1217,7 @@ class Collector : public MatchFinder::MatchCallback {
         while (parent && isa<ImplicitCastExpr>(parent)) parent = parent_stmt(parent, context_);
         const auto* member = dyn_cast_or_null<MemberExpr>(parent);
         if (!member || !member->getMemberDecl() ||
-            !llvm::is_contained(std::initializer_list<llvm::StringRef>{"insert", "count", "contains", "emplace"},
+            !llvm::is_contained(std::initializer_list<llvm::StringRef>{"insert", "count", "contains", "emplace", "reserve", "clear"},
                                 member->getMemberDecl()->getName()))
           supported = false;
       });

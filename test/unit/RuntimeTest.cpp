@@ -17,6 +17,11 @@ float l2(const float* a, const float* b, std::size_t dim) {
   return sum;
 }
 
+// The index's distance as the rewrite hands it to the codes.
+auto squared_l2(std::size_t dim) {
+  return [dim](const float* a, const float* b) { return l2(a, b, dim); };
+}
+
 std::vector<float> random_data(std::size_t n, std::size_t dim, unsigned seed, bool whole_numbers) {
   std::mt19937 rng(seed);
   std::vector<float> data(n * dim);
@@ -87,14 +92,61 @@ TEST(QuantizedCodes, OutsideAScopeTheLoopKeepsExactDistances) {
   std::vector<float> data = random_data(10, 4, 5, true);
   QuantizedCodes<8> codes;
   {
-    QuantizedScope<8> scope(codes, data.data(), 10, 4, 1, [](const float*, const float*) { return 0.0f; });
+    QuantizedScope<8> scope(codes, data.data(), 10, 4, 1, squared_l2(4));
     EXPECT_TRUE(codes.active());
   }
   EXPECT_FALSE(codes.begin_query(data.data()));
   // Too few vectors to train on: the scope leaves the codes off.
   QuantizedCodes<8> untrained;
-  QuantizedScope<8> scope(untrained, data.data(), 10, 4, 64, [](const float*, const float*) { return 0.0f; });
+  QuantizedScope<8> scope(untrained, data.data(), 10, 4, 64, squared_l2(4));
   EXPECT_FALSE(untrained.active());
+}
+
+TEST(QuantizedCodes, ADistanceThatIsNeitherMetricLeavesTheCodesOff) {
+  std::vector<float> data = random_data(10, 4, 5, true);
+  QuantizedCodes<8> codes;
+  QuantizedScope<8> scope(codes, data.data(), 10, 4, 1, [](const float*, const float*) { return 0.0f; });
+  EXPECT_FALSE(codes.active());
+}
+
+// Storage the rewrite cannot read whole: the dimension is probed through the
+// distance, the first queries run exact while the vectors they reach are
+// sampled (only inside a scope), and codes are made per node once trained.
+TEST(QuantizedCodes, ReachedNodesTrainThenRunOnCodes) {
+  const std::size_t n = 300, dim = 24;
+  std::vector<float> data = random_data(n, dim, 9, true);
+  QuantizedCodes<8> codes;
+  auto exact = squared_l2(dim);
+  for (std::size_t i = 0; i < n; ++i) codes.observe(i, &data[i * dim], 0.0f);  // the build: not sampled
+  {
+    QuantizedScope<8> first(codes, 200, exact);
+    EXPECT_FALSE(codes.active());
+    for (std::size_t i = 0; i < 150; ++i) EXPECT_EQ(codes.observe(i, &data[i * dim], 7.0f), 7.0f);
+  }
+  {
+    QuantizedScope<8> second(codes, 200, exact);
+    EXPECT_FALSE(codes.active());  // 150 sampled of 200
+    for (std::size_t i = 100; i < n; ++i) codes.observe(i, &data[i * dim], 0.0f);
+  }
+  QuantizedScope<8> third(codes, 200, exact);
+  ASSERT_TRUE(codes.active());
+  ASSERT_TRUE(codes.begin_query(&data[0]));
+  // Whole numbers 0..255 in every dimension: the codes are exact.
+  for (std::size_t i = 0; i < n; i += 17)
+    EXPECT_FLOAT_EQ(codes.distance(i, &data[i * dim]), exact(&data[0], &data[i * dim]));
+}
+
+TEST(QuantizedCodes, ADimensionPastTheProbeLeavesTheCodesOff) {
+  QuantizedCodes<8> codes;
+  auto reads_everything = [](const float* a, const float* b) {
+    float sum = 0.0f;
+    for (std::size_t d = 0; d < (std::size_t(1) << 14); ++d) sum += (a[d] - b[d]) * (a[d] - b[d]);
+    return sum;
+  };
+  for (int i = 0; i < 3; ++i) {
+    QuantizedScope<8> scope(codes, 2, reads_everything);
+    EXPECT_FALSE(codes.active());
+  }
 }
 
 TEST(MappedAllocator, GrowsPastTheMappedSizeKeepingItsContents) {
@@ -116,6 +168,20 @@ TEST(Rerank, GivesTheBestTheirExactDistances) {
   std::vector<int> order;
   for (; !results.empty(); results.pop()) order.insert(order.begin(), results.top().second);
   EXPECT_EQ(order, (std::vector<int>{3, 4, 5, 2, 1, 0}));
+}
+
+TEST(Rerank, ReadsTheFieldsOfOtherEntries) {
+  struct Hit {
+    float dist;
+    int id;
+  };
+  std::vector<Hit> results = {{2.0f, 7}, {1.0f, 8}, {3.0f, 9}};
+  rerank(results, 2, [](int id) { return id == 8 ? 5.0f : 0.5f; }, [](Hit& hit) -> float& { return hit.dist; },
+         [](const Hit& hit) { return hit.id; });
+  EXPECT_EQ(results[0].id, 7);
+  EXPECT_FLOAT_EQ(results[0].dist, 0.5f);
+  EXPECT_EQ(results[1].id, 9);
+  EXPECT_EQ(results[2].id, 8);
 }
 
 TEST(FlatGraph, RowsHoldTheListsAndFollowEdits) {

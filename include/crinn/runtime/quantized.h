@@ -126,6 +126,17 @@ inline int32_t sq4_l2(const uint8_t* a, const uint8_t* b, std::size_t bytes) {
   return sum;
 }
 
+// A vector as the index hands it to its distance: a pointer (to floats, or
+// to bytes holding floats) or a container of floats.
+template <typename T>
+const float* floats_of(const T* vector) {
+  return reinterpret_cast<const float*>(vector);
+}
+template <typename Container>
+auto floats_of(const Container& vector) -> decltype(vector.data(), static_cast<const float*>(nullptr)) {
+  return reinterpret_cast<const float*>(vector.data());
+}
+
 }  // namespace detail
 
 template <int Bits>
@@ -149,7 +160,61 @@ class QuantizedCodes {
     for (; encoded_ < n; ++encoded_) encode(data + encoded_ * row, &codes_[encoded_ * bytes_]);
   }
 
-  bool ready(std::size_t n) const { return trained_ && encoded_ == n; }
+  // Storage the rewrite cannot read whole (vectors behind an accessor, rows
+  // whose count it does not know): codes are made as the search reaches
+  // nodes. The dimension is found by probing `exact`; the search stays exact,
+  // while the vectors it reaches are sampled, until `sample_size` distinct
+  // ones train the quantizer. Returns whether the codes can be used.
+  template <typename Exact>
+  bool sync_reached(std::size_t sample_size, Exact&& exact) {
+    if (trained_) return calibrated_;
+    if (dim_ == 0 && !probed_) {
+      probed_ = true;
+      dim_ = probe_dimension(exact);
+      bytes_ = Bits == 8 ? dim_ : (dim_ + 1) / 2;
+    }
+    if (dim_ == 0 || sampled_ids_.size() < std::max<std::size_t>(sample_size, 2)) return false;
+    train(sample_.data(), sampled_ids_.size(), dim_, dim_, exact);
+    sample_ = {};
+    sampled_ids_ = {};
+    sampled_ = {};
+    return calibrated_;
+  }
+
+  // The exact path's distance, passed through; while sampling, the node's
+  // vector joins the training sample.
+  template <typename Id, typename Vector>
+  float observe(Id node, const Vector& vector, float exact_distance) {
+    if (!sampling_ || trained_ || dim_ == 0) return exact_distance;
+    std::size_t slot = std::size_t(node);
+    if (slot >= sampled_.size()) sampled_.resize(slot + slot / 2 + 1024, false);
+    if (!sampled_[slot]) {
+      sampled_[slot] = true;
+      sampled_ids_.push_back(slot);
+      const float* floats = detail::floats_of(vector);
+      sample_.insert(sample_.end(), floats, floats + dim_);
+    }
+    return exact_distance;
+  }
+  void set_sampling(bool on) { sampling_ = on; }
+
+  // The approximate distance from the query to `node`, whose vector is
+  // `vector`: its code is made the first time the node is reached.
+  template <typename Id, typename Vector>
+  float distance(Id node, const Vector& vector) {
+    std::size_t slot = std::size_t(node);
+    if (slot >= made_.size()) {
+      made_.resize(slot + slot / 2 + 1024, 0);
+      codes_.resize(made_.size() * bytes_);
+    }
+    if (!made_[slot]) {
+      encode(detail::floats_of(vector), &codes_[slot * bytes_]);
+      made_[slot] = 1;
+    }
+    return distance(node);
+  }
+
+  bool ready(std::size_t n) const { return trained_ && calibrated_ && encoded_ == n; }
   bool active() const { return active_; }
   void set_active(bool on) { active_ = on; }
 
@@ -187,6 +252,7 @@ class QuantizedCodes {
   // Asks for the first `lines` cache lines of the node's code ahead of use.
   template <typename Id>
   void prefetch(Id node, int lines) const {
+    if (std::size_t(node) * bytes_ >= codes_.size()) return;
     const char* code = reinterpret_cast<const char*>(&codes_[std::size_t(node) * bytes_]);
     for (int line = 0; line < lines && std::size_t(line) * 64 < bytes_; ++line) __builtin_prefetch(code + 64 * line, 0, 3);
   }
@@ -236,9 +302,16 @@ class QuantizedCodes {
     }
     if (pairs == 0) return;
     ip_constant /= double(pairs);
-    for (std::size_t p = 0; p < pairs; ++p) ip_error += std::fabs(exacts[p] - (ip_constant - dots[p]));
+    double scale = 0;
+    for (std::size_t p = 0; p < pairs; ++p) {
+      ip_error += std::fabs(exacts[p] - (ip_constant - dots[p]));
+      scale += std::fabs(exacts[p]);
+    }
     inner_product_ = ip_error < l2_error;
     ip_constant_ = float(ip_constant);
+    // Neither metric is the index's (a dimension probed wrong, vectors that
+    // are not floats): the codes stay unused.
+    calibrated_ = std::min(ip_error, l2_error) <= 1e-3 * scale + 1e-6;
   }
 
   int level(const uint8_t* code, std::size_t d) const {
@@ -281,7 +354,35 @@ class QuantizedCodes {
     return int(std::nearbyint(x));
   }
 
-  bool trained_ = false, active_ = false, inner_product_ = false;
+  // The dimension an unknown distance reads: the first d at which a unit
+  // vector e_d no longer changes it (exact(0, e_d) == exact(0, 0) and
+  // exact(e_d, e_d) == exact(0, 0)), found by bisection up to kMaxProbe.
+  template <typename Exact>
+  static std::size_t probe_dimension(Exact& exact) {
+    static constexpr std::size_t kMaxProbe = 1 << 14;
+    std::vector<float> zero(kMaxProbe, 0.0f), unit(kMaxProbe, 0.0f);
+    const float base = exact(zero.data(), zero.data());
+    auto reads = [&](std::size_t d) {
+      unit[d] = 1.0f;
+      bool changed = exact(zero.data(), unit.data()) != base || exact(unit.data(), unit.data()) != base;
+      unit[d] = 0.0f;
+      return changed;
+    };
+    if (!reads(0)) return 0;
+    std::size_t low = 0, high = kMaxProbe;  // reads(low), !reads(high) (or high past the probe)
+    while (high - low > 1) {
+      std::size_t mid = low + (high - low) / 2;
+      (reads(mid) ? low : high) = mid;
+    }
+    return high == kMaxProbe ? 0 : high;
+  }
+
+  bool trained_ = false, active_ = false, inner_product_ = false, calibrated_ = true;
+  bool probed_ = false, sampling_ = false;
+  std::vector<float> sample_;
+  std::vector<std::size_t> sampled_ids_;
+  std::vector<bool> sampled_;
+  std::vector<uint8_t> made_;
   std::size_t dim_ = 0, bytes_ = 0, encoded_ = 0;
   std::vector<float> offset_;
   float step_ = 1.0f, ip_constant_ = 0.0f, query_offset_ = 0.0f;
@@ -307,7 +408,18 @@ class QuantizedScope {
     codes.sync(data, n, dim, row, min_train, exact);
     codes.set_active(codes.ready(n));
   }
-  ~QuantizedScope() { codes_.set_active(was_active_); }
+  // Codes of the nodes the search reaches (QuantizedCodes::sync_reached).
+  template <typename Exact>
+  QuantizedScope(QuantizedCodes<Bits>& codes, std::size_t sample_size, Exact&& exact)
+      : codes_(codes), was_active_(codes.active()) {
+    bool usable = codes.sync_reached(sample_size, exact);
+    codes.set_active(usable);
+    codes.set_sampling(!usable);
+  }
+  ~QuantizedScope() {
+    codes_.set_active(was_active_);
+    codes_.set_sampling(false);
+  }
   QuantizedScope(const QuantizedScope&) = delete;
   QuantizedScope& operator=(const QuantizedScope&) = delete;
 
@@ -317,31 +429,46 @@ class QuantizedScope {
 };
 
 namespace detail {
-template <typename Entries, typename Exact>
-void rerank_sorted(Entries& entries, std::size_t count, Exact& exact) {
-  std::sort(entries.begin(), entries.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+template <typename Entries, typename Exact, typename DistanceOf, typename IdOf>
+void rerank_sorted(Entries& entries, std::size_t count, Exact& exact, DistanceOf& distance_of, IdOf& id_of) {
+  auto nearer = [&](auto& a, auto& b) { return distance_of(a) < distance_of(b); };
+  std::sort(entries.begin(), entries.end(), nearer);
   std::size_t n = count == 0 ? entries.size() : std::min(count, entries.size());
-  for (std::size_t i = 0; i < n; ++i) entries[i].first = exact(entries[i].second);
-  std::sort(entries.begin(), entries.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (std::size_t i = 0; i < n; ++i) distance_of(entries[i]) = exact(id_of(entries[i]));
+  std::sort(entries.begin(), entries.end(), nearer);
 }
+
+// A (distance, id) pair's parts.
+struct PairDistance {
+  template <typename T>
+  auto& operator()(T& entry) const { return entry.first; }
+};
+struct PairId {
+  template <typename T>
+  const auto& operator()(const T& entry) const { return entry.second; }
+};
 }  // namespace detail
 
-// Gives the `count` best (distance, id) entries their exact distances
-// (count 0: all), in a priority queue or a vector (left sorted, nearest first).
-template <typename T, typename Container, typename Compare, typename Exact>
-void rerank(std::priority_queue<T, Container, Compare>& queue, std::size_t count, Exact&& exact) {
+// Gives the `count` best entries their exact distances (count 0: all), in a
+// priority queue or a vector (left sorted, nearest first). An entry's
+// distance and id are what `distance_of` (a reference) and `id_of` give: by
+// default a (distance, id) pair's first and second.
+template <typename T, typename Container, typename Compare, typename Exact, typename DistanceOf = detail::PairDistance,
+          typename IdOf = detail::PairId>
+void rerank(std::priority_queue<T, Container, Compare>& queue, std::size_t count, Exact&& exact,
+            DistanceOf distance_of = {}, IdOf id_of = {}) {
   std::vector<T> entries;
   entries.reserve(queue.size());
   for (; !queue.empty(); queue.pop()) entries.push_back(queue.top());
-  detail::rerank_sorted(entries, count, exact);
+  detail::rerank_sorted(entries, count, exact, distance_of, id_of);
   for (const T& entry : entries) queue.push(entry);
 }
 
-template <typename T, typename Allocator, typename Exact>
-void rerank(std::vector<T, Allocator>& entries, std::size_t count, Exact&& exact) {
-  detail::rerank_sorted(entries, count, exact);
+template <typename T, typename Allocator, typename Exact, typename DistanceOf = detail::PairDistance,
+          typename IdOf = detail::PairId>
+void rerank(std::vector<T, Allocator>& entries, std::size_t count, Exact&& exact, DistanceOf distance_of = {},
+            IdOf id_of = {}) {
+  detail::rerank_sorted(entries, count, exact, distance_of, id_of);
 }
 
 }  // namespace crinn::runtime

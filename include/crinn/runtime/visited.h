@@ -36,6 +36,13 @@ class EpochVisited {
   }
 
   template <typename Id>
+  std::pair<Id, bool> emplace(Id id) {
+    return insert(id);
+  }
+  // Marks are indexed by id, not by how many are stored: nothing to reserve.
+  void reserve(std::size_t) {}
+
+  template <typename Id>
   std::size_t count(Id id) const {
     std::size_t slot = static_cast<std::size_t>(id);
     return slot < tags_.size() && tags_[slot] == epoch_ ? 1 : 0;
@@ -71,6 +78,13 @@ class BitsetVisited {
     words_[word] |= bit;
     return {id, fresh};
   }
+
+  template <typename Id>
+  std::pair<Id, bool> emplace(Id id) {
+    return insert(id);
+  }
+  // Marks are indexed by id, not by how many are stored: nothing to reserve.
+  void reserve(std::size_t) {}
 
   template <typename Id>
   std::size_t count(Id id) const {
