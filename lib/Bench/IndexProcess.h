@@ -15,7 +15,8 @@
 namespace crinn::bench {
 
 namespace detail {
-struct Reply;  // the wire format of the child's answers
+struct Command;  // the wire format of the parent's commands
+struct Reply;    // and of the child's answers
 }
 
 struct IndexSpec {
@@ -68,10 +69,11 @@ class IndexProcess {
   const IndexSpec& spec() const { return spec_; }
 
  private:
-  // Sends a command and reads the reply; on death or timeout the child is
-  // reaped and the returned message says what happened.
-  std::string exchange(const void* command, size_t size, double timeout_seconds, const std::string& what,
-                       detail::Reply& reply, std::string& error_text, std::vector<int64_t>* ids);
+  // Sends a command and reads the reply (with at most `expected_ids` ids into
+  // `ids`); on death, timeout or a malformed reply the child is reaped and
+  // the returned message says what happened.
+  std::string exchange(detail::Command command, double timeout_seconds, const std::string& what, detail::Reply& reply,
+                       std::string& error_text, std::vector<int64_t>* ids, uint64_t expected_ids);
   std::string reap(const std::string& what);
 
   IndexSpec spec_;
@@ -79,6 +81,7 @@ class IndexProcess {
   pid_t pid_ = -1;
   int to_child_ = -1;
   int from_child_ = -1;
+  int64_t sequence_ = 0;  // of the last command sent
 };
 
 }  // namespace crinn::bench
