@@ -1,5 +1,6 @@
 #include "Bench/IndexProcess.h"
 #include "Support/AtomicFile.h"
+#include "Support/Hash.h"
 
 #include "crinn/index_abi.h"
 
@@ -256,6 +257,19 @@ namespace {
 }
 
 }  // namespace
+
+std::string index_cache_entry(const std::string& cache_dir, const IndexSpec& spec, const std::string& train_fingerprint) {
+  std::error_code error;
+  std::string library = std::filesystem::canonical(spec.library, error).string();
+  if (error) library = spec.library;
+  std::string key = support::Hash()
+                        .add(library)
+                        .add_file(spec.library)
+                        .add(spec.params)
+                        .add(train_fingerprint)
+                        .hex();
+  return cache_dir + "/" + spec.label + "-" + key;
+}
 
 IndexProcess::IndexProcess(IndexSpec spec, const data::Dataset& dataset, ChildLimits limits)
     : spec_(std::move(spec)), limits_(limits) {

@@ -29,6 +29,13 @@ struct IndexSpec {
   std::string index_file;
 };
 
+// Where `spec`'s index built on the dataset of `train_fingerprint`
+// (data::train_fingerprint) is cached in `cache_dir`: <cache_dir>/<label>-<key>,
+// the key a hash of everything the index depends on (the library's path and
+// bytes, the params, the metric and train set), so that two indexes of one
+// label, a rebuilt library or another dataset never load an index not theirs.
+std::string index_cache_entry(const std::string& cache_dir, const IndexSpec& spec, const std::string& train_fingerprint);
+
 struct ChildLimits {
   double build_timeout_seconds = 3600.0;
   double search_timeout_seconds = 600.0;  // for one pass over the queries
