@@ -503,6 +503,26 @@ class Run {
 
 }  // namespace
 
+void check_resume_options(const std::string& out_dir, const nlohmann::json& options) {
+  fs::path run_file = fs::path(out_dir) / "run.json";
+  if (!fs::exists(run_file)) {
+    if (fs::exists(fs::path(out_dir) / "history.jsonl"))
+      throw ResumeError(run_file.string() + ": missing, so the run's options cannot be compared with these; start a new --out");
+    return;
+  }
+  nlohmann::json run = read_json_file(run_file);
+  if (!run.is_object() || !run.contains("options") || !run["options"].is_object())
+    throw ResumeError(run_file.string() + ": records no options to compare --resume with (an older crinn-tune wrote it); "
+                                          "start a new --out");
+  auto shown = [](const nlohmann::json& value) { return value.is_string() ? "'" + value.get<std::string>() + "'" : value.dump(); };
+  for (const auto& [name, value] : options.items()) {
+    const nlohmann::json& recorded = run["options"].contains(name) ? run["options"][name] : nlohmann::json();
+    if (recorded != value)
+      throw ResumeError(name + ": " + shown(value) + " differs from " + shown(recorded) + ", what the run in " + out_dir +
+                        " measured with; resume with the run's options or choose another --out");
+  }
+}
+
 TuneResult tune(rewrite::SourceTree& tree, const data::Dataset& dataset, policy::Policy& policy,
                 const TuneOptions& options) {
   return Run(tree, dataset, policy, options).run();
