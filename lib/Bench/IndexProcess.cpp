@@ -1,5 +1,6 @@
 #include "Bench/IndexProcess.h"
 #include "Support/AtomicFile.h"
+#include "Support/Hash.h"
 
 #include "crinn/index_abi.h"
 
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
@@ -22,17 +24,26 @@
 
 namespace crinn::bench {
 
-namespace {
-
-enum Op : int32_t { kBuild = 1, kSearch = 2 };
-
-struct Command {
+struct detail::Command {
   int32_t op = 0;
   int32_t ef = 0;
   int32_t k = 0;
   int32_t return_ids = 0;
   int64_t queries = 0;
+  int64_t sequence = 0;  // echoed by the reply, so a reply out of turn is seen
 };
+
+namespace {
+
+using detail::Command;
+
+enum Op : int32_t { kBuild = 1, kSearch = 2 };
+
+// Opens every reply: bytes that something else in the child wrote on the pipe
+// are not taken for a reply.
+constexpr uint64_t kReplyMagic = 0x43524e4e52504c59ull;  // "CRNNRPLY"
+// The longest error message a reply carries; the child cuts a longer one.
+constexpr size_t kMaxErrorBytes = size_t(1) << 16;
 
 using Clock = std::chrono::steady_clock;
 
@@ -118,6 +129,8 @@ void bind(void* handle, const char* name, F& out, std::string& error) {
 }  // namespace
 
 struct detail::Reply {
+  uint64_t magic = kReplyMagic;
+  int64_t sequence = 0;
   int32_t failed = 0;
   int32_t uses_ef = 1;
   int32_t loaded = 0;
@@ -140,6 +153,7 @@ namespace {
   Command command;
   while (read_all(in, &command, sizeof command, Clock::now() + std::chrono::hours(24 * 365)) == 1) {
     detail::Reply reply;
+    reply.sequence = command.sequence;
     std::string error;
     ids.clear();
 
@@ -232,6 +246,7 @@ namespace {
       error = "search before a successful build";
     }
 
+    if (error.size() > kMaxErrorBytes) error.resize(kMaxErrorBytes);
     reply.failed = error.empty() ? 0 : 1;
     reply.error_length = error.size();
     if (!write_all(out, &reply, sizeof reply) || !write_all(out, error.data(), error.size()) ||
@@ -242,6 +257,19 @@ namespace {
 }
 
 }  // namespace
+
+std::string index_cache_entry(const std::string& cache_dir, const IndexSpec& spec, const std::string& train_fingerprint) {
+  std::error_code error;
+  std::string library = std::filesystem::canonical(spec.library, error).string();
+  if (error) library = spec.library;
+  std::string key = support::Hash()
+                        .add(library)
+                        .add_file(spec.library)
+                        .add(spec.params)
+                        .add(train_fingerprint)
+                        .hex();
+  return cache_dir + "/" + spec.label + "-" + key;
+}
 
 IndexProcess::IndexProcess(IndexSpec spec, const data::Dataset& dataset, ChildLimits limits)
     : spec_(std::move(spec)), limits_(limits) {
@@ -305,14 +333,44 @@ std::string IndexProcess::reap(const std::string& what) {
   return message;
 }
 
-std::string IndexProcess::exchange(const void* command, size_t size, double timeout_seconds,
-                                   const std::string& what, detail::Reply& reply, std::string& error_text,
-                                   std::vector<int64_t>* ids) {
+namespace {
+
+// What is wrong with a reply to command `sequence` that may carry
+// `expected_ids` ids, or "" if nothing is: the child runs untrusted code that
+// can write on the pipe, so no size in a reply is used before it is checked.
+std::string reply_problem(const detail::Reply& reply, int64_t sequence, uint64_t expected_ids) {
+  auto valid_measure = [](double value) { return std::isfinite(value) && value >= 0.0; };
+  if (reply.magic != kReplyMagic) return "it does not begin as a reply does";
+  if (reply.sequence != sequence)
+    return "it answers command " + std::to_string(reply.sequence) + ", not " + std::to_string(sequence);
+  if (reply.failed != 0 && reply.failed != 1) return "failed = " + std::to_string(reply.failed);
+  if ((reply.failed == 1) != (reply.error_length > 0)) return "its failure and its error message disagree";
+  if (reply.error_length > kMaxErrorBytes)
+    return "an error message of " + std::to_string(reply.error_length) + " bytes, more than " +
+           std::to_string(kMaxErrorBytes);
+  if (reply.id_count != 0 && reply.id_count != expected_ids)
+    return std::to_string(reply.id_count) + " ids where " + std::to_string(expected_ids) + " were asked for";
+  if (!valid_measure(reply.seconds) || !valid_measure(reply.peak_memory_mb) || !valid_measure(reply.index_memory_mb))
+    return "a time or memory size that is negative or not a number";
+  return "";
+}
+
+}  // namespace
+
+std::string IndexProcess::exchange(Command command, double timeout_seconds, const std::string& what,
+                                   detail::Reply& reply, std::string& error_text, std::vector<int64_t>* ids,
+                                   uint64_t expected_ids) {
   if (pid_ <= 0) return "not running";
+  command.sequence = ++sequence_;
   auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                      std::chrono::duration<double>(timeout_seconds));
-  int got = write_all(to_child_, command, size) ? read_all(from_child_, &reply, sizeof reply, deadline) : -1;
+  int got = write_all(to_child_, &command, sizeof command) ? read_all(from_child_, &reply, sizeof reply, deadline) : -1;
   if (got == 1) {
+    if (std::string problem = reply_problem(reply, command.sequence, ids ? expected_ids : 0); !problem.empty()) {
+      kill(pid_, SIGKILL);
+      reap(what);
+      return "sent a malformed reply during " + what + " (" + problem + ")";
+    }
     error_text.resize(reply.error_length);
     got = read_all(from_child_, error_text.data(), error_text.size(), deadline);
   }
@@ -337,7 +395,7 @@ BuildOutcome IndexProcess::build() {
   command.op = kBuild;
   detail::Reply reply;
   std::string error_text;
-  outcome.error = exchange(&command, sizeof command, limits_.build_timeout_seconds, "build", reply, error_text, nullptr);
+  outcome.error = exchange(command, limits_.build_timeout_seconds, "build", reply, error_text, nullptr, 0);
   if (outcome.error.empty() && reply.failed) outcome.error = error_text;
   outcome.seconds = reply.seconds;
   outcome.peak_memory_mb = reply.peak_memory_mb;
@@ -356,8 +414,8 @@ SearchOutcome IndexProcess::search(int ef, int k, int64_t queries, bool return_i
   command.return_ids = return_ids ? 1 : 0;
   detail::Reply reply;
   std::string error_text;
-  outcome.error = exchange(&command, sizeof command, limits_.search_timeout_seconds,
-                           "search (ef=" + std::to_string(ef) + ")", reply, error_text, &outcome.ids);
+  outcome.error = exchange(command, limits_.search_timeout_seconds, "search (ef=" + std::to_string(ef) + ")", reply,
+                           error_text, &outcome.ids, return_ids ? uint64_t(queries) * uint64_t(k) : 0);
   if (outcome.error.empty() && reply.failed) outcome.error = error_text;
   outcome.seconds = reply.seconds;
   outcome.index_memory_mb = reply.index_memory_mb;

@@ -15,7 +15,8 @@
 namespace crinn::bench {
 
 namespace detail {
-struct Reply;  // the wire format of the child's answers
+struct Command;  // the wire format of the parent's commands
+struct Reply;    // and of the child's answers
 }
 
 struct IndexSpec {
@@ -27,6 +28,13 @@ struct IndexSpec {
   // (crinn_index_save) after the build, side files included.
   std::string index_file;
 };
+
+// Where `spec`'s index built on the dataset of `train_fingerprint`
+// (data::train_fingerprint) is cached in `cache_dir`: <cache_dir>/<label>-<key>,
+// the key a hash of everything the index depends on (the library's path and
+// bytes, the params, the metric and train set), so that two indexes of one
+// label, a rebuilt library or another dataset never load an index not theirs.
+std::string index_cache_entry(const std::string& cache_dir, const IndexSpec& spec, const std::string& train_fingerprint);
 
 struct ChildLimits {
   double build_timeout_seconds = 3600.0;
@@ -68,10 +76,11 @@ class IndexProcess {
   const IndexSpec& spec() const { return spec_; }
 
  private:
-  // Sends a command and reads the reply; on death or timeout the child is
-  // reaped and the returned message says what happened.
-  std::string exchange(const void* command, size_t size, double timeout_seconds, const std::string& what,
-                       detail::Reply& reply, std::string& error_text, std::vector<int64_t>* ids);
+  // Sends a command and reads the reply (with at most `expected_ids` ids into
+  // `ids`); on death, timeout or a malformed reply the child is reaped and
+  // the returned message says what happened.
+  std::string exchange(detail::Command command, double timeout_seconds, const std::string& what, detail::Reply& reply,
+                       std::string& error_text, std::vector<int64_t>* ids, uint64_t expected_ids);
   std::string reap(const std::string& what);
 
   IndexSpec spec_;
@@ -79,6 +88,7 @@ class IndexProcess {
   pid_t pid_ = -1;
   int to_child_ = -1;
   int from_child_ = -1;
+  int64_t sequence_ = 0;  // of the last command sent
 };
 
 }  // namespace crinn::bench

@@ -1,4 +1,5 @@
 #include "Data/Dataset.h"
+#include "Support/Hash.h"
 
 #include <cmath>
 
@@ -73,6 +74,16 @@ void validate(const Dataset& dataset, const std::string& source) {
   for (int32_t id : truth.ids)
     if (id < 0 || id >= dataset.train.rows)
       throw DataError(source, "ground truth id " + std::to_string(id) + " is outside train");
+}
+
+std::string train_fingerprint(const Dataset& dataset) {
+  const Matrix& train = dataset.train;
+  return support::Hash()
+      .add(metric_name(dataset.metric))
+      .add(uint64_t(train.rows))
+      .add(uint64_t(train.dim))
+      .add_bytes(train.values.data(), train.values.size() * sizeof(float))
+      .hex();
 }
 
 void limit_queries(Dataset& dataset, int64_t count) {

@@ -58,6 +58,10 @@ double exact_distance(Metric metric, const float* a, const float* b, int dim);
 // train/test dimension mismatch or ground truth that does not fit the test set.
 void validate(const Dataset& dataset, const std::string& source);
 
+// A hash of all an index is built from, the metric and the train matrix: the
+// dataset's part of an index cache key (16 hex digits).
+std::string train_fingerprint(const Dataset& dataset);
+
 // Keeps the first `count` queries (and their ground truth).
 void limit_queries(Dataset& dataset, int64_t count);
 

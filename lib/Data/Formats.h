@@ -4,9 +4,19 @@
 
 #include "Data/Dataset.h"
 
+#include <climits>
+#include <cstdint>
 #include <string>
 
 namespace crinn::data {
+
+// What a header may declare, checked before anything of that size is made: a
+// row of at most 2^24 values, rows that the int32 ids of ground truth can
+// name, and no more bytes than the file can hold (for compressed data, its
+// size times deflate's largest expansion).
+constexpr int64_t kMaxDimension = int64_t(1) << 24;
+constexpr int64_t kMaxRows = INT32_MAX;
+constexpr int64_t kMaxDeflateRatio = 1032;
 
 // ann-benchmarks HDF5: datasets train, test and (optional) neighbors and
 // distances; attribute "distance" names the metric.

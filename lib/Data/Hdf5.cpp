@@ -3,6 +3,7 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <unistd.h>
 
@@ -28,6 +29,32 @@ class Handle {
 
 void silence_hdf5_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
+// HDF5 answers a dataset's unwritten parts with fill values, so a few KB of
+// header can declare terabytes: the declared shape is checked against the
+// limits of Formats.h and the bytes the file stores for it.
+void check_declared_size(hid_t file, hid_t dataset, hid_t type, const std::string& path, const char* name,
+                         const hsize_t dims[2]) {
+  const std::string what = std::string("dataset '") + name + "' declares " + std::to_string(dims[0]) + " x " +
+                           std::to_string(dims[1]) + " values";
+  if (dims[1] > uint64_t(kMaxDimension))
+    throw DataError(path, what + ", more than the " + std::to_string(kMaxDimension) + " columns a row may have");
+  if (dims[0] > uint64_t(kMaxRows)) throw DataError(path, what + ", more than " + std::to_string(kMaxRows) + " rows");
+  const size_t value_bytes = H5Tget_size(type);
+  if (value_bytes == 0 || value_bytes > 8)
+    throw DataError(path, std::string("dataset '") + name + "' has values of " + std::to_string(value_bytes) +
+                              " bytes (1 to 8 expected)");
+  // Bounded above, so no product overflows: at most 2^31 x 2^24 x 8 bytes.
+  const uint64_t declared_bytes = uint64_t(dims[0]) * dims[1] * value_bytes;
+  Handle creation(H5Dget_create_plist(dataset), H5Pclose);
+  const bool compressed = creation && H5Pget_nfilters(creation.get()) > 0;
+  hsize_t file_bytes = 0;
+  H5Fget_filesize(file, &file_bytes);
+  const uint64_t stored = std::min<uint64_t>(H5Dget_storage_size(dataset), file_bytes);
+  if (declared_bytes > stored * (compressed ? uint64_t(kMaxDeflateRatio) : 1))
+    throw DataError(path, what + " (" + std::to_string(declared_bytes) + " bytes) but the file stores " +
+                              std::to_string(stored) + (compressed ? " compressed" : "") + " bytes of it");
+}
+
 // Reads a 2-D dataset, converting to `memory_type`; returns (rows, cols).
 template <typename T>
 std::pair<int64_t, int> read_2d(hid_t file, const std::string& path, const char* name,
@@ -43,6 +70,7 @@ std::pair<int64_t, int> read_2d(hid_t file, const std::string& path, const char*
   H5T_class_t type_class = H5Tget_class(type.get());
   if (type_class != H5T_FLOAT && type_class != H5T_INTEGER)
     throw DataError(path, std::string("dataset '") + name + "' is not numeric");
+  check_declared_size(file, dataset.get(), type.get(), path, name, dims);
   out.resize(size_t(dims[0]) * size_t(dims[1]));
   if (!out.empty() && H5Dread(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
     throw DataError(path, std::string("cannot read dataset '") + name + "'");

@@ -1,5 +1,6 @@
 #include "Data/Formats.h"
 
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -11,6 +12,8 @@ namespace crinn::data {
 Matrix load_idx_images(const std::string& path) {
   std::unique_ptr<gzFile_s, int (*)(gzFile)> file(gzopen(path.c_str(), "rb"), &gzclose);
   if (!file) throw DataError(path, "cannot open file");
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0) throw DataError(path, "cannot open file");
 
   auto read_exact = [&](void* out, size_t bytes, const char* what) {
     if (gzread(file.get(), out, unsigned(bytes)) != int(bytes))
@@ -29,11 +32,30 @@ Matrix load_idx_images(const std::string& path) {
   uint32_t height = read_big_endian("header");
   uint32_t width = read_big_endian("header");
 
+  // The header's sizes, checked against the limits of Formats.h before a buffer of their size is made.
+  const int64_t dim = int64_t(height) * int64_t(width);
+  if (count == 0 || dim == 0) throw DataError(path, "holds no images");
+  if (dim > kMaxDimension)
+    throw DataError(path, "header declares images of " + std::to_string(height) + " x " + std::to_string(width) +
+                              " pixels, more than the " + std::to_string(kMaxDimension) + " values a row may have");
+  if (count > kMaxRows)
+    throw DataError(path, "header declares " + std::to_string(count) + " images, more than " +
+                              std::to_string(kMaxRows));
+  const int64_t declared = int64_t(count) * dim;
+  const bool plain = gzdirect(file.get());
+  const int64_t header_bytes = 16;
+  const int64_t most = plain ? int64_t(info.st_size) - header_bytes : int64_t(info.st_size) * kMaxDeflateRatio;
+  if (declared > most)
+    throw DataError(path, "header declares " + std::to_string(count) + " images of " + std::to_string(height) +
+                              " x " + std::to_string(width) + " pixels (" + std::to_string(declared) + " bytes), but " +
+                              (plain ? std::to_string(most) + " bytes follow it"
+                                     : "its " + std::to_string(info.st_size) + " compressed bytes hold at most " +
+                                           std::to_string(most)));
+
   Matrix m;
   m.rows = count;
-  m.dim = int(height * width);
-  if (m.rows == 0 || m.dim == 0) throw DataError(path, "holds no images");
-  std::vector<unsigned char> pixels(size_t(m.rows) * m.dim);
+  m.dim = int(dim);
+  std::vector<unsigned char> pixels(static_cast<size_t>(declared));
   const size_t chunk = size_t(1) << 28;  // gzread takes an unsigned count
   for (size_t offset = 0; offset < pixels.size(); offset += chunk)
     read_exact(pixels.data() + offset, std::min(chunk, pixels.size() - offset), "image data");

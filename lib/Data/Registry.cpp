@@ -51,12 +51,14 @@ Dataset cached_with_truth(const std::string& name, const std::string& cached,
   return dataset;
 }
 
-// A cache name that changes when the source file does.
+// A cache name that changes when the source file does (the modification time
+// to the nanosecond, so a file rewritten within a second counts as changed).
 std::string fingerprint(const std::string& path) {
   struct stat info;
   if (stat(path.c_str(), &info) != 0) throw DataError(path, "cannot open file");
   size_t h = std::hash<std::string>()(path + ":" + std::to_string(info.st_size) + ":" +
-                                      std::to_string(info.st_mtime));
+                                      std::to_string(info.st_mtim.tv_sec) + "." +
+                                      std::to_string(info.st_mtim.tv_nsec));
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016zx", h);
   return hex;
@@ -88,16 +90,22 @@ Dataset open_texmex(const std::string& spec, const std::string& cache_dir) {
   auto load_vectors = [](const std::string& path) {
     return ends_with(path, ".bvecs") ? load_bvecs(path) : load_fvecs(path);
   };
+  Metric metric;
+  try {
+    metric = parse_metric(fields.count("metric") ? fields["metric"] : "euclidean");
+  } catch (const std::invalid_argument& e) {
+    throw DataError(spec, e.what());
+  }
+  // Everything the cached ground truth depends on is in its name: the files
+  // and the metric (the cache file's own distance attribute follows it).
   std::string base = fields["base"], query = fields["query"];
-  std::string cached = cache_dir + "/" + stem(base) + "-" + fingerprint(base) + "-" + fingerprint(query) + ".hdf5";
+  std::string cached = cache_dir + "/" + stem(base) + "-" + fingerprint(base) + "-" + fingerprint(query);
+  if (fields.count("groundtruth")) cached += "-" + fingerprint(fields["groundtruth"]);
+  cached += "-" + metric_name(metric) + ".hdf5";
   return cached_with_truth(spec, cached, [&] {
     Dataset dataset;
     dataset.name = spec;
-    try {
-      dataset.metric = parse_metric(fields.count("metric") ? fields["metric"] : "euclidean");
-    } catch (const std::invalid_argument& e) {
-      throw DataError(spec, e.what());
-    }
+    dataset.metric = metric;
     dataset.train = load_vectors(base);
     dataset.test = load_vectors(query);
     validate(dataset, query);

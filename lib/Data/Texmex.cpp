@@ -1,5 +1,7 @@
 #include "Data/Formats.h"
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <memory>
 
@@ -18,14 +20,25 @@ File open_or_throw(const std::string& path) {
 template <typename Element, typename OnVector>
 void read_records(const std::string& path, OnVector on_vector) {
   File file = open_or_throw(path);
+  struct stat info;
+  if (fstat(fileno(file.get()), &info) != 0) throw DataError(path, "cannot open file");
+  const int64_t file_bytes = info.st_size;
   std::vector<Element> values;
-  for (int64_t index = 0;; ++index) {
+  for (int64_t index = 0, offset = 0;; ++index) {
     int32_t dim = 0;
     size_t got = std::fread(&dim, 1, sizeof(dim), file.get());
     if (got == 0) return;
     if (got != sizeof(dim)) throw DataError(path, "truncated header of vector " + std::to_string(index));
-    if (dim <= 0 || dim > (1 << 24))
+    if (dim <= 0 || dim > kMaxDimension)
       throw DataError(path, "vector " + std::to_string(index) + " has invalid dimension " + std::to_string(dim));
+    // A dimension is checked against the bytes left before a buffer of that size is made.
+    offset += int64_t(sizeof(dim));
+    const int64_t bytes = int64_t(dim) * int64_t(sizeof(Element));
+    if (bytes > file_bytes - offset)
+      throw DataError(path, "truncated vector " + std::to_string(index) + ": its dimension " + std::to_string(dim) +
+                                " needs " + std::to_string(bytes) + " bytes, " + std::to_string(file_bytes - offset) +
+                                " follow");
+    offset += bytes;
     values.resize(size_t(dim));
     if (std::fread(values.data(), sizeof(Element), values.size(), file.get()) != values.size())
       throw DataError(path, "truncated vector " + std::to_string(index));

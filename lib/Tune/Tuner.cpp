@@ -7,6 +7,7 @@
 #include "Rewrite/SourceTree.h"
 #include "Rewrite/UnifiedDiff.h"
 #include "Support/AtomicFile.h"
+#include "Support/Hash.h"
 #include "Tune/Journal.h"
 #include "Verify/Build.h"
 
@@ -60,7 +61,12 @@ nlohmann::json curve_json(const bench::IndexResult& result) {
 class Run {
  public:
   Run(rewrite::SourceTree& tree, const data::Dataset& dataset, policy::Policy& policy, const TuneOptions& options)
-      : tree_(tree), dataset_(dataset), policy_(policy), options_(options), out_(options.out_dir) {
+      : tree_(tree),
+        dataset_(dataset),
+        policy_(policy),
+        options_(options),
+        out_(options.out_dir),
+        run_cache_key_(run_cache_key(tree, dataset, options)) {
     fs::create_directories(out_ / "work");
   }
 
@@ -124,7 +130,8 @@ class Run {
 
   // The key is the code those entries write (the files they rewrite, as
   // rewritten), so an entry that writes what is there already (a constant
-  // set to its current value) keys as the reference.
+  // set to its current value) keys as the reference; beside it, what every
+  // index of the run shares (run_cache_key).
   std::string index_file(const std::vector<rewrite::PlanEntry>& plan) {
     std::vector<rewrite::PlanEntry> relevant;
     for (const rewrite::PlanEntry& entry : plan)
@@ -136,11 +143,25 @@ class Run {
     if (!relevant.empty())
       for (const rewrite::RewrittenFile& file : tree_.apply(relevant, rewrite::SourceTree::Record::Nothing))
         if (file.rewritten != file.original) code += fs::relative(file.path, tree_.root()).string() + "\n" + file.rewritten;
-    uint64_t hash = 14695981039346656037ull;  // FNV-1a: stable across runs, so a resumed run finds its cache
-    for (unsigned char c : code) hash = (hash ^ c) * 1099511628211ull;
-    char name[40];
-    std::snprintf(name, sizeof name, "%016llx.index", static_cast<unsigned long long>(hash));
+    // Stable across runs, so that a resumed run finds its cache.
+    std::string name = support::Hash().add(run_cache_key_).add(code).hex() + ".index";
     return (out_ / "work" / "index-cache" / name).string();
+  }
+
+  // What every index of the run is built from besides the plan: the dataset
+  // (train set and metric), the library and every file of the unmodified
+  // tree, so that a run in a report dir whose cache holds another dataset's
+  // or an edited tree's indexes builds its own.
+  static std::string run_cache_key(const rewrite::SourceTree& tree, const data::Dataset& dataset,
+                                   const TuneOptions& options) {
+    support::Hash hash;
+    hash.add(data::train_fingerprint(dataset)).add(options.library_name);
+    std::vector<fs::path> files;
+    for (const fs::directory_entry& entry : fs::recursive_directory_iterator(tree.root()))
+      if (entry.is_regular_file()) files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const fs::path& file : files) hash.add(fs::relative(file, tree.root()).string()).add_file(file.string());
+    return hash.hex();
   }
 
   // Keeps the reference's index, the best variant's and the few most
@@ -466,6 +487,7 @@ class Run {
   policy::Policy& policy_;
   const TuneOptions& options_;
   fs::path out_;
+  std::string run_cache_key_;
   bench::IndexSpec reference_;
   std::string best_index_file_;  // the best variant's cached index, which contenders are measured beside
   double best_beside_reference_ = 1.0;  // the best's reward as it measured beside the reference
@@ -480,6 +502,26 @@ class Run {
 };
 
 }  // namespace
+
+void check_resume_options(const std::string& out_dir, const nlohmann::json& options) {
+  fs::path run_file = fs::path(out_dir) / "run.json";
+  if (!fs::exists(run_file)) {
+    if (fs::exists(fs::path(out_dir) / "history.jsonl"))
+      throw ResumeError(run_file.string() + ": missing, so the run's options cannot be compared with these; start a new --out");
+    return;
+  }
+  nlohmann::json run = read_json_file(run_file);
+  if (!run.is_object() || !run.contains("options") || !run["options"].is_object())
+    throw ResumeError(run_file.string() + ": records no options to compare --resume with (an older crinn-tune wrote it); "
+                                          "start a new --out");
+  auto shown = [](const nlohmann::json& value) { return value.is_string() ? "'" + value.get<std::string>() + "'" : value.dump(); };
+  for (const auto& [name, value] : options.items()) {
+    const nlohmann::json& recorded = run["options"].contains(name) ? run["options"][name] : nlohmann::json();
+    if (recorded != value)
+      throw ResumeError(name + ": " + shown(value) + " differs from " + shown(recorded) + ", what the run in " + out_dir +
+                        " measured with; resume with the run's options or choose another --out");
+  }
+}
 
 TuneResult tune(rewrite::SourceTree& tree, const data::Dataset& dataset, policy::Policy& policy,
                 const TuneOptions& options) {

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,9 @@ struct TuneOptions {
     config.runs = std::max(config.runs, compare_runs);
     return config;
   }
-  nlohmann::json run_info;              // source, dataset, policy...: written to run.json for the report
+  // Source, dataset, policy...: written to run.json for the report; its
+  // "options" are those a resume must repeat (check_resume_options).
+  nlohmann::json run_info;
   std::function<void(const std::string&)> log = [](const std::string&) {};
 };
 
@@ -61,6 +64,19 @@ struct TuneResult {
   // peers in one interleaved run; its tables are in comparison.txt.
   std::vector<bench::IndexResult> comparison;
 };
+
+// A --resume whose options differ from those of the run it continues.
+class ResumeError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Before a --resume writes anything: `options` (option name -> value, the
+// options that decide what the run measures: source, dataset, queries, runs,
+// ef list, recall window...) must equal those the run in `out_dir` recorded
+// in run.json, or a ResumeError names the first that differs; a journal and
+// an index cache of one dataset would otherwise be continued on another.
+void check_resume_options(const std::string& out_dir, const nlohmann::json& options);
 
 // Tunes `tree` (parsed, sites found) on `dataset` with `policy`. With an
 // existing history.jsonl in out_dir the run resumes: the candidates already

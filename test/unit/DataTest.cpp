@@ -96,7 +96,8 @@ TEST_F(DataTest, TexmexErrorsNameFileAndProblem) {
   truncated.write(reinterpret_cast<const char*>(&dim), sizeof dim);
   truncated.write(reinterpret_cast<const char*>(&half), sizeof half);
   truncated.close();
-  EXPECT_EQ(error_of([&] { load_fvecs(path("t.fvecs")); }), path("t.fvecs") + ": truncated vector 1");
+  EXPECT_EQ(error_of([&] { load_fvecs(path("t.fvecs")); }),
+            path("t.fvecs") + ": truncated vector 1: its dimension 3 needs 12 bytes, 4 follow");
 
   std::ofstream mixed(path("m.fvecs"), std::ios::binary);
   write_record<float>(mixed, {1, 2, 3});
@@ -139,7 +140,48 @@ TEST_F(DataTest, IdxErrors) {
   EXPECT_EQ(error_of([&] { load_idx_images(path("labels")); }),
             path("labels") + ": not an IDX file of unsigned-byte images (magic 2049)");
   std::ofstream(path("short"), std::ios::binary) << idx_bytes(0x803, 3, 2, 2, 7);
-  EXPECT_EQ(error_of([&] { load_idx_images(path("short")); }), path("short") + ": truncated image data");
+  EXPECT_EQ(error_of([&] { load_idx_images(path("short")); }),
+            path("short") + ": header declares 3 images of 2 x 2 pixels (12 bytes), but 7 bytes follow it");
+}
+
+// Issue 16, case 12: sizes from a header are checked against the file and the
+// limits of a dataset before anything of their size is allocated (a 16-byte
+// IDX file made 1 GB, bigger claims a bare std::bad_alloc).
+TEST_F(DataTest, IdxDeclaredSizesAreCheckedFirst) {
+  std::ofstream(path("header-only"), std::ios::binary) << idx_bytes(0x803, 10000, 28, 28, 0);
+  EXPECT_EQ(error_of([&] { load_idx_images(path("header-only")); }),
+            path("header-only") + ": header declares 10000 images of 28 x 28 pixels (7840000 bytes), but 0 bytes follow it");
+
+  std::string header = idx_bytes(0x803, 4000000, 28, 28, 0);
+  gzFile gz = gzopen(path("header-only.gz").c_str(), "wb");
+  gzwrite(gz, header.data(), unsigned(header.size()));
+  gzclose(gz);
+  EXPECT_NE(error_of([&] { load_idx_images(path("header-only.gz")); })
+                .find(": header declares 4000000 images of 28 x 28 pixels (3136000000 bytes), but its "),
+            std::string::npos);
+
+  // 65536 x 65536 wrapped to 0 in 32 bits ("holds no images").
+  std::ofstream(path("wide"), std::ios::binary) << idx_bytes(0x803, 1, 65536, 65536, 16);
+  EXPECT_EQ(error_of([&] { load_idx_images(path("wide")); }),
+            path("wide") + ": header declares images of 65536 x 65536 pixels, more than the 16777216 values a row may have");
+  std::ofstream(path("many"), std::ios::binary) << idx_bytes(0x803, 0xffffffffu, 1, 1, 16);
+  EXPECT_EQ(error_of([&] { load_idx_images(path("many")); }),
+            path("many") + ": header declares 4294967295 images, more than 2147483647");
+}
+
+// Issue 16, case 12: a vector's dimension is checked against the bytes left
+// in the file before a buffer of that size is made.
+TEST_F(DataTest, TexmexDimensionIsCheckedAgainstTheFile) {
+  std::ofstream huge(path("huge.fvecs"), std::ios::binary);
+  int32_t dim = 1 << 24;
+  huge.write(reinterpret_cast<const char*>(&dim), sizeof dim);
+  huge.close();
+  EXPECT_EQ(error_of([&] { load_fvecs(path("huge.fvecs")); }),
+            path("huge.fvecs") + ": truncated vector 0: its dimension 16777216 needs 67108864 bytes, 0 follow");
+  EXPECT_EQ(error_of([&] { load_ivecs(path("huge.fvecs")); }),
+            path("huge.fvecs") + ": truncated vector 0: its dimension 16777216 needs 67108864 bytes, 0 follow");
+  EXPECT_EQ(error_of([&] { load_bvecs(path("huge.fvecs")); }),
+            path("huge.fvecs") + ": truncated vector 0: its dimension 16777216 needs 16777216 bytes, 0 follow");
 }
 
 TEST_F(DataTest, Hdf5RoundTripKeepsEverything) {
@@ -200,6 +242,70 @@ TEST_F(DataTest, Hdf5ErrorsNameFileAndProblem) {
   H5Adelete(file, "distance");
   H5Fclose(file);
   EXPECT_EQ(error_of([&] { load_hdf5(path("hamming.hdf5")); }), path("hamming.hdf5") + ": no attribute 'distance'");
+}
+
+float pattern_value(size_t i) { return float((i * 2654435761u) % 1000) / 7.0f; }
+
+// An ann-benchmarks file whose `name` dataset is declared rows x cols floats
+// (chunked, optionally deflated) with `written` rows of values written.
+void write_declared_hdf5(const std::string& file_name, const char* name, hsize_t rows, hsize_t cols,
+                         hsize_t written, bool deflate) {
+  Dataset small = small_dataset();
+  save_hdf5(small, file_name);
+  hid_t file = H5Fopen(file_name.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  H5Ldelete(file, name, H5P_DEFAULT);
+  hsize_t dims[2] = {rows, cols}, chunk[2] = {1, std::min<hsize_t>(cols, 1024)};
+  hid_t space = H5Screate_simple(2, dims, nullptr);
+  hid_t creation = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(creation, 2, chunk);
+  if (deflate) H5Pset_deflate(creation, 9);
+  hid_t dataset = H5Dcreate2(file, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, creation, H5P_DEFAULT);
+  ASSERT_GE(dataset, 0);
+  if (written > 0) {
+    std::vector<float> values(size_t(written * cols));
+    for (size_t i = 0; i < values.size(); ++i) values[i] = pattern_value(i);
+    hsize_t start[2] = {0, 0}, count[2] = {written, cols};
+    hid_t memory = H5Screate_simple(2, count, nullptr);
+    H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr);
+    H5Dwrite(dataset, H5T_NATIVE_FLOAT, memory, space, H5P_DEFAULT, values.data());
+    H5Sclose(memory);
+  }
+  H5Dclose(dataset);
+  H5Pclose(creation);
+  H5Sclose(space);
+  H5Fclose(file);
+}
+
+// Issue 16, case 12: a 6.8 KB HDF5 file declaring a train set it does not
+// store drove RSS to 1.5 GB (HDF5 reads the unwritten rows as fill values),
+// and a train declared 16 x (2^60+8) was read as 16 x 8.
+TEST_F(DataTest, Hdf5DeclaredSizesAreCheckedFirst) {
+  write_declared_hdf5(path("unwritten.hdf5"), "train", 100000, 100, 0, false);
+  EXPECT_EQ(error_of([&] { load_hdf5(path("unwritten.hdf5")); }),
+            path("unwritten.hdf5") +
+                ": dataset 'train' declares 100000 x 100 values (40000000 bytes) but the file stores 0 bytes of it");
+
+  write_declared_hdf5(path("part.hdf5"), "test", 100000, 12, 10, false);
+  EXPECT_NE(error_of([&] { load_hdf5(path("part.hdf5")); })
+                .find(": dataset 'test' declares 100000 x 12 values (4800000 bytes) but the file stores "),
+            std::string::npos);
+
+  write_declared_hdf5(path("wide.hdf5"), "train", 16, (hsize_t(1) << 60) + 8, 0, false);
+  EXPECT_EQ(error_of([&] { load_hdf5(path("wide.hdf5")); }),
+            path("wide.hdf5") + ": dataset 'train' declares 16 x 1152921504606846984 values, more than the 16777216 "
+                                "columns a row may have");
+
+  write_declared_hdf5(path("tall.hdf5"), "train", hsize_t(1) << 40, 12, 0, false);
+  EXPECT_EQ(error_of([&] { load_hdf5(path("tall.hdf5")); }),
+            path("tall.hdf5") + ": dataset 'train' declares 1099511627776 x 12 values, more than 2147483647 rows");
+
+  // Compressed and complete: loads, though the file is smaller than its values.
+  write_declared_hdf5(path("deflated.hdf5"), "train", 2000, 12, 2000, true);
+  Dataset loaded = load_hdf5(path("deflated.hdf5"));
+  EXPECT_EQ(loaded.train.rows, 2000);
+  std::vector<float> expected(2000 * 12);
+  for (size_t i = 0; i < expected.size(); ++i) expected[i] = pattern_value(i);
+  EXPECT_EQ(loaded.train.values, expected);
 }
 
 TEST(Synthetic, SameSpecSameBytesOtherSeedOtherBytes) {

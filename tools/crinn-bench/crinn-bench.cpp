@@ -37,9 +37,10 @@ against the first index.
   --json <file>          every point as JSON
   --plot <file>          QPS-recall plot: .svg, or .html with the tables
   --cache-dir <dir>      ground-truth cache (default $XDG_CACHE_HOME/crinn)
-  --index-cache <dir>    keep each built index in <dir>/<label>/ and load it from
-                         there on later runs instead of building (the library must
-                         save and load; a stale cache is the caller's to remove)
+  --index-cache <dir>    keep each built index in <dir>/<label>-<key>/ and load it
+                         from there on later runs instead of building (the library
+                         must save and load); the key is a hash of the library's
+                         path and bytes, its params and the dataset
   --build-timeout <s>    per index (default 3600)
   --search-timeout <s>   per pass over the queries (default 600)
   --memory-limit <MiB>   address space of each index's process (default 16384)
@@ -105,7 +106,6 @@ int run(int argc, char** argv) {
   for (const std::string& text : index_texts) {
     try {
       indexes.push_back(crinn::bench::parse_index_spec(text));
-      if (!index_cache.empty()) indexes.back().index_file = index_cache + "/" + indexes.back().label;
     } catch (const crinn::bench::IndexSpecError& e) {
       throw UsageError(std::string("--index: ") + e.what());
     }
@@ -123,6 +123,11 @@ int run(int argc, char** argv) {
   if (config.k > dataset.truth.k)
     throw crinn::data::DataError(dataset.name, "ground truth has " + std::to_string(dataset.truth.k) +
                                                    " neighbours per query, fewer than k=" + std::to_string(config.k));
+  if (!index_cache.empty()) {
+    std::string train = crinn::data::train_fingerprint(dataset);
+    for (crinn::bench::IndexSpec& index : indexes)
+      index.index_file = crinn::bench::index_cache_entry(index_cache, index, train);
+  }
 
   std::vector<crinn::bench::IndexResult> results = crinn::bench::run_benchmark(dataset, indexes, config, log);
   crinn::bench::print_tables(std::cout, dataset, results, config);

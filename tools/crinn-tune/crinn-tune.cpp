@@ -179,6 +179,20 @@ int run(int argc, char** argv) {
     if (end == tree.end())
       throw std::runtime_error(out + ": --out is inside --source " + tree.string() + "; choose a report dir outside the tree");
   }
+  // What the run measures, recorded in run.json; a resume must not change it.
+  const bench::BenchConfig& bench = options.gates.bench;
+  nlohmann::json measured = {{"--source", fs::canonical(source).string()},
+                             {"-p", build_dir},
+                             {"--dataset", dataset_spec},
+                             {"--queries", queries},
+                             {"--runs", bench.runs},
+                             {"--ef", bench.efs},
+                             {"--recall-window", {bench.recall_low, bench.recall_high}},
+                             {"--group", options.group_size},
+                             {"--contender-margin", options.contender_margin},
+                             {"--library", library},
+                             {"--policy", policy_kind}};
+  if (resume) tune::check_resume_options(out, measured);
   if (!resume && fs::exists(fs::path(out) / "history.jsonl"))
     throw std::runtime_error(out + ": holds a run already; pass --resume to continue it or choose another --out");
   fs::create_directories(out);
@@ -189,7 +203,8 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "[%7.1fs] %s\n", elapsed, message.c_str());
   };
   options.out_dir = out;
-  options.run_info = {{"source", source}, {"dataset", dataset_spec}, {"policy", policy_kind}, {"seed", seed}};
+  options.run_info = {
+      {"source", source}, {"dataset", dataset_spec}, {"policy", policy_kind}, {"seed", seed}, {"options", measured}};
   options.library_name = library;
   options.crinn_include_dir = include_dir();
 
@@ -276,6 +291,9 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     return run(argc, argv);
+  } catch (const tune::ResumeError& e) {
+    std::cerr << "crinn-tune: error: " << e.what() << "\n";
+    return 2;
   } catch (const UsageError& e) {
     std::cerr << "crinn-tune: error: " << e.what() << " (see --help)\n";
     return 2;
