@@ -1,37 +1,19 @@
-#include "Rewrite/AdaptiveEf.h"
-#include "Rewrite/AdjacencyReorder.h"
-#include "Rewrite/AlignedStorage.h"
-#include "Rewrite/ConstantTuning.h"
-#include "Rewrite/EarlyTermination.h"
-#include "Rewrite/EdgePruning.h"
-#include "Rewrite/FlatGraph.h"
-#include "Rewrite/LoopFission.h"
-#include "Rewrite/LoopUnroll.h"
-#include "Rewrite/MultiEntry.h"
-#include "Rewrite/PrefetchInsertion.h"
-#include "Rewrite/QuantizedDistance.h"
-#include "Rewrite/SimdDistance.h"
-#include "Rewrite/VisitedSet.h"
+#include "Rewrite/Rewrite.h"
 
 namespace crinn::rewrite {
+
+// Each rewrite's folder defines its factory; the registry names them, so the
+// catalogue knows no rewrite's class.
+#define CRINN_REWRITE(Kind) std::unique_ptr<Rewrite> make_##Kind();
+#include "Rewrite/Registry.def"
+#undef CRINN_REWRITE
 
 const std::vector<std::unique_ptr<Rewrite>>& catalogue() {
   static const std::vector<std::unique_ptr<Rewrite>> rewrites = [] {
     std::vector<std::unique_ptr<Rewrite>> all;
-    all.push_back(std::make_unique<PrefetchInsertion>());
-    all.push_back(std::make_unique<LoopUnroll>());
-    all.push_back(std::make_unique<LoopFission>());
-    all.push_back(std::make_unique<SimdDistance>());
-    all.push_back(std::make_unique<EdgePruning>());
-    all.push_back(std::make_unique<EarlyTermination>());
-    all.push_back(std::make_unique<VisitedSet>());
-    all.push_back(std::make_unique<AlignedStorage>());
-    all.push_back(std::make_unique<QuantizedDistance>());
-    all.push_back(std::make_unique<FlatGraph>());
-    all.push_back(std::make_unique<MultiEntry>());
-    all.push_back(std::make_unique<AdjacencyReorder>());
-    all.push_back(std::make_unique<AdaptiveEf>());
-    all.push_back(std::make_unique<ConstantTuning>());
+#define CRINN_REWRITE(Kind) all.push_back(make_##Kind());
+#include "Rewrite/Registry.def"
+#undef CRINN_REWRITE
     return all;
   }();
   return rewrites;

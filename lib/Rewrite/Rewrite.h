@@ -1,5 +1,6 @@
 // The rewrite catalogue: one class per structured rewrite, in the manner of
-// one clang-tidy check per class. A rewrite says whether (and with which
+// one clang-tidy check per class, each in its folder lib/Rewrite/<Kind>/ and
+// on its line of Registry.def. A rewrite says whether (and with which
 // parameters) it applies at a site, and turns a site plus parameters into a
 // Clang Transformer rule: a matcher for the site's AST node and the edits.
 #pragma once
@@ -54,7 +55,7 @@ class Rewrite {
                                                                clang::ASTContext& context) const = 0;
 };
 
-// Every rewrite, in catalogue order.
+// Every rewrite, in the order of Registry.def.
 const std::vector<std::unique_ptr<Rewrite>>& catalogue();
 const Rewrite* find_rewrite(const std::string& name);
 

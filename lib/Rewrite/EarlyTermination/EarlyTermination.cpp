@@ -1,4 +1,4 @@
-#include "Rewrite/EarlyTermination.h"
+#include "Rewrite/EarlyTermination/EarlyTermination.h"
 
 #include "Rewrite/Support.h"
 #include "Sites/AstUtil.h"
@@ -41,5 +41,7 @@ llvm::Expected<RewriteRule> EarlyTermination::rule(const sites::Site& site, cons
                   insertAfter(fixed(after_statement(push, context)),
                               cat("\n" + indentation(push, context) + "crinn_improved = true;"))});
 }
+
+std::unique_ptr<Rewrite> make_EarlyTermination() { return std::make_unique<EarlyTermination>(); }
 
 }  // namespace crinn::rewrite

@@ -1,4 +1,4 @@
-#include "Rewrite/MultiEntry.h"
+#include "Rewrite/MultiEntry/MultiEntry.h"
 
 #include "Rewrite/QueryPathParts.h"
 #include "Rewrite/Support.h"
@@ -49,5 +49,7 @@ llvm::Expected<RewriteRule> MultiEntry::rule(const sites::Site& site, const Para
                              insertBefore(fixed(after_open_brace((*entry)->getBody(), context)), cat(sync)),
                              insertBefore(fixed(before(loop.beam_loop->getBeginLoc(), context)), cat(seeds))});
 }
+
+std::unique_ptr<Rewrite> make_MultiEntry() { return std::make_unique<MultiEntry>(); }
 
 }  // namespace crinn::rewrite

@@ -1,4 +1,4 @@
-#include "Rewrite/LoopUnroll.h"
+#include "Rewrite/LoopUnroll/LoopUnroll.h"
 
 #include "Rewrite/Support.h"
 #include "Sites/AstUtil.h"
@@ -76,5 +76,7 @@ llvm::Expected<RewriteRule> LoopUnroll::rule(const sites::Site& site, const Para
                      indent + "}";
   return rule_at(loop, {changeTo(fixed(statement_range(loop, context)), cat(text))});
 }
+
+std::unique_ptr<Rewrite> make_LoopUnroll() { return std::make_unique<LoopUnroll>(); }
 
 }  // namespace crinn::rewrite

@@ -1,4 +1,4 @@
-#include "Rewrite/ConstantTuning.h"
+#include "Rewrite/ConstantTuning/ConstantTuning.h"
 
 #include "Rewrite/Support.h"
 
@@ -36,5 +36,7 @@ llvm::Expected<RewriteRule> ConstantTuning::rule(const sites::Site& site, const 
   return rule_at(constant.literal, {changeTo(fixed(node_range(constant.literal->getSourceRange(), context)),
                                              cat(format_number(params.get("value"), constant.integer)))});
 }
+
+std::unique_ptr<Rewrite> make_ConstantTuning() { return std::make_unique<ConstantTuning>(); }
 
 }  // namespace crinn::rewrite

@@ -1,7 +1,6 @@
-#include "Rewrite/PrefetchInsertion.h"
+#include "Rewrite/PrefetchInsertion/PrefetchInsertion.h"
 
-#include "Rewrite/QuantizedDistance.h"
-
+#include "Rewrite/QueryPathNames.h"
 #include "Rewrite/Support.h"
 #include "Sites/AstUtil.h"
 
@@ -40,7 +39,7 @@ llvm::Expected<RewriteRule> PrefetchInsertion::rule(const sites::Site& site, con
   auto prefetch_ahead = [&](const std::string& element, const std::string& vector) {
     const std::string floats = prefetch + "(" + vector + ");";
     if (!params.companion("quantized-distance")) return floats;
-    return "{ if (" + std::string(QuantizedDistance::coded_flag) + ") " + QuantizedDistance::codes_member +
+    return "{ if (" + std::string(query_path_names::coded_flag) + ") " + query_path_names::codes_member +
            ".prefetch(" + element + ", " + std::to_string(params.get_int("lines")) + "); else " + floats + " }";
   };
   llvm::SmallVector<ASTEdit, 1> edits;
@@ -95,5 +94,7 @@ llvm::Expected<RewriteRule> PrefetchInsertion::rule(const sites::Site& site, con
   edits.push_back(addInclude("crinn/runtime/prefetch.h", IncludeFormat::Angled));
   return rule_at(loop.loop, std::move(edits));
 }
+
+std::unique_ptr<Rewrite> make_PrefetchInsertion() { return std::make_unique<PrefetchInsertion>(); }
 
 }  // namespace crinn::rewrite

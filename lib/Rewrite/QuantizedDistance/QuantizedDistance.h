@@ -17,12 +17,6 @@ namespace crinn::rewrite {
 // codes are prefetched by the gather loop, one per unvisited neighbour.
 class QuantizedDistance : public Rewrite {
  public:
-  // What the rewritten code names, for a rewrite of the same loop that reads
-  // the codes: the member and, in the loop's method, whether this query runs
-  // on them.
-  static constexpr const char* codes_member = "crinn_codes_";
-  static constexpr const char* coded_flag = "crinn_coded";
-
   const char* name() const override { return "quantized-distance"; }
   std::optional<sites::RewriteOption> option_for(const sites::Site& site, clang::ASTContext& context) const override;
   llvm::Expected<clang::transformer::RewriteRule> rule(const sites::Site& site, const Params& params,

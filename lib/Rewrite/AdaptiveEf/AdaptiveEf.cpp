@@ -1,4 +1,4 @@
-#include "Rewrite/AdaptiveEf.h"
+#include "Rewrite/AdaptiveEf/AdaptiveEf.h"
 
 #include "Rewrite/QueryPathParts.h"
 #include "Rewrite/Support.h"
@@ -48,5 +48,7 @@ llvm::Expected<RewriteRule> AdaptiveEf::rule(const sites::Site& site, const Para
                        sites::source_text(loop.result_push->getArg(0), context) + ");")),
        addInclude("crinn/runtime/query_path.h", IncludeFormat::Angled)});
 }
+
+std::unique_ptr<Rewrite> make_AdaptiveEf() { return std::make_unique<AdaptiveEf>(); }
 
 }  // namespace crinn::rewrite

@@ -1,4 +1,4 @@
-#include "Rewrite/AdjacencyReorder.h"
+#include "Rewrite/AdjacencyReorder/AdjacencyReorder.h"
 
 #include "Rewrite/QueryPathParts.h"
 #include "Rewrite/Support.h"
@@ -41,5 +41,7 @@ llvm::Expected<RewriteRule> AdjacencyReorder::rule(const sites::Site& site, cons
                              addInclude(fixed(member_at), "crinn/runtime/query_path.h", IncludeFormat::Angled),
                              insertBefore(fixed(after_open_brace((*entry)->getBody(), context)), cat(sync))});
 }
+
+std::unique_ptr<Rewrite> make_AdjacencyReorder() { return std::make_unique<AdjacencyReorder>(); }
 
 }  // namespace crinn::rewrite

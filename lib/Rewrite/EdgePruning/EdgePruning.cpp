@@ -1,4 +1,4 @@
-#include "Rewrite/EdgePruning.h"
+#include "Rewrite/EdgePruning/EdgePruning.h"
 
 #include "Rewrite/Support.h"
 #include "Sites/AstUtil.h"
@@ -37,5 +37,7 @@ llvm::Expected<RewriteRule> EdgePruning::rule(const sites::Site& site, const Par
   }
   return rule_at(pruning.outer_loop, std::move(edits));
 }
+
+std::unique_ptr<Rewrite> make_EdgePruning() { return std::make_unique<EdgePruning>(); }
 
 }  // namespace crinn::rewrite

@@ -1,4 +1,4 @@
-#include "Rewrite/VisitedSet.h"
+#include "Rewrite/VisitedSet/VisitedSet.h"
 
 #include "Rewrite/Support.h"
 #include "Sites/AstUtil.h"
@@ -35,5 +35,7 @@ llvm::Expected<RewriteRule> VisitedSet::rule(const sites::Site& site, const Para
   return rule_at(set.variable, {changeTo(fixed(statement_range(declaration_of(set.variable, context), context)), cat(text)),
                                 addInclude("crinn/runtime/visited.h", IncludeFormat::Angled)});
 }
+
+std::unique_ptr<Rewrite> make_VisitedSet() { return std::make_unique<VisitedSet>(); }
 
 }  // namespace crinn::rewrite

@@ -1,4 +1,4 @@
-#include "Rewrite/FlatGraph.h"
+#include "Rewrite/FlatGraph/FlatGraph.h"
 
 #include "Rewrite/QueryPathParts.h"
 #include "Rewrite/Support.h"
@@ -59,5 +59,7 @@ llvm::Expected<RewriteRule> FlatGraph::rule(const sites::Site& site, const Param
   }
   return rule_at(loop.loop, std::move(edits));
 }
+
+std::unique_ptr<Rewrite> make_FlatGraph() { return std::make_unique<FlatGraph>(); }
 
 }  // namespace crinn::rewrite

@@ -1,4 +1,4 @@
-#include "Rewrite/SimdDistance.h"
+#include "Rewrite/SimdDistance/SimdDistance.h"
 
 #include "Rewrite/Support.h"
 #include "Sites/AstUtil.h"
@@ -50,5 +50,7 @@ llvm::Expected<RewriteRule> SimdDistance::rule(const sites::Site& site, const Pa
   return rule_at(kernel.loop, {changeTo(fixed(node_range(kernel.loop->getSourceRange(), context)), cat(call)),
                                addInclude("crinn/runtime/distance.h", IncludeFormat::Angled)});
 }
+
+std::unique_ptr<Rewrite> make_SimdDistance() { return std::make_unique<SimdDistance>(); }
 
 }  // namespace crinn::rewrite

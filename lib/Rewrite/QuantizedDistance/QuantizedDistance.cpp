@@ -1,5 +1,6 @@
-#include "Rewrite/QuantizedDistance.h"
+#include "Rewrite/QuantizedDistance/QuantizedDistance.h"
 
+#include "Rewrite/QueryPathNames.h"
 #include "Rewrite/QueryPathParts.h"
 #include "Rewrite/Support.h"
 #include "Sites/AstUtil.h"
@@ -155,8 +156,8 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
   auto entry = query_entry_of(site, method, context);
   if (!entry) return entry.takeError();
 
-  const std::string codes = codes_member;
-  const std::string coded = coded_flag;
+  const std::string codes = query_path_names::codes_member;
+  const std::string coded = query_path_names::coded_flag;
   const std::string type = "crinn::runtime::QuantizedCodes<" + std::to_string(params.get_int("bits")) + ">";
   const Expr* query_expr = query_argument(loop);
   const std::string query = sites::source_text(query_expr, context);
@@ -262,5 +263,7 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
                                      indentation(loop.loop, context))));
   return rule_at(loop.loop, std::move(edits));
 }
+
+std::unique_ptr<Rewrite> make_QuantizedDistance() { return std::make_unique<QuantizedDistance>(); }
 
 }  // namespace crinn::rewrite

@@ -1,4 +1,4 @@
-#include "Rewrite/AlignedStorage.h"
+#include "Rewrite/AlignedStorage/AlignedStorage.h"
 
 #include "Rewrite/Support.h"
 #include "Sites/AstUtil.h"
@@ -53,5 +53,7 @@ llvm::Expected<RewriteRule> AlignedStorage::rule(const sites::Site& site, const 
   edits.push_back(addInclude("crinn/runtime/aligned.h", IncludeFormat::Angled));
   return rule_at(field, std::move(edits));
 }
+
+std::unique_ptr<Rewrite> make_AlignedStorage() { return std::make_unique<AlignedStorage>(); }
 
 }  // namespace crinn::rewrite

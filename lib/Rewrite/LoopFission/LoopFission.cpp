@@ -1,7 +1,6 @@
-#include "Rewrite/LoopFission.h"
+#include "Rewrite/LoopFission/LoopFission.h"
 
-#include "Rewrite/QuantizedDistance.h"
-
+#include "Rewrite/QueryPathNames.h"
 #include "Rewrite/Support.h"
 #include "Sites/AstUtil.h"
 
@@ -52,10 +51,10 @@ llvm::Expected<RewriteRule> LoopFission::rule(const sites::Site& site, const Par
   // Where quantized-distance computes this loop's distances, a query on codes
   // reads them and not the vectors: those are what the batch prefetches.
   if (const Params::Values* quantized = params.companion("quantized-distance")) {
-    const std::string coded = QuantizedDistance::coded_flag;
+    const std::string coded = query_path_names::coded_flag;
     std::string codes;
     if (long lines = long(quantized->at("prefetch")))
-      codes = std::string(QuantizedDistance::codes_member) + ".prefetch(" + element + ", " + std::to_string(lines) + ");";
+      codes = std::string(query_path_names::codes_member) + ".prefetch(" + element + ", " + std::to_string(lines) + ");";
     if (!codes.empty() && !prefetch.empty())
       prefetch = "if (" + coded + ")\n" + indent + "    " + codes + "\n" + indent + "  else\n" + indent + "    " + prefetch;
     else if (!codes.empty())
@@ -76,5 +75,7 @@ llvm::Expected<RewriteRule> LoopFission::rule(const sites::Site& site, const Par
                              changeTo(fixed(whole_lines(statement_range(loop.visited_check, context), context)), cat("")),
                              addInclude("crinn/runtime/prefetch.h", IncludeFormat::Angled)});
 }
+
+std::unique_ptr<Rewrite> make_LoopFission() { return std::make_unique<LoopFission>(); }
 
 }  // namespace crinn::rewrite
