@@ -173,10 +173,9 @@ class QuantizedCodes {
       dim_ = probe_dimension(exact);
       bytes_ = Bits == 8 ? dim_ : (dim_ + 1) / 2;
     }
-    if (dim_ == 0 || sampled_ids_.size() < std::max<std::size_t>(sample_size, 2)) return false;
-    train(sample_.data(), sampled_ids_.size(), dim_, dim_, exact);
+    if (dim_ == 0 || sample_.size() / dim_ < std::max<std::size_t>(sample_size, 2)) return false;
+    train(sample_.data(), sample_.size() / dim_, dim_, dim_, exact);
     sample_ = {};
-    sampled_ids_ = {};
     sampled_ = {};
     return calibrated_;
   }
@@ -190,7 +189,6 @@ class QuantizedCodes {
     if (slot >= sampled_.size()) sampled_.resize(slot + slot / 2 + 1024, false);
     if (!sampled_[slot]) {
       sampled_[slot] = true;
-      sampled_ids_.push_back(slot);
       const float* floats = detail::floats_of(vector);
       sample_.insert(sample_.end(), floats, floats + dim_);
     }
@@ -380,7 +378,6 @@ class QuantizedCodes {
   bool trained_ = false, active_ = false, inner_product_ = false, calibrated_ = true;
   bool probed_ = false, sampling_ = false;
   std::vector<float> sample_;
-  std::vector<std::size_t> sampled_ids_;
   std::vector<bool> sampled_;
   std::vector<uint8_t> made_;
   std::size_t dim_ = 0, bytes_ = 0, encoded_ = 0;
