@@ -48,8 +48,8 @@ crinn_index* crinn_index_create(int dim, crinn_metric metric, const char* params
     auto index = std::make_unique<crinn_index>();
     index->dim = dim;
     index->metric = metric;
-    index->M = size_t(params.get_int("M", 16));
-    index->ef_construction = size_t(params.get_int("ef_construction", 200));
+    index->M = size_t(params.get_int("M", long(index->M)));
+    index->ef_construction = size_t(params.get_int("ef_construction", long(index->ef_construction)));
     index->seed = size_t(params.get_int("seed", 100));
     params.check_all_used();
     index->make_space();

@@ -29,10 +29,17 @@ namespace {
 
 // The standard library's function bodies hold no sites; skipping them while
 // parsing (and so their template instantiations) saves most of the parse.
+// Variadic templates keep theirs: they forward their arguments
+// (std::make_unique<Index>(n, M)), and a setting is followed through them.
 class SkipSystemBodies : public clang::ASTConsumer {
  public:
   explicit SkipSystemBodies(const clang::SourceManager& sources) : sources_(sources) {}
-  bool shouldSkipFunctionBody(clang::Decl* decl) override { return sources_.isInSystemHeader(decl->getLocation()); }
+  bool shouldSkipFunctionBody(clang::Decl* decl) override {
+    if (!sources_.isInSystemHeader(decl->getLocation())) return false;
+    const clang::FunctionDecl* function = decl->getAsFunction();
+    const clang::FunctionTemplateDecl* pattern = function ? function->getDescribedFunctionTemplate() : nullptr;
+    return !pattern || !pattern->getTemplateParameters()->hasParameterPack();
+  }
 
  private:
   const clang::SourceManager& sources_;

@@ -975,6 +975,24 @@ std::optional<std::string> annotation(const Decl* decl) {
   return std::nullopt;
 }
 
+// The parameter that takes a call's i-th argument, in the declaration whose
+// body the scan reads: a template's pattern, a function's definition.
+const ParmVarDecl* parameter_of(const FunctionDecl* f, unsigned i) {
+  if (!f) return nullptr;
+  if (const FunctionDecl* pattern = f->getTemplateInstantiationPattern()) f = pattern;
+  if (const FunctionDecl* definition = f->getDefinition()) f = definition;
+  return i < f->getNumParams() ? f->getParamDecl(i) : nullptr;
+}
+
+// The variable an argument passes on, through conversions and std::forward/std::move.
+const VarDecl* forwarded_var(const Expr* e) {
+  e = without_conversions(e);
+  if (const auto* call = dyn_cast<CallExpr>(e); call && call->getNumArgs() == 1 && call->getDirectCallee() &&
+                                                 call->getDirectCallee()->isInStdNamespace())
+    e = without_conversions(call->getArg(0));
+  return referenced_var(e);
+}
+
 // ---- the finder -----------------------------------------------------------
 
 // Which declarations the index's algorithm reads as a setting: those
@@ -1035,11 +1053,41 @@ class SettingUses {
         const FunctionDecl* callee = called_function(call);
         if (callee && site_functions_.count(callee->getCanonicalDecl()))
           for (const Expr* arg : call_arguments(call)) mark_all(arg);
+        if (callee && !isa<CXXOperatorCallExpr>(call)) add_argument_flows(callee, call_arguments(call));
       }
+      if (const auto* construct = dyn_cast<CXXConstructExpr>(e))
+        add_argument_flows(construct->getConstructor(), std::vector<const Expr*>(construct->arg_begin(), construct->arg_end()));
     });
   }
 
   void add_flow(const Decl* target, const Expr* source) { flows_.emplace_back(target, source); }
+
+  // What a call passes flows into the parameter that takes it, so a setting
+  // can be given by its caller (HNSW(space, n, index->M)). A library
+  // function that hands its own parameters on (std::make_unique<HNSW>(...),
+  // emplace) is followed one step into the call it forwards to. A distance
+  // passed on (pool.insert(id, dist(q, row(id)))) is data, whatever it is
+  // later compared with.
+  void add_argument_flows(const FunctionDecl* callee, const std::vector<const Expr*>& args) {
+    for (unsigned i = 0; i < args.size(); ++i)
+      if (const ParmVarDecl* param = parameter_of(callee, i); param && !computes_distance(args[i]))
+        flows_.emplace_back(param, args[i]);
+    const FunctionDecl* definition = nullptr;
+    if (!callee->hasBody(definition) || !context_.getSourceManager().isInSystemHeader(definition->getLocation())) return;
+    auto forward = [&](const FunctionDecl* inner, const std::vector<const Expr*>& inner_args) {
+      for (unsigned j = 0; j < inner_args.size(); ++j) {
+        const auto* handed_on = dyn_cast_or_null<ParmVarDecl>(forwarded_var(inner_args[j]));
+        const ParmVarDecl* target = parameter_of(inner, j);
+        if (!handed_on || !target || handed_on->getDeclContext() != definition) continue;
+        unsigned k = handed_on->getFunctionScopeIndex();
+        if (k < args.size() && !computes_distance(args[k])) flows_.emplace_back(target, args[k]);
+      }
+    };
+    visit_exprs(definition->getBody(), [&](const Expr* e) {
+      if (const auto* construct = dyn_cast<CXXConstructExpr>(e))
+        forward(construct->getConstructor(), std::vector<const Expr*>(construct->arg_begin(), construct->arg_end()));
+    });
+  }
 
   // After every function is scanned: follows the recorded flows back until nothing changes.
   void settle() {
@@ -1060,22 +1108,33 @@ class SettingUses {
   }
 
  private:
+  // Marks what `e` reads. A callable object's answer is not its setting: a
+  // random generator's seed does not become one because a draw (rng() % n)
+  // picks a node that is then compared.
   void mark_all(const Expr* e) {
-    const SourceManager& sources = context_.getSourceManager();
-    visit_exprs(e, [&](const Expr* node) {
-      const Decl* decl = nullptr;
-      if (const auto* ref = dyn_cast<DeclRefExpr>(node)) decl = ref->getDecl()->getCanonicalDecl();
-      if (const auto* member = dyn_cast<MemberExpr>(node)) decl = member->getMemberDecl()->getCanonicalDecl();
-      if (decl) {
-        marked_.insert(decl);
-        if (flowing_) flowed_.insert(decl);
-      }
-      if (isa<IntegerLiteral, FloatingLiteral>(node) && node->getBeginLoc().isMacroID()) {
-        std::string macro = Lexer::getImmediateMacroName(node->getBeginLoc(), sources, context_.getLangOpts()).str();
-        macros_.insert(macro);
-        if (flowing_) flowed_macros_.insert(macro);
-      }
-    });
+    if (!e) return;
+    if (const auto* call = dyn_cast<CXXOperatorCallExpr>(e); call && call->getOperator() == OO_Call) {
+      for (const Expr* arg : call_arguments(call)) mark_all(arg);
+      return;
+    }
+    mark_node(e);
+    for (const Stmt* child : e->children())
+      if (const auto* sub = dyn_cast_or_null<Expr>(child)) mark_all(sub);
+  }
+
+  void mark_node(const Expr* node) {
+    const Decl* decl = nullptr;
+    if (const auto* ref = dyn_cast<DeclRefExpr>(node)) decl = ref->getDecl()->getCanonicalDecl();
+    if (const auto* member = dyn_cast<MemberExpr>(node)) decl = member->getMemberDecl()->getCanonicalDecl();
+    if (decl) {
+      marked_.insert(decl);
+      if (flowing_) flowed_.insert(decl);
+    }
+    if (isa<IntegerLiteral, FloatingLiteral>(node) && node->getBeginLoc().isMacroID()) {
+      std::string macro = Lexer::getImmediateMacroName(node->getBeginLoc(), context_.getSourceManager(), context_.getLangOpts()).str();
+      macros_.insert(macro);
+      if (flowing_) flowed_macros_.insert(macro);
+    }
   }
 
   // A distance computed in `e`: a call of two or more arguments that answers a number.
@@ -1456,3 +1515,4 @@ std::vector<Site> find_sites(ASTContext& context, const FileFilter& in_project, 
 }
 
 }  // namespace crinn::sites
+

@@ -51,3 +51,57 @@ int degree_kept(const Narrow& narrow, int candidates) { return candidates < narr
 // NARROW: "max": 255,
 // NARROW-NEXT: "min": 50,
 // NARROW-RANGE: crinn-opt: error: {{.*}}.narrow.json: entry 1: parameter 'value' = 800 is outside [50, 255]
+
+// A setting given by the caller: the value a wrapper passes to the index's
+// constructor, directly or through std::make_unique, is tuned where the
+// wrapper writes it (as an adapter hands hnswlib its M); what it passes to
+// a parameter that is no setting (a size) is not.
+// RUN: %crinn-opt --list-sites %s -- -std=c++17 2>/dev/null | FileCheck --check-prefix=CALLER %s
+#include <memory>
+#include <vector>
+class Graph {
+ public:
+  Graph(int rows, int degree) : degree_(degree), adjacency_(rows) {}
+  void cap(std::vector<int>& links) const {
+    if (int(links.size()) > degree_) links.resize(degree_);
+  }
+
+ private:
+  int degree_;
+  std::vector<std::vector<int>> adjacency_;
+};
+struct Wrapper {
+  int degree = 24;
+  int rows = 1000;
+  std::unique_ptr<Graph> graph;
+};
+void build(Wrapper& wrapper) { wrapper.graph = std::make_unique<Graph>(wrapper.rows, wrapper.degree); }
+struct Direct {
+  int degree = 12;
+};
+int build_direct(const Direct& direct, std::vector<int>& links) {
+  Graph graph(10, direct.degree);
+  graph.cap(links);
+  return int(links.size());
+}
+// CALLER-DAG: "id": "constant:Direct::degree"
+// CALLER-DAG: "id": "constant:Wrapper::degree"
+// CALLER-NOT: Wrapper::rows
+
+// A random generator's seed is no setting, though a draw picks a node that a
+// callee then compares.
+// RUN: %crinn-opt --list-sites %s -- -std=c++17 2>/dev/null | FileCheck --check-prefix=DRAW %s
+#include <random>
+struct Sampler {
+  unsigned seed = 7;
+  int entries = 8;
+};
+void add_entry(std::vector<int>& pool, int id, int limit) {
+  if (id < limit) pool.push_back(id);
+}
+void draw_entries(const Sampler& sampler, int rows, std::vector<int>& pool) {
+  std::minstd_rand draw(sampler.seed);
+  for (int e = 0; e < sampler.entries; ++e) add_entry(pool, int(draw() % rows), rows);
+}
+// DRAW: "id": "constant:Sampler::entries"
+// DRAW-NOT: Sampler::seed
