@@ -95,9 +95,6 @@ std::vector<PlanEntry> validate_plan(const nlohmann::json& plan, const std::stri
     entry.params = Params(values);
     entries.push_back(std::move(entry));
   }
-  for (PlanEntry& entry : entries)
-    for (const PlanEntry& other : entries)
-      if (&other != &entry && other.site == entry.site) entry.params.add_companion(other.rewrite, other.params.values());
   return entries;
 }
 

@@ -21,9 +21,9 @@ class ASTContext;
 
 namespace crinn::rewrite {
 
-// Validated parameters, defaults filled in, and what else the plan does at
-// the same site: rewrites of one loop that share work (loop-fission's gather
-// prefetching what quantized-distance's loop reads) agree through it.
+// Validated parameters, defaults filled in. Rewrites of one loop that share
+// work (loop-fission's gather prefetching what quantized-distance's loop
+// reads) agree through runtime objects, not through each other's parameters.
 class Params {
  public:
   using Values = std::map<std::string, double>;
@@ -33,16 +33,8 @@ class Params {
   long get_int(const std::string& name) const { return long(values_.at(name)); }
   const Values& values() const { return values_; }
 
-  void add_companion(const std::string& rewrite, const Values& values) { companions_[rewrite] = values; }
-  // The parameters of `rewrite` where the plan applies it at the same site.
-  const Values* companion(const std::string& rewrite) const {
-    auto found = companions_.find(rewrite);
-    return found == companions_.end() ? nullptr : &found->second;
-  }
-
  private:
   Values values_;
-  std::map<std::string, Values> companions_;
 };
 
 class Rewrite {

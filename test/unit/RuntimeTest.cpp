@@ -136,6 +136,48 @@ TEST(QuantizedCodes, ReachedNodesTrainThenRunOnCodes) {
     EXPECT_FLOAT_EQ(codes.distance(i, &data[i * dim]), exact(&data[0], &data[i * dim]));
 }
 
+// Rewrites of one loop compose at run time: while the codes are in use they
+// are the query's NodeReader, so prefetching written for vectors fetches codes.
+TEST(QuantizedCodes, InUseTheyAreWhatPrefetchingReads) {
+  const std::size_t n = 300, dim = 24;
+  std::vector<float> data = random_data(n, dim, 9, true);
+  QuantizedCodes<8> codes;
+  auto exact = squared_l2(dim);
+  EXPECT_EQ(query_node_reader(), nullptr);
+  {
+    QuantizedScope<8> too_few(codes, data.data(), n, dim, n + 1, exact);  // not trained yet
+    EXPECT_EQ(query_node_reader(), nullptr);
+  }
+  {
+    QuantizedScope<8> scope(codes, data.data(), n, dim, 1, exact);
+    ASSERT_TRUE(codes.active());
+    EXPECT_EQ(query_node_reader(), &codes);
+    {
+      QuantizedCodes<4> inner_codes;
+      QuantizedScope<4> inner(inner_codes, data.data(), n, dim, 1, exact);
+      EXPECT_EQ(query_node_reader(), &inner_codes);
+    }
+    EXPECT_EQ(query_node_reader(), &codes);
+  }
+  EXPECT_EQ(query_node_reader(), nullptr);
+}
+
+TEST(PrefetchNode, AsksTheInstalledReaderForIdsAndFetchesVectorsOtherwise) {
+  struct Recorder : NodeReader {
+    void prefetch(std::size_t node, int lines) const override { asked.emplace_back(node, lines); }
+    mutable std::vector<std::pair<std::size_t, int>> asked;
+  } recorder;
+  float vector[16] = {};
+  prefetch_node<2, 3>(7, vector);  // no reader: the vector's lines, nothing recorded
+  query_node_reader() = &recorder;
+  prefetch_node<2, 3>(7, vector);
+  prefetch_node<4, 3>(std::uint32_t(9), vector);
+  struct Neighbour { int id; } not_an_id{5};
+  prefetch_node<2, 3>(not_an_id, vector);  // not an id: its vector, whatever reader is installed
+  query_node_reader() = nullptr;
+  EXPECT_EQ(recorder.asked, (std::vector<std::pair<std::size_t, int>>{{7, 2}, {9, 4}}));
+}
+
 TEST(QuantizedCodes, ADimensionPastTheProbeLeavesTheCodesOff) {
   QuantizedCodes<8> codes;
   auto reads_everything = [](const float* a, const float* b) {

@@ -17,6 +17,32 @@ inline void prefetch_lines(const void* p) {
   for (int line = 0; line < Lines; ++line) __builtin_prefetch(bytes + 64 * line, 0, Locality);
 }
 
+// Where a query's search reads something other than each node's vector
+// (quantized-distance's codes), that reader installs itself for the query,
+// so prefetching written for the vectors (prefetch-insertion, loop-fission)
+// fetches what the search will read without knowing of it.
+class NodeReader {
+ public:
+  virtual void prefetch(std::size_t node, int lines) const = 0;
+
+ protected:
+  ~NodeReader() = default;
+};
+
+inline const NodeReader*& query_node_reader() {
+  thread_local const NodeReader* reader = nullptr;
+  return reader;
+}
+
+// Prefetches what the search will read of `node`: the installed reader's
+// data, else `Lines` lines of its vector.
+template <int Lines, int Locality, typename Id>
+inline void prefetch_node(const Id& node, const void* vector) {
+  if constexpr (std::is_convertible_v<Id, std::size_t>)
+    if (const NodeReader* reader = query_node_reader()) return reader->prefetch(std::size_t(node), Lines);
+  prefetch_lines<Lines, Locality>(vector);
+}
+
 // Walks a random-access list by position, so a loop that was a range-for can
 // also look `d` elements ahead. Holds the list by reference when it is an
 // lvalue and by value when it is a temporary.

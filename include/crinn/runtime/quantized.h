@@ -16,6 +16,7 @@
 #define CRINN_RUNTIME_QUANTIZED_H
 
 #include <crinn/runtime/aligned.h>
+#include <crinn/runtime/prefetch.h>
 
 #include <algorithm>
 #include <cmath>
@@ -140,7 +141,7 @@ auto floats_of(const Container& vector) -> decltype(vector.data(), static_cast<c
 }  // namespace detail
 
 template <int Bits>
-class QuantizedCodes {
+class QuantizedCodes final : public NodeReader {
   static_assert(Bits == 8 || Bits == 4, "SQ8 or SQ4");
   static constexpr int kLevels = (1 << Bits) - 1;
 
@@ -248,10 +249,9 @@ class QuantizedCodes {
   }
 
   // Asks for the first `lines` cache lines of the node's code ahead of use.
-  template <typename Id>
-  void prefetch(Id node, int lines) const {
-    if (std::size_t(node) * bytes_ >= codes_.size()) return;
-    const char* code = reinterpret_cast<const char*>(&codes_[std::size_t(node) * bytes_]);
+  void prefetch(std::size_t node, int lines) const override {
+    if (node * bytes_ >= codes_.size()) return;
+    const char* code = reinterpret_cast<const char*>(&codes_[node * bytes_]);
     for (int line = 0; line < lines && std::size_t(line) * 64 < bytes_; ++line) __builtin_prefetch(code + 64 * line, 0, 3);
   }
 
@@ -404,6 +404,7 @@ class QuantizedScope {
       : codes_(codes), was_active_(codes.active()) {
     codes.sync(data, n, dim, row, min_train, exact);
     codes.set_active(codes.ready(n));
+    read_codes_while_active();
   }
   // Codes of the nodes the search reaches (QuantizedCodes::sync_reached).
   template <typename Exact>
@@ -412,17 +413,26 @@ class QuantizedScope {
     bool usable = codes.sync_reached(sample_size, exact);
     codes.set_active(usable);
     codes.set_sampling(!usable);
+    read_codes_while_active();
   }
   ~QuantizedScope() {
     codes_.set_active(was_active_);
     codes_.set_sampling(false);
+    query_node_reader() = previous_reader_;
   }
   QuantizedScope(const QuantizedScope&) = delete;
   QuantizedScope& operator=(const QuantizedScope&) = delete;
 
  private:
+  // While the codes are in use, what the search reads of a node is its code.
+  void read_codes_while_active() {
+    previous_reader_ = query_node_reader();
+    if (codes_.active()) query_node_reader() = &codes_;
+  }
+
   QuantizedCodes<Bits>& codes_;
   bool was_active_;
+  const NodeReader* previous_reader_ = nullptr;
 };
 
 namespace detail {

@@ -1,6 +1,5 @@
 #include "Rewrite/LoopFission/LoopFission.h"
 
-#include "Rewrite/QueryPathNames.h"
 #include "Rewrite/Support.h"
 #include "Sites/AstUtil.h"
 
@@ -41,28 +40,15 @@ llvm::Expected<RewriteRule> LoopFission::rule(const sites::Site& site, const Par
   const std::string element = loop.element->getNameAsString();
   const std::string type = loop.element->getType().getNonReferenceType().getUnqualifiedType().getAsString();
 
+  // The runtime fetches what the query reads of each gathered neighbour: its
+  // vector, or its code where quantized-distance runs the query on codes.
   std::string prefetch;
   if (long lines = params.get_int("lines")) {
     auto vector = substitute(loop.vector_expr, context, {});
     if (!vector) return vector.takeError();
-    prefetch = "crinn::runtime::prefetch_lines<" + std::to_string(lines) + ", " +
-               std::to_string(params.get_int("locality")) + ">(" + *vector + ");";
+    prefetch = indent + "  crinn::runtime::prefetch_node<" + std::to_string(lines) + ", " +
+               std::to_string(params.get_int("locality")) + ">(" + element + ", " + *vector + ");\n";
   }
-  // Where quantized-distance computes this loop's distances, a query on codes
-  // reads them and not the vectors: those are what the batch prefetches.
-  if (const Params::Values* quantized = params.companion("quantized-distance")) {
-    const std::string coded = query_path_names::coded_flag;
-    std::string codes;
-    if (long lines = long(quantized->at("prefetch")))
-      codes = std::string(query_path_names::codes_member) + ".prefetch(" + element + ", " + std::to_string(lines) + ");";
-    if (!codes.empty() && !prefetch.empty())
-      prefetch = "if (" + coded + ")\n" + indent + "    " + codes + "\n" + indent + "  else\n" + indent + "    " + prefetch;
-    else if (!codes.empty())
-      prefetch = "if (" + coded + ") " + codes;
-    else if (!prefetch.empty())
-      prefetch = "if (!" + coded + ") " + prefetch;
-  }
-  if (!prefetch.empty()) prefetch = indent + "  " + prefetch + "\n";
   // Gather: the same loop header and visited check, collecting the rest.
   std::string gather = "auto& crinn_batch = crinn::runtime::NeighborBatch<" + type + ">::fresh();\n" + indent + "for (" +
                        declaration_text(loop.element, context) + " : " +

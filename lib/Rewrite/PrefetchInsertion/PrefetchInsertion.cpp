@@ -1,6 +1,5 @@
 #include "Rewrite/PrefetchInsertion/PrefetchInsertion.h"
 
-#include "Rewrite/QueryPathNames.h"
 #include "Rewrite/Support.h"
 #include "Sites/AstUtil.h"
 
@@ -31,16 +30,12 @@ llvm::Expected<RewriteRule> PrefetchInsertion::rule(const sites::Site& site, con
                                                     ASTContext& context) const {
   const auto& loop = std::get<sites::NeighborLoop>(site.detail);
   const std::string distance = std::to_string(params.get_int("distance"));
-  const std::string prefetch = "crinn::runtime::prefetch_lines<" + std::to_string(params.get_int("lines")) + ", " +
-                               std::to_string(params.get_int("locality")) + ">";
   const std::string indent = indentation(loop.loop, context) + "  ";
-  // Where quantized-distance computes this loop's distances, a query on codes
-  // reads the code of the neighbour ahead, not its vector.
+  // The runtime fetches what the query reads of the neighbour ahead: its
+  // vector, or its code where quantized-distance runs the query on codes.
   auto prefetch_ahead = [&](const std::string& element, const std::string& vector) {
-    const std::string floats = prefetch + "(" + vector + ");";
-    if (!params.companion("quantized-distance")) return floats;
-    return "{ if (" + std::string(query_path_names::coded_flag) + ") " + query_path_names::codes_member +
-           ".prefetch(" + element + ", " + std::to_string(params.get_int("lines")) + "); else " + floats + " }";
+    return "crinn::runtime::prefetch_node<" + std::to_string(params.get_int("lines")) + ", " +
+           std::to_string(params.get_int("locality")) + ">(" + element + ", " + vector + ");";
   };
   llvm::SmallVector<ASTEdit, 1> edits;
 

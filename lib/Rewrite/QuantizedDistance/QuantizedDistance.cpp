@@ -1,6 +1,5 @@
 #include "Rewrite/QuantizedDistance/QuantizedDistance.h"
 
-#include "Rewrite/QueryPathNames.h"
 #include "Rewrite/QueryPathParts.h"
 #include "Rewrite/Support.h"
 #include "Sites/AstUtil.h"
@@ -156,8 +155,8 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
   auto entry = query_entry_of(site, method, context);
   if (!entry) return entry.takeError();
 
-  const std::string codes = query_path_names::codes_member;
-  const std::string coded = query_path_names::coded_flag;
+  const std::string codes = "crinn_codes_";  // the member beside the storage
+  const std::string coded = "crinn_coded";   // in the loop's method: this query runs on codes
   const std::string type = "crinn::runtime::QuantizedCodes<" + std::to_string(params.get_int("bits")) + ">";
   const Expr* query_expr = query_argument(loop);
   const std::string query = sites::source_text(query_expr, context);
@@ -246,9 +245,7 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
   // the misses overlap instead of coming one distance at a time: a range-for
   // walks the same list; an index loop repeats its header and reads the
   // element as the body does (hnswlib's `int candidate_id = *(data + j);`).
-  // Split by loop-fission, the loop's gather prefetches instead, and only
-  // the neighbours not yet visited.
-  if (params.get_int("prefetch") == 0 || params.companion("loop-fission")) return rule_at(loop.loop, std::move(edits));
+  if (params.get_int("prefetch") == 0) return rule_at(loop.loop, std::move(edits));
   const std::string lines = std::to_string(params.get_int("prefetch"));
   std::string walk;
   if (loop.range)

@@ -45,5 +45,5 @@ struct Search {
 // SITES-NOT: "adjacency"
 // SITES: "rewrite": "early-termination"
 // CHECK: for (size_t j = 1; j <= size; j++) {
-// CHECK-NEXT: if ((j + 1) <= size) crinn::runtime::prefetch_lines<4, 3>(data_of((*(list + (j + 1)))));
+// CHECK-NEXT: if ((j + 1) <= size) crinn::runtime::prefetch_node<4, 3>(*(list + (j + 1)), data_of((*(list + (j + 1)))));
 // CHECK-NEXT: int candidate_id = *(list + j);
