@@ -12,15 +12,19 @@ namespace crinn::bench {
 namespace {
 
 // A failure as the table, the log, the JSON and crinn-tune's journal show it:
-// its first line, at most kMaxFailureBytes of it, in valid UTF-8. A library's
-// own message may be 64 KiB of many lines in any encoding.
+// its first line that is not blank, at most kMaxFailureBytes of it, in valid
+// UTF-8, never empty (an empty failure reads as success). A library's own
+// message may be 64 KiB of many lines in any encoding.
 std::string failure_line(const std::string& message) {
   constexpr size_t kMaxFailureBytes = 300;
-  size_t length = message.find_last_not_of(" \t\r\n") + 1;  // without trailing blanks (0 when all are)
-  size_t end = std::min({message.find('\n'), length, kMaxFailureBytes});
-  while (end > 0 && end < length && (static_cast<unsigned char>(message[end]) & 0xC0) == 0x80)
+  const char* blank = " \t\r\n";
+  size_t start = std::min(message.find_first_not_of(blank), message.size());
+  size_t length = message.find_last_not_of(blank) + 1;  // without trailing blanks (0 when all are)
+  if (start >= length) return "failed with an empty message";
+  size_t end = std::min({message.find('\n', start), length, start + kMaxFailureBytes});
+  while (end > start && end < length && (static_cast<unsigned char>(message[end]) & 0xC0) == 0x80)
     --end;  // not inside a UTF-8 character
-  std::string line = message.substr(0, end);
+  std::string line = message.substr(start, end - start);
   while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
   if (end < length) line += " [... " + std::to_string(length - end) + " more bytes]";
   // A byte that is not UTF-8 becomes U+FFFD, which JSON can hold.
