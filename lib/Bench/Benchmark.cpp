@@ -1,10 +1,49 @@
 #include "Bench/Benchmark.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
+#include <cctype>
 #include <memory>
 #include <unordered_set>
 
 namespace crinn::bench {
+
+namespace {
+
+// A failure as the table, the log, the JSON and crinn-tune's journal show it:
+// its first line that is not blank, at most kMaxFailureBytes of it, in valid
+// UTF-8, never empty (an empty failure reads as success). A library's own
+// message may be 64 KiB of many lines in any encoding.
+std::string failure_line(const std::string& message) {
+  constexpr size_t kMaxFailureBytes = 300;
+  const char* blank = " \t\r\n";
+  size_t start = std::min(message.find_first_not_of(blank), message.size());
+  size_t length = message.find_last_not_of(blank) + 1;  // without trailing blanks (0 when all are)
+  if (start >= length) return "failed with an empty message";
+  size_t end = std::min({message.find('\n', start), length, start + kMaxFailureBytes});
+  while (end > start && end < length && (static_cast<unsigned char>(message[end]) & 0xC0) == 0x80)
+    --end;  // not inside a UTF-8 character
+  std::string line = message.substr(start, end - start);
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+  if (end < length) line += " [... " + std::to_string(length - end) + " more bytes]";
+  // A byte that is not UTF-8 becomes U+FFFD, which JSON can hold.
+  return nlohmann::json::parse(nlohmann::json(line).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+      .get<std::string>();
+}
+
+// A failure for want of memory, with the limit the index's process runs
+// under: the likelier cause than the machine's memory, which glibc's loader
+// does not name ("failed to map segment from shared object").
+std::string naming_memory_limit(const std::string& failure, int64_t limit_mb) {
+  for (const char* sign : {"failed to map segment", "cannot map zero-fill pages", "Cannot allocate memory",
+                           "out of memory", "bad_alloc"})
+    if (failure.find(sign) != std::string::npos)
+      return failure + " (the index's process may map at most " + std::to_string(limit_mb) + " MiB of address space)";
+  return failure;
+}
+
+}  // namespace
 
 double EfResult::best_qps() const {
   return qps_runs.empty() ? 0.0 : *std::max_element(qps_runs.begin(), qps_runs.end());
@@ -90,7 +129,7 @@ std::vector<IndexResult> run_benchmark(const data::Dataset& dataset, const std::
     result.uses_ef = built.uses_ef;
     result.loaded = built.loaded;
     if (!built.error.empty()) {
-      result.failure = built.error;
+      result.failure = naming_memory_limit(failure_line(built.error), config.limits.memory_limit_mb);
       log(result.spec.label + " failed: " + result.failure);
       continue;
     }
@@ -121,7 +160,7 @@ std::vector<IndexResult> run_benchmark(const data::Dataset& dataset, const std::
           if (config.efs[e] == config.keep_ids_ef) point.ids = std::move(outcome.ids);
         }
         if (!outcome.error.empty()) {
-          result.failure = outcome.error;
+          result.failure = naming_memory_limit(failure_line(outcome.error), config.limits.memory_limit_mb);
           // Points measured in earlier runs stand; the rest are dropped.
           result.points.erase(std::remove_if(result.points.begin(), result.points.end(),
                                              [](const EfResult& p) { return p.qps_runs.empty(); }),

@@ -58,22 +58,21 @@ static void check_finite(const Matrix& m, const std::string& source, const char*
                                   " holds a NaN or infinite value");
 }
 
-void validate(const Dataset& dataset, const std::string& source) {
-  check_finite(dataset.train, source, "train");
-  check_finite(dataset.test, source, "test");
+void validate(const Dataset& dataset, const std::string& train_source, const std::string& test_source) {
+  check_finite(dataset.train, train_source, "train");
+  check_finite(dataset.test, test_source, "test");
   if (dataset.train.dim != dataset.test.dim)
-    throw DataError(source, "dimension mismatch: train has " + std::to_string(dataset.train.dim) +
-                                " columns, test has " + std::to_string(dataset.test.dim));
+    throw DataError(test_source, "dimension mismatch: train has " + std::to_string(dataset.train.dim) +
+                                     " columns, test has " + std::to_string(dataset.test.dim));
   const GroundTruth& truth = dataset.truth;
   if (truth.empty()) return;
   size_t expected = size_t(dataset.test.rows) * size_t(truth.k);
   if (truth.ids.size() != expected || truth.distances.size() != expected)
-    throw DataError(source, "ground truth does not have " + std::to_string(truth.k) +
-                                " neighbours for each of the " +
-                                std::to_string(dataset.test.rows) + " test rows");
+    throw DataError(test_source, "ground truth does not have " + std::to_string(truth.k) + " neighbours for each of the " +
+                                     std::to_string(dataset.test.rows) + " test rows");
   for (int32_t id : truth.ids)
     if (id < 0 || id >= dataset.train.rows)
-      throw DataError(source, "ground truth id " + std::to_string(id) + " is outside train");
+      throw DataError(test_source, "ground truth id " + std::to_string(id) + " is outside train");
 }
 
 std::string train_fingerprint(const Dataset& dataset) {

@@ -54,9 +54,11 @@ struct Dataset {
 // L2 (not squared), cosine distance 1 - cos, or negative inner product.
 double exact_distance(Metric metric, const float* a, const float* b, int dim);
 
-// Throws DataError naming `source` on NaN/inf values, empty matrices, a
-// train/test dimension mismatch or ground truth that does not fit the test set.
-void validate(const Dataset& dataset, const std::string& source);
+// Throws DataError on NaN/inf values or empty matrices, naming the file the
+// matrix came from (`train_source`, `test_source`: the same file for HDF5,
+// the base and query files for texmex), and on a train/test dimension
+// mismatch or ground truth that does not fit the test set, naming `test_source`.
+void validate(const Dataset& dataset, const std::string& train_source, const std::string& test_source);
 
 // A hash of all an index is built from, the metric and the train matrix: the
 // dataset's part of an index cache key (16 hex digits).

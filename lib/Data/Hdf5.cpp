@@ -163,7 +163,7 @@ Dataset load_hdf5(const std::string& path) {
       throw DataError(path, "'neighbors' and 'distances' must both be test rows x k");
     dataset.truth.k = k;
   }
-  validate(dataset, path);
+  validate(dataset, path, path);
   return dataset;
 }
 

@@ -108,7 +108,7 @@ Dataset open_texmex(const std::string& spec, const std::string& cache_dir) {
     dataset.metric = metric;
     dataset.train = load_vectors(base);
     dataset.test = load_vectors(query);
-    validate(dataset, query);
+    validate(dataset, base, query);
     if (fields.count("groundtruth")) {
       const std::string& path = fields["groundtruth"];
       std::vector<std::vector<int32_t>> lists = load_ivecs(path);
@@ -167,7 +167,7 @@ Dataset open_dataset(const std::string& spec, const std::string& cache_dir) {
       dataset.metric = Metric::Euclidean;
       dataset.train = load_idx_images(files.train_images);
       dataset.test = load_idx_images(files.test_images);
-      validate(dataset, files.test_images);
+      validate(dataset, files.train_images, files.test_images);
       return dataset;
     });
   }

@@ -195,7 +195,7 @@ std::string failures_table(const std::vector<json>& history) {
 std::string render_report_html(const std::string& dir_name) {
   fs::path dir(dir_name);
   if (!fs::exists(dir / "history.jsonl")) throw std::runtime_error((dir / "history.jsonl").string() + ": no such file");
-  std::vector<json> history = tune::Journal::read((dir / "history.jsonl").string());
+  std::vector<json> history = tune::read_candidates((dir / "history.jsonl").string());
   json run = parse_optional(dir / "run.json");
   json plan = parse_optional(dir / "plan.json");
   json policy = parse_optional(dir / "policy.json");

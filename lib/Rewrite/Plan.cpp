@@ -20,7 +20,7 @@ nlohmann::json read_plan_file(const std::string& path) {
   text << in.rdbuf();
   try {
     return nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // a syntax error, or a number past a double (1e400)
     std::string what = e.what();
     throw PlanError(path + ": not valid JSON: " + what.substr(what.find(']') + 2));
   }

@@ -103,6 +103,17 @@ void write_file_atomically(const fs::path& path, std::string_view contents) {
   commit_temporary(temporary, path);
 }
 
+void check_can_write(const fs::path& path) {
+  fs::path target = resolved(path);
+  std::error_code ignored;
+  if (fs::is_directory(target, ignored)) throw failure(target, "cannot write", EISDIR);
+  fs::path temporary = temporary_path_for(path);
+  int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) throw failure(target, "cannot write", errno);
+  close(fd);
+  unlink(temporary.c_str());
+}
+
 fs::path make_staging_directory(const fs::path& target) {
   fs::path absolute = fs::absolute(target);
   for (int attempt = 0; attempt < 100; ++attempt) {

@@ -22,6 +22,12 @@ void commit_temporary(const std::filesystem::path& temporary, const std::filesys
 // Replaces `path` with `contents` (through temporary_path_for and commit_temporary).
 void write_file_atomically(const std::filesystem::path& path, std::string_view contents);
 
+// Throws a std::runtime_error naming `path` and the cause if
+// write_file_atomically could not write it (its directory is missing or not
+// writable, or it is a directory): to check an output before the long work
+// whose result it is to hold. Leaves nothing behind.
+void check_can_write(const std::filesystem::path& path);
+
 // Makes the entries of `dir` (a rename, a new file) durable.
 void sync_directory(const std::filesystem::path& dir);
 

@@ -71,9 +71,11 @@ class Run {
   }
 
   TuneResult run() {
+    // Checked before anything is written or built: a damaged journal stops a resume at once.
+    std::vector<nlohmann::json> journaled = read_candidates((out_ / "history.jsonl").string());
     write_run_info();
     build_reference();
-    resume();
+    resume(journaled);
     auto start = std::chrono::steady_clock::now();
     for (int round = next_round_; round < options_.rounds; ++round) {
       double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -265,8 +267,8 @@ class Run {
     policy_.observe_rebuild_cost(cost);
   }
 
-  void resume() {
-    for (const nlohmann::json& record : Journal::read((out_ / "history.jsonl").string())) {
+  void resume(const std::vector<nlohmann::json>& journaled) {
+    for (const nlohmann::json& record : journaled) {
       policy::Evaluated e;
       e.plan = policy::plan_from_json(record.at("plan"));
       e.reward = record.at("reward");

@@ -45,6 +45,22 @@ void write_hdf5_without_train(const std::string& path, const Dataset& d) {
   H5Fclose(file);
 }
 
+// `d` with its train set replaced by one declared rows x dim floats and never
+// written, which HDF5 would read as fill values (issue 16, case 12).
+void write_hdf5_declaring_unwritten_train(const std::string& path, const Dataset& d, hsize_t rows) {
+  save_hdf5(d, path);
+  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  H5Ldelete(file, "train", H5P_DEFAULT);
+  hsize_t dims[2] = {rows, hsize_t(d.train.dim)}, chunk[2] = {1, hsize_t(d.train.dim)};
+  hid_t space = H5Screate_simple(2, dims, nullptr);
+  hid_t creation = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(creation, 2, chunk);
+  H5Dclose(H5Dcreate2(file, "train", H5T_IEEE_F32LE, space, H5P_DEFAULT, creation, H5P_DEFAULT));
+  H5Pclose(creation);
+  H5Sclose(space);
+  H5Fclose(file);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -76,11 +92,14 @@ int main(int argc, char** argv) {
   with_nan.train.values[3 * 8 + 5] = std::nanf("");
   save_hdf5(with_nan, dir + "/nan.hdf5");
 
+  write_hdf5_declaring_unwritten_train(dir + "/unwritten-train.hdf5", no_truth, 100000);
+
   std::ofstream(dir + "/not-hdf5.hdf5") << "train,test\n1,2\n";
 
   write_vecs(dir + "/base.fvecs", good.train, false);
   write_vecs(dir + "/query.fvecs", good.test, false);
   write_vecs(dir + "/truncated.fvecs", good.train, true);
   write_vecs(dir + "/query-dim9.fvecs", mismatch.test, false);
+  write_vecs(dir + "/base-nan.fvecs", with_nan.train, false);
   return 0;
 }

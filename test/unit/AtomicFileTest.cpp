@@ -117,3 +117,23 @@ TEST(AtomicFile, ReplacesADirectoryWhole) {
   EXPECT_TRUE(fs::is_directory(dir / "fresh"));
   fs::remove_all(dir);
 }
+
+// Issue 16 case 19: an unwritable --json path was found only after the whole
+// benchmark; the check that runs before it leaves nothing behind.
+TEST(AtomicFile, CheckCanWriteNamesTheFileAndLeavesNothing) {
+  fs::path dir = fresh_dir("check");
+  EXPECT_NO_THROW(crinn::support::check_can_write(dir / "out.json"));
+  EXPECT_TRUE(fs::is_empty(dir));
+  auto error_of = [](const fs::path& path) -> std::string {
+    try {
+      crinn::support::check_can_write(path);
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  fs::path nowhere = dir / "missing" / "out.json";
+  EXPECT_EQ(error_of(nowhere), nowhere.string() + ": cannot write: No such file or directory");
+  EXPECT_EQ(error_of(dir), dir.string() + ": cannot write: Is a directory");
+  fs::remove_all(dir);
+}

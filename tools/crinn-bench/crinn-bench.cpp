@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -58,6 +59,15 @@ std::vector<std::string> split(const std::string& s, char sep) {
   std::stringstream stream(s);
   for (std::string part; std::getline(stream, part, sep);) parts.push_back(part);
   return parts;
+}
+
+// The address space this process maps (VmSize), which each index's process,
+// a fork of it, starts with.
+long mapped_mib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmSize:", 0) == 0) return std::atol(line.c_str() + 7) / 1024;
+  return 0;
 }
 
 int run(int argc, char** argv) {
@@ -111,6 +121,15 @@ int run(int argc, char** argv) {
     }
   }
 
+  // Checked before anything is measured: a run's result must not be lost for want of a place to keep it.
+  for (const auto& [option, path] : {std::pair{"--json", json_path}, std::pair{"--plot", plot_path}}) {
+    try {
+      if (!path.empty()) crinn::support::check_can_write(path);
+    } catch (const std::runtime_error& e) {
+      throw UsageError(std::string(option) + ": " + e.what());
+    }
+  }
+
   auto start = std::chrono::steady_clock::now();
   auto log = [&](const std::string& message) {
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -123,6 +142,10 @@ int run(int argc, char** argv) {
   if (config.k > dataset.truth.k)
     throw crinn::data::DataError(dataset.name, "ground truth has " + std::to_string(dataset.truth.k) +
                                                    " neighbours per query, fewer than k=" + std::to_string(config.k));
+  if (long mapped = mapped_mib(); mapped >= config.limits.memory_limit_mb)
+    throw UsageError("--memory-limit " + std::to_string(config.limits.memory_limit_mb) +
+                     ": each index's process starts with the " + std::to_string(mapped) +
+                     " MiB crinn-bench maps with the dataset loaded, so no library could load there; give more");
   if (!index_cache.empty()) {
     std::string train = crinn::data::train_fingerprint(dataset);
     for (crinn::bench::IndexSpec& index : indexes)

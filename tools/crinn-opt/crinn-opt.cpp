@@ -66,6 +66,11 @@ struct ToolError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A command line that cannot work: exit status 2.
+struct UsageError : ToolError {
+  using ToolError::ToolError;
+};
+
 // The file in each directory -o wrote: what may be replaced with --force,
 // and what --sources-only may write into again.
 constexpr const char* kOutputMarker = ".crinn-opt-output";
@@ -183,15 +188,23 @@ clang::tooling::ArgumentsAdjuster drop_include_dirs_under(const fs::path& dir) {
   };
 }
 
-// With no sources named, CommonOptionsParser loads no database: the one -p
-// names is loaded here, and every file of it under --root is a source.
-std::unique_ptr<clang::tooling::CompilationDatabase> whole_database() {
+// The compile commands when none follow "--" or no source is named: -p's
+// compile_commands.json, or else one in a source's directory or a parent, as
+// clang-tidy finds it. LLVM would parse with no flags at all after a warning;
+// without the project's include paths and defines, the sites are not the build's.
+std::unique_ptr<clang::tooling::CompilationDatabase> detected_database(const std::vector<std::string>& sources) {
   auto* build_path = static_cast<cl::opt<std::string>*>(cl::getRegisteredOptions().lookup("p"));
-  if (!build_path || build_path->getValue().empty())
-    throw ToolError("no sources: name them, or give -p <build dir> with a compile_commands.json");
   std::string error;
-  auto database = clang::tooling::CompilationDatabase::autoDetectFromDirectory(build_path->getValue(), error);
-  if (!database) throw ToolError(build_path->getValue() + ": no compile_commands.json here or in a parent directory");
+  if (build_path && !build_path->getValue().empty()) {
+    auto database = clang::tooling::CompilationDatabase::autoDetectFromDirectory(build_path->getValue(), error);
+    if (!database) throw ToolError(build_path->getValue() + ": no compile_commands.json here or in a parent directory");
+    return database;
+  }
+  if (sources.empty()) throw UsageError("no sources: name them, or give -p <build dir> with a compile_commands.json");
+  auto database = clang::tooling::CompilationDatabase::autoDetectFromSource(sources.front(), error);
+  if (!database)
+    throw UsageError(sources.front() + ": no compile_commands.json in its directory or a parent, and no compiler "
+                     "arguments: give -p <build dir>, or end the command with -- and the arguments (-- -std=c++17 -I...)");
   return database;
 }
 
@@ -252,24 +265,32 @@ std::string depfile(const std::vector<std::string>& outputs, const std::vector<s
   return text + "\n";
 }
 
-int run(clang::tooling::CommonOptionsParser& options, const char* argv0) {
-  if (!ListSites && PlanPath.empty()) throw ToolError("nothing to do: give --list-sites or --plan <file>");
+// `compile_arguments_given`: the command line had "--" (what follows it,
+// possibly nothing, is every source's compiler arguments).
+int run(clang::tooling::CommonOptionsParser& options, const char* argv0, bool compile_arguments_given) {
+  if (!ListSites && PlanPath.empty()) throw UsageError("nothing to do: give --list-sites or --plan <file>");
   if (!PlanPath.empty() && int(!OutputDir.empty()) + int(InPlace) + int(Diff) + int(!ExportFixes.empty()) == 0)
-    throw ToolError("--plan needs an output: -o <dir>, -i, --diff or --export-fixes <file>");
+    throw UsageError("--plan needs an output: -o <dir>, -i, --diff or --export-fixes <file>");
 
-  if (SourcesOnly && OutputDir.empty()) throw ToolError("--sources-only needs -o <dir>");
-  if (Force && OutputDir.empty()) throw ToolError("--force needs -o <dir>");
-  if (!DepFile.empty() && !SourcesOnly) throw ToolError("--depfile needs -o <dir> --sources-only");
+  if (SourcesOnly && OutputDir.empty()) throw UsageError("--sources-only needs -o <dir>");
+  if (Force && OutputDir.empty()) throw UsageError("--force needs -o <dir>");
+  if (!DepFile.empty() && !SourcesOnly) throw UsageError("--depfile needs -o <dir> --sources-only");
+  // Checked before the parse, which is the long part.
+  for (const std::string& file : {ExportFixes.getValue(), DepFile.getValue()})
+    if (!file.empty()) crinn::support::check_can_write(file);
   std::vector<std::string> sources = options.getSourcePathList();
   std::unique_ptr<clang::tooling::CompilationDatabase> database;
-  if (sources.empty()) {
-    database = whole_database();
-    sources = database_sources(*database);
+  if (!compile_arguments_given || sources.empty()) {
+    database = detected_database(sources);
+    if (sources.empty()) sources = database_sources(*database);
   }
+  bool detected = database != nullptr;
+  clang::tooling::ArgumentsAdjustingCompilations compilations(
+      detected ? std::move(database) : std::make_unique<ForwardingCompilations>(options.getCompilations()));
+  // --extra-arg and --extra-arg-before, which CommonOptionsParser applies only to the database it loaded.
+  if (detected && options.getArgumentsAdjuster()) compilations.appendArgumentsAdjuster(options.getArgumentsAdjuster());
   // Once a build compiles the rewritten copies, its commands put their mirror
   // on the include path; parsing the originals must not read those copies.
-  clang::tooling::ArgumentsAdjustingCompilations compilations(
-      database ? std::move(database) : std::make_unique<ForwardingCompilations>(options.getCompilations()));
   if (SourcesOnly) compilations.appendArgumentsAdjuster(drop_include_dirs_under(fs::absolute(OutputDir.getValue())));
   std::string root = Root.empty() ? rewrite::SourceTree::common_parent(sources)
                                   : fs::weakly_canonical(fs::absolute(Root.getValue())).string();
@@ -330,13 +351,23 @@ int run(clang::tooling::CommonOptionsParser& options, const char* argv0) {
 }  // namespace
 
 int main(int argc, const char** argv) {
-  auto options = clang::tooling::CommonOptionsParser::create(argc, argv, Category, cl::ZeroOrMore);
+  // Without "--", CommonOptionsParser would look for a compilation database
+  // itself and, finding none, parse with no flags after a warning; with an
+  // empty "--" it loads none, and run() looks for one (detected_database).
+  bool compile_arguments_given = std::any_of(argv + 1, argv + argc, [](const char* arg) { return StringRef(arg) == "--"; });
+  std::vector<const char*> args(argv, argv + argc);
+  if (!compile_arguments_given) args.push_back("--");
+  int count = int(args.size());
+  auto options = clang::tooling::CommonOptionsParser::create(count, args.data(), Category, cl::ZeroOrMore);
   if (!options) {
     errs() << "crinn-opt: error: " << toString(options.takeError()) << "\n";
     return 2;
   }
   try {
-    return run(*options, argv[0]);
+    return run(*options, argv[0], compile_arguments_given);
+  } catch (const UsageError& e) {
+    errs() << "crinn-opt: error: " << e.what() << "\n";
+    return 2;
   } catch (const std::exception& e) {
     errs() << "crinn-opt: error: " << e.what() << "\n";
     return 1;

@@ -76,15 +76,18 @@ std::string include_dir() {
   return CRINN_INCLUDE_DIR;
 }
 
-// A tree whose crinn-vendor.txt names code to copy in ("<path in the tree>
-// <where from>" per line, e.g. a library's headers) is tuned as a copy with
-// that code in place, so that the library's own source is project code.
-std::string vendored_copy(const std::string& root, const std::string& copy) {
-  fs::remove_all(copy);
-  fs::create_directories(fs::path(copy).parent_path());
-  fs::copy(root, copy, fs::copy_options::recursive);
+// Code a tree's crinn-vendor.txt names to copy in ("<path in the tree>
+// <where from>" per line, e.g. a library's headers): a tree that has one is
+// tuned as a copy with that code in place, so that the library's own source
+// is project code. Every line is checked before anything is copied.
+struct VendoredCode {
+  std::string into, from;
+};
+
+std::vector<VendoredCode> read_vendor_manifest(const std::string& root) {
   std::string manifest = root + "/crinn-vendor.txt";
   std::ifstream in(manifest);
+  std::vector<VendoredCode> code;
   int number = 0;
   for (std::string line; std::getline(in, line);) {
     ++number;
@@ -96,8 +99,18 @@ std::string vendored_copy(const std::string& root, const std::string& copy) {
     if (fs::path(into).is_absolute() || into.find("..") != std::string::npos)
       throw std::runtime_error(where + "'" + into + "' is not a path inside the tree");
     if (!fs::exists(from)) throw std::runtime_error(where + from + ": no such file or directory");
-    fs::create_directories((fs::path(copy) / into).parent_path());
-    fs::copy(from, fs::path(copy) / into, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+    code.push_back({into, from});
+  }
+  return code;
+}
+
+std::string vendored_copy(const std::string& root, const std::vector<VendoredCode>& code, const std::string& copy) {
+  fs::remove_all(copy);
+  fs::create_directories(fs::path(copy).parent_path());
+  fs::copy(root, copy, fs::copy_options::recursive);
+  for (const VendoredCode& item : code) {
+    fs::create_directories((fs::path(copy) / item.into).parent_path());
+    fs::copy(item.from, fs::path(copy) / item.into, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
   }
   return fs::canonical(copy).string();
 }
@@ -195,7 +208,6 @@ int run(int argc, char** argv) {
   if (resume) tune::check_resume_options(out, measured);
   if (!resume && fs::exists(fs::path(out) / "history.jsonl"))
     throw std::runtime_error(out + ": holds a run already; pass --resume to continue it or choose another --out");
-  fs::create_directories(out);
 
   auto start = std::chrono::steady_clock::now();
   options.log = [&](const std::string& message) {
@@ -208,10 +220,18 @@ int run(int argc, char** argv) {
   options.library_name = library;
   options.crinn_include_dir = include_dir();
 
+  // Bad input is found before the report dir is written (but for the copy of
+  // a vendoring tree, which the parse reads): the dataset, the vendor
+  // manifest, the compilation database, the parse, the policy's state and,
+  // in tune(), the journal.
+  options.log("loading " + dataset_spec);
+  data::Dataset dataset = data::open_dataset(dataset_spec, data::default_cache_dir());
+  data::limit_queries(dataset, queries);
+
   std::string root = fs::canonical(source).string();
   if (fs::exists(fs::path(root) / "crinn-vendor.txt")) {
     if (!build_dir.empty()) throw UsageError("-p does not combine with a tree that vendors code (crinn-vendor.txt)");
-    root = vendored_copy(root, (fs::path(out) / "work" / "source").string());
+    root = vendored_copy(root, read_vendor_manifest(root), (fs::path(out) / "work" / "source").string());
     options.log("tuning a copy with vendored code: " + root);
   }
   std::vector<std::string> files;
@@ -237,7 +257,6 @@ int run(int argc, char** argv) {
   nlohmann::json sites = nlohmann::json::array();
   for (const sites::Site& site : tree.sites()) sites.push_back(sites::to_json(site));
   sites = {{"sites", sites}};
-  support::write_file_atomically((fs::path(out) / "sites.json").string(), sites.dump(2) + "\n");
   options.log(std::to_string(tree.sites().size()) + " sites");
 
   std::unique_ptr<policy::Policy> policy;
@@ -269,9 +288,8 @@ int run(int argc, char** argv) {
     policy = std::make_unique<policy::LlmPolicy>(sites, endpoint, validator);
   }
 
-  options.log("loading " + dataset_spec);
-  data::Dataset dataset = data::open_dataset(dataset_spec, data::default_cache_dir());
-  data::limit_queries(dataset, queries);
+  fs::create_directories(out);
+  support::write_file_atomically((fs::path(out) / "sites.json").string(), sites.dump(2) + "\n");
   tune::TuneResult result = tune::tune(tree, dataset, *policy, options);
 
   bench::print_tables(std::cout, dataset, result.comparison, options.comparison_config());
