@@ -81,7 +81,13 @@ class LocalChatServer {
       std::string reply = "HTTP/1.1 " + std::to_string(response.status) +
                           " Scripted\r\nContent-Type: application/json\r\nContent-Length: " +
                           std::to_string(response.body.size()) + "\r\nConnection: close\r\n\r\n" + response.body;
-      (void)!write(connection, reply.data(), reply.size());
+      // MSG_NOSIGNAL: a client that hangs up mid-reply (a reply over its size
+      // limit) must not end the test with SIGPIPE.
+      for (size_t sent = 0; sent < reply.size();) {
+        ssize_t n = send(connection, reply.data() + sent, reply.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        sent += size_t(n);
+      }
       close(connection);
     }
   }
@@ -208,6 +214,21 @@ TEST(LlmPolicy, RateLimitsAreRetriedWithBackoff) {
   ASSERT_EQ(policy.propose(history(), 1).size(), 1u);
   EXPECT_EQ(policy.usage().retries, 2);
   EXPECT_EQ(server.requests().size(), 3u);
+}
+
+// Issue 16 case 14: a reply body of gigabytes aborted crinn-tune; past the
+// limit (8 MiB) the transfer stops and the proposal fails with the reason.
+TEST(LlmPolicy, AReplyLongerThanTheLimitIsAFailedProposal) {
+  LocalChatServer::Response huge = completion(kGoodPlan + std::string(size_t(9) << 20, ' '));
+  LocalChatServer server({huge, huge});
+  LlmClient client(endpoint(server));
+  EXPECT_EQ(client.chat(nlohmann::json::array()).error,
+            "the endpoint's answer is longer than 8 MiB, the limit of a reply");
+  EXPECT_EQ(client.usage().retries, 0);
+  LlmPolicy policy(sites(), endpoint(server), check);
+  policy.propose(history(), 1);
+  EXPECT_EQ(policy.failed_proposals(), 1);
+  EXPECT_EQ(server.requests().size(), 2u);
 }
 
 TEST(LlmPolicy, TheKeyStaysOutOfErrorsAndState) {
