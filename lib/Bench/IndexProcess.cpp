@@ -1,5 +1,6 @@
 #include "Bench/IndexProcess.h"
 #include "Support/AtomicFile.h"
+#include "Support/ChildProcess.h"
 #include "Support/Hash.h"
 
 #include "crinn/index_abi.h"
@@ -294,9 +295,11 @@ IndexProcess::IndexProcess(IndexSpec spec, const data::Dataset& dataset, ChildLi
     close(down[1]);
     return;
   }
+  support::ChildEnvironment environment;
   fflush(nullptr);
   pid_ = fork();
   if (pid_ == 0) {
+    environ = environment.entries();  // the library never sees this process's secrets
     // A process group of its own, so that killing the group ends the helpers
     // the library forks along with it.
     setpgid(0, 0);

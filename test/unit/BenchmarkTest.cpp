@@ -229,6 +229,22 @@ TEST(IndexProcess, TheHarnessPipesAreCloseOnExec) {
   EXPECT_EQ(harness_pipes, 2);
 }
 
+// Issue 16 case 16: the LLM's API key in crinn-tune's environment never
+// reaches an index library (a peer copied it into report.html); the rest of
+// the environment does.
+TEST(IndexProcess, TheChildNeverSeesTheApiKey) {
+  data::Dataset dataset = synthetic();
+  setenv("CRINN_LLM_API_KEY", "sk-test-secret", 1);
+  setenv("CRINN_FIXTURE_PLAIN", "visible", 1);
+  const std::string fixture = kFixtures + "/fixture_recording.so";
+  IndexProcess secret(library("secret", fixture, "echo_env=CRINN_LLM_API_KEY"), dataset, ChildLimits());
+  IndexProcess plain(library("plain", fixture, "echo_env=CRINN_FIXTURE_PLAIN"), dataset, ChildLimits());
+  unsetenv("CRINN_LLM_API_KEY");
+  unsetenv("CRINN_FIXTURE_PLAIN");
+  EXPECT_EQ(secret.build().error, "create failed: CRINN_LLM_API_KEY is not set");
+  EXPECT_EQ(plain.build().error, "create failed: CRINN_FIXTURE_PLAIN=visible");
+}
+
 TEST(IndexProcess, TheMemoryLimitHoldsRunawayAllocation) {
   data::Dataset dataset = synthetic();
   ChildLimits limits;
