@@ -1,11 +1,13 @@
 #include "Bench/IndexProcess.h"
 #include "Support/AtomicFile.h"
+#include "Support/ChildProcess.h"
 #include "Support/Hash.h"
 
 #include "crinn/index_abi.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -21,6 +23,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 namespace crinn::bench {
 
@@ -64,16 +67,25 @@ bool write_all(int fd, const void* data, size_t size) {
 }
 
 // Reads exactly `size` bytes unless the deadline passes (returns 0), the peer
-// closes the pipe (returns -1) or it succeeds (returns 1).
-int read_all(int fd, void* data, size_t size, Clock::time_point deadline) {
+// closes the pipe or `writer_gone` says the writer exited (returns -1), or it
+// succeeds (returns 1). A helper process the writer forked holds the pipe
+// open after the writer's death, so end-of-file alone would come only when
+// the helper exits.
+int read_all(int fd, void* data, size_t size, Clock::time_point deadline,
+             const std::function<bool()>& writer_gone = nullptr) {
+  constexpr long long kCheckEveryMs = 100;
   char* p = static_cast<char*>(data);
   while (size > 0) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return 0;
     pollfd pfd{fd, POLLIN, 0};
-    int ready = poll(&pfd, 1, int(std::min<long long>(left, 1 << 30)));
+    int ready = poll(&pfd, 1, int(std::min<long long>(left, writer_gone ? kCheckEveryMs : 1 << 30)));
     if (ready < 0 && errno == EINTR) continue;
-    if (ready == 0) return 0;
+    if (ready == 0) {
+      // What the writer wrote before it exited is still read.
+      if (writer_gone && writer_gone() && poll(&pfd, 1, 0) == 0) return -1;
+      continue;
+    }
     ssize_t n = read(fd, p, size);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return -1;
@@ -274,16 +286,23 @@ std::string index_cache_entry(const std::string& cache_dir, const IndexSpec& spe
 IndexProcess::IndexProcess(IndexSpec spec, const data::Dataset& dataset, ChildLimits limits)
     : spec_(std::move(spec)), limits_(limits) {
   signal(SIGPIPE, SIG_IGN);  // a dead child must be an error return, not our death
+  // Close-on-exec: neither a program the library runs nor a build tool
+  // another part of the run starts holds the harness's pipes open.
   int down[2], up[2];
-  if (pipe(down) != 0) return;
-  if (pipe(up) != 0) {
+  if (pipe2(down, O_CLOEXEC) != 0) return;
+  if (pipe2(up, O_CLOEXEC) != 0) {
     close(down[0]);
     close(down[1]);
     return;
   }
+  support::ChildEnvironment environment;
   fflush(nullptr);
   pid_ = fork();
   if (pid_ == 0) {
+    environ = environment.entries();  // the library never sees this process's secrets
+    // A process group of its own, so that killing the group ends the helpers
+    // the library forks along with it.
+    setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     close_inherited_descriptors(down[0], up[1]);
     dup2(STDERR_FILENO, STDOUT_FILENO);  // the library's chatter must not mix into our table
@@ -291,6 +310,7 @@ IndexProcess::IndexProcess(IndexSpec spec, const data::Dataset& dataset, ChildLi
     setrlimit(RLIMIT_AS, &memory);
     serve(spec_, dataset, down[0], up[1]);
   }
+  if (pid_ > 0) setpgid(pid_, pid_);  // as the child does: whichever runs first, the group exists before a kill
   close(down[0]);
   close(up[1]);
   to_child_ = down[1];
@@ -306,27 +326,32 @@ IndexProcess::~IndexProcess() {
   close(to_child_);  // the child's read fails and it exits
   close(from_child_);
   auto deadline = Clock::now() + std::chrono::seconds(5);
-  int status = 0;
-  while (waitpid(pid_, &status, WNOHANG) == 0) {
-    if (Clock::now() > deadline) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &status, 0);
-      break;
-    }
-    usleep(10000);
-  }
+  while (!child_exited() && Clock::now() < deadline) usleep(10000);
+  end_process_group();
+}
+
+bool IndexProcess::child_exited() {
+  if (!exited_ && waitpid(pid_, &exit_status_, WNOHANG) == pid_) exited_ = true;
+  return exited_;
+}
+
+void IndexProcess::end_process_group() {
+  kill(-pid_, SIGKILL);  // the child, if it still runs, and every helper it forked
+  if (!exited_ && waitpid(pid_, &exit_status_, 0) == pid_) exited_ = true;
 }
 
 std::string IndexProcess::reap(const std::string& what) {
-  int status = 0;
-  std::string message;
   close(to_child_);
   close(from_child_);
-  if (waitpid(pid_, &status, 0) == pid_ && WIFSIGNALED(status))
-    message = "crashed during " + what + " (signal " + std::to_string(WTERMSIG(status)) + ", " +
-              strsignal(WTERMSIG(status)) + ")";
-  else if (WIFEXITED(status))
-    message = "exited with status " + std::to_string(WEXITSTATUS(status)) + " during " + what;
+  // The child closed its pipe or died: its own exit status first, then its helpers end.
+  if (!exited_ && waitpid(pid_, &exit_status_, 0) == pid_) exited_ = true;
+  end_process_group();
+  std::string message;
+  if (exited_ && WIFSIGNALED(exit_status_))
+    message = "crashed during " + what + " (signal " + std::to_string(WTERMSIG(exit_status_)) + ", " +
+              strsignal(WTERMSIG(exit_status_)) + ")";
+  else if (exited_ && WIFEXITED(exit_status_))
+    message = "exited with status " + std::to_string(WEXITSTATUS(exit_status_)) + " during " + what;
   else
     message = "died during " + what;
   pid_ = -1;
@@ -364,23 +389,26 @@ std::string IndexProcess::exchange(Command command, double timeout_seconds, cons
   command.sequence = ++sequence_;
   auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                      std::chrono::duration<double>(timeout_seconds));
-  int got = write_all(to_child_, &command, sizeof command) ? read_all(from_child_, &reply, sizeof reply, deadline) : -1;
+  auto child_gone = [this] { return child_exited(); };
+  int got = write_all(to_child_, &command, sizeof command)
+                ? read_all(from_child_, &reply, sizeof reply, deadline, child_gone)
+                : -1;
   if (got == 1) {
     if (std::string problem = reply_problem(reply, command.sequence, ids ? expected_ids : 0); !problem.empty()) {
-      kill(pid_, SIGKILL);
+      kill(-pid_, SIGKILL);
       reap(what);
       return "sent a malformed reply during " + what + " (" + problem + ")";
     }
     error_text.resize(reply.error_length);
-    got = read_all(from_child_, error_text.data(), error_text.size(), deadline);
+    got = read_all(from_child_, error_text.data(), error_text.size(), deadline, child_gone);
   }
   if (got == 1 && ids) {
     ids->resize(reply.id_count);
-    got = read_all(from_child_, ids->data(), ids->size() * sizeof(int64_t), deadline);
+    got = read_all(from_child_, ids->data(), ids->size() * sizeof(int64_t), deadline, child_gone);
   }
   if (got == 1) return "";
   if (got == 0) {
-    kill(pid_, SIGKILL);
+    kill(-pid_, SIGKILL);
     reap(what);
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%g", timeout_seconds);

@@ -1,7 +1,9 @@
 // One index library, loaded and driven in a child process of its own, so that
 // a crash, a hang or runaway memory in untrusted index code becomes a failure
 // report instead of the end of the run. The child is forked after the dataset
-// is loaded and shares it copy-on-write; it answers commands over pipes.
+// is loaded and shares it copy-on-write; it answers commands over pipes. It
+// leads a process group of its own: processes the library forks are killed
+// with it and cannot hide its death by holding the pipes open.
 #pragma once
 
 #include "Data/Dataset.h"
@@ -82,10 +84,17 @@ class IndexProcess {
   std::string exchange(detail::Command command, double timeout_seconds, const std::string& what, detail::Reply& reply,
                        std::string& error_text, std::vector<int64_t>* ids, uint64_t expected_ids);
   std::string reap(const std::string& what);
+  // Whether the child has exited, its status kept (waits for nothing).
+  bool child_exited();
+  // Kills the child's process group, the helpers it forked included, and
+  // collects the child's exit status.
+  void end_process_group();
 
   IndexSpec spec_;
   ChildLimits limits_;
-  pid_t pid_ = -1;
+  pid_t pid_ = -1;  // also the id of its process group
+  bool exited_ = false;
+  int exit_status_ = 0;
   int to_child_ = -1;
   int from_child_ = -1;
   int64_t sequence_ = 0;  // of the last command sent

@@ -3,6 +3,7 @@
 #include "Data/Formats.h"
 #include "Data/GroundTruth.h"
 #include "Data/Synthetic.h"
+#include "Support/ChildProcess.h"
 
 #include <sys/stat.h>
 
@@ -10,7 +11,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
-#include <memory>
+#include <sstream>
 
 namespace crinn::data {
 namespace {
@@ -142,11 +143,11 @@ std::string default_cache_dir() {
 
 FashionMnistFiles find_fashion_mnist_files() {
   FashionMnistFiles files;
-  std::unique_ptr<FILE, int (*)(FILE*)> listing(popen("dpkg -L dataset-fashion-mnist 2>/dev/null", "r"), &pclose);
-  char line[4096];
-  while (listing && std::fgets(line, sizeof line, listing.get())) {
-    std::string path(line);
-    while (!path.empty() && (path.back() == '\n' || path.back() == '\r')) path.pop_back();
+  std::string listing;  // the package's files, one a line (dpkg's complaints, if any, match no name below)
+  support::run_with_timeout({"dpkg", "-L", "dataset-fashion-mnist"}, 60.0, listing);
+  std::istringstream lines(listing);
+  for (std::string path; std::getline(lines, path);) {
+    while (!path.empty() && path.back() == '\r') path.pop_back();
     if (ends_with(path, "/train-images-idx3-ubyte.gz") || ends_with(path, "/train-images-idx3-ubyte"))
       files.train_images = path;
     if (ends_with(path, "/t10k-images-idx3-ubyte.gz") || ends_with(path, "/t10k-images-idx3-ubyte"))

@@ -9,9 +9,23 @@ namespace crinn::policy {
 
 namespace {
 
+// The reply body as it arrives, up to a limit: an endpoint (or a proxy in
+// front of it) that sends gigabytes must cost a failed proposal, not the run.
+struct BoundedBody {
+  std::string text;
+  size_t limit;
+  bool too_large = false;
+};
+
 size_t collect(char* data, size_t size, size_t count, void* out) {
-  static_cast<std::string*>(out)->append(data, size * count);
-  return size * count;
+  auto* body = static_cast<BoundedBody*>(out);
+  size_t bytes = size * count;
+  if (bytes > body->limit - body->text.size()) {
+    body->too_large = true;
+    return 0;  // curl ends the transfer with CURLE_WRITE_ERROR
+  }
+  body->text.append(data, bytes);
+  return bytes;
 }
 
 // curl_global_init is not thread-safe; do it once.
@@ -37,7 +51,7 @@ ChatReply LlmClient::chat(const nlohmann::json& messages) {
     ++usage_.requests;
     CURL* curl = curl_easy_init();
     if (!curl) return {"", "cannot start an HTTP request"};
-    std::string response;
+    BoundedBody response{"", endpoint_.max_reply_bytes};
     curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
     std::string authorization;
     if (!endpoint_.api_key.empty()) {
@@ -58,6 +72,9 @@ ChatReply LlmClient::chat(const nlohmann::json& messages) {
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
 
+    if (response.too_large)  // the same request would get the same answer: not retried
+      return {"", "the endpoint's answer is longer than " + std::to_string(endpoint_.max_reply_bytes >> 20) +
+                      " MiB, the limit of a reply"};
     if (code != CURLE_OK) {
       reply.error = std::string("request failed: ") + curl_easy_strerror(code);
       continue;  // transport errors and timeouts are retried
@@ -68,7 +85,7 @@ ChatReply LlmClient::chat(const nlohmann::json& messages) {
     }
     if (status != 200) return {"", "the endpoint answered HTTP " + std::to_string(status)};
     try {
-      nlohmann::json parsed = nlohmann::json::parse(response);
+      nlohmann::json parsed = nlohmann::json::parse(response.text);
       if (parsed.contains("usage")) {
         usage_.prompt_tokens += parsed["usage"].value("prompt_tokens", 0L);
         usage_.completion_tokens += parsed["usage"].value("completion_tokens", 0L);

@@ -1,11 +1,13 @@
 // A client for any OpenAI-compatible chat-completions endpoint, over libcurl:
 // a request timeout, retries with exponential backoff on 429 and 5xx and on
-// transport errors, and token usage counted. The API key goes only into the
-// Authorization header: no error message, log line or state carries it.
+// transport errors, a bounded reply size, and token usage counted. The API
+// key goes only into the Authorization header: no error message, log line or
+// state carries it.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <string>
 
 namespace crinn::policy {
@@ -17,6 +19,8 @@ struct LlmEndpoint {
   double timeout_seconds = 120.0;
   int max_attempts = 4;
   double backoff_seconds = 1.0;  // doubled after each retry
+  // A longer reply is an error: a chat completion holding one plan is a few KB.
+  size_t max_reply_bytes = size_t(8) << 20;
 };
 
 struct LlmUsage {

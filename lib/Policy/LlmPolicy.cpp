@@ -108,11 +108,13 @@ std::vector<Proposal> LlmPolicy::propose(const std::vector<Evaluated>& history, 
   for (int i = 0; i < group_size; ++i) {
     nlohmann::json messages = {{{"role", "system"}, {"content", kSystem}}, {{"role", "user"}, {"content", prompt(history)}}};
     std::string error;
+    bool endpoint_failed = false;
     for (int attempt = 0; attempt < 2; ++attempt) {
       ChatReply reply = client_.chat(messages);
       if (!reply.error.empty()) {
         error = reply.error;
-        break;  // the client already retried the transport
+        endpoint_failed = true;  // the client already retried the transport
+        break;
       }
       auto [plan, problem] = plan_from_reply(reply.content);
       if (problem.empty()) problem = validator_(plan);
@@ -129,7 +131,13 @@ std::vector<Proposal> LlmPolicy::propose(const std::vector<Evaluated>& history, 
                           {"content", "That answer cannot be used: " + problem +
                                           ". Answer again with only a new plan as JSON in the schema above."}});
     }
-    if (!error.empty()) ++failed_proposals_;
+    if (error.empty()) continue;
+    ++failed_proposals_;
+    last_failure_ = error;
+    group.push_back({{}, -1, error});
+    // The client gave up after its retries: asking again now would only wait
+    // for the same endpoint once more per plan of the group.
+    if (endpoint_failed) break;
   }
   return group;
 }
@@ -138,6 +146,7 @@ nlohmann::json LlmPolicy::state() const {
   const LlmUsage& u = client_.usage();
   return {{"kind", "llm"},
           {"failed_proposals", failed_proposals_},
+          {"last_failure", last_failure_},
           {"usage",
            {{"requests", u.requests},
             {"retries", u.retries},
@@ -148,6 +157,7 @@ nlohmann::json LlmPolicy::state() const {
 void LlmPolicy::restore(const nlohmann::json& state) {
   if (state.value("kind", "") != "llm") throw std::invalid_argument("not an LLM policy's state");
   failed_proposals_ = state.value("failed_proposals", 0L);
+  last_failure_ = state.value("last_failure", "");
 }
 
 }  // namespace crinn::policy

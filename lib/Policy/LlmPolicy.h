@@ -4,7 +4,9 @@
 // differs between them — and is asked to explain why the faster ones are
 // faster before answering with a new plan as JSON. A reply that is not valid
 // JSON or not a valid plan gets one retry with the error quoted back, then
-// counts as a failed proposal. It learns in context only.
+// is a failed proposal (a Proposal with its failure); so is an endpoint that
+// fails after the client's retries, which ends the round's proposals. It
+// learns in context only.
 #pragma once
 
 #include "Policy/LlmClient.h"
@@ -39,6 +41,7 @@ class LlmPolicy : public Policy {
   PlanValidator validator_;
   int exemplars_;
   long failed_proposals_ = 0;
+  std::string last_failure_;  // why the last failed proposal failed, for the report
 };
 
 // The plan in an LLM's answer: the ```json block, else the outermost {...};

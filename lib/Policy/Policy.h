@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
 #include <vector>
 
 namespace crinn::policy {
@@ -20,6 +21,10 @@ struct Evaluated {
 struct Proposal {
   Plan plan;
   int parent = -1;
+  // Why the policy has no plan here (an endpoint that failed, an answer that
+  // held no valid plan): a failed proposal, whose plan is empty. The tuner
+  // reports it and evaluates nothing.
+  std::string failure;
 };
 
 class Policy {

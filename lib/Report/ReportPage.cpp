@@ -223,6 +223,9 @@ std::string render_report_html(const std::string& dir_name) {
     html << " LLM usage: " << policy["usage"].value("requests", 0) << " requests ("
          << policy["usage"].value("retries", 0) << " retries), " << policy["usage"].value("prompt_tokens", 0)
          << " prompt and " << policy["usage"].value("completion_tokens", 0) << " completion tokens.";
+  if (policy.value("failed_proposals", 0) > 0)
+    html << " <span id=\"failed-proposals\">" << policy.value("failed_proposals", 0)
+         << " proposals failed; the last: " << escape(policy.value("last_failure", "")) << ".</span>";
   html << "</p>\n";
 
   html << "<h2>Before and after</h2>\n";

@@ -76,20 +76,35 @@ class Run {
     write_run_info();
     build_reference();
     resume(journaled);
+    // Opened (so created) before the first proposal: the report of a run
+    // whose policy never proposes a plan reads an empty journal.
+    journal_.emplace((out_ / "history.jsonl").string());
     auto start = std::chrono::steady_clock::now();
+    int rounds_without_plan = 0;
     for (int round = next_round_; round < options_.rounds; ++round) {
       double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (options_.time_budget_seconds > 0 && elapsed > options_.time_budget_seconds) break;
       std::vector<policy::Proposal> proposals = policy_.propose(history_, options_.group_size);
       std::vector<policy::Evaluated> group;
+      std::string policy_failure;
       for (const policy::Proposal& proposal : proposals) {
+        if (!proposal.failure.empty()) {
+          ++result_.failed_proposals;
+          policy_failure = proposal.failure;
+          options_.log("round " + std::to_string(round + 1) + ": the policy proposed no plan: " + proposal.failure);
+          continue;
+        }
         group.push_back(evaluate(proposal, round));
         history_.push_back(group.back());
       }
+      rounds_without_plan = group.empty() && !policy_failure.empty() ? rounds_without_plan + 1 : 0;
       policy_.update(group, history_);
       support::write_file_atomically(out_ / "policy.json", policy_.state().dump(2) + "\n");
       report::write_report_html(out_.string());
       options_.log(progress(round, start));
+      if (rounds_without_plan >= options_.max_rounds_without_plan)
+        throw PolicyError("no usable plan in " + std::to_string(rounds_without_plan) +
+                          " rounds in a row; the last failure: " + policy_failure);
     }
     result_.evaluated = int(history_.size());
     // Always a plan to build with (crinn_optimize): empty when nothing won.
@@ -100,13 +115,14 @@ class Run {
   }
 
  private:
-  // "round 2 of 4: 8 candidates, failures: compile 1, recall 2; best 1.49x; ETA 3m10s"
+  // "round 2 of 4: 8 candidates, 1 failed proposals, failures: compile 1, recall 2; best 1.49x; ETA 3m10s"
   std::string progress(int round, std::chrono::steady_clock::time_point start) const {
     char best[32];
     std::snprintf(best, sizeof best, "%.3fx", result_.best_reward);
     std::string line = "round " + std::to_string(round + 1) + " of " +
                        (options_.time_budget_seconds > 0 ? std::string("the budget") : std::to_string(options_.rounds)) +
                        ": " + std::to_string(history_.size()) + " candidates";
+    if (result_.failed_proposals > 0) line += ", " + std::to_string(result_.failed_proposals) + " failed proposals";
     if (!result_.failures.empty()) {
       line += ", failures:";
       for (const auto& [reason, count] : result_.failures) line += " " + reason + " " + std::to_string(count);
@@ -389,7 +405,7 @@ class Run {
       record["reason"] = reason;
       record["reward"] = evaluated.reward;
       if (failure != "none") ++result_.failures[failure];
-      Journal((out_ / "history.jsonl").string()).append(record);
+      journal_->append(record);
       std::string timing;
       if (record.contains("measure_seconds"))
         timing = " (compiled in " + std::to_string(int(record["build_seconds"].get<double>())) + " s, index " +
@@ -498,6 +514,7 @@ class Run {
   // The noise of a ratio beside the best: on Fashion-MNIST (1,000 queries,
   // best of 2) one candidate's two ratios differ by 0.03 typically.
   static constexpr double kWinMargin = 0.03;
+  std::optional<Journal> journal_;  // history.jsonl, open from the first round on
   std::vector<policy::Evaluated> history_;
   int next_round_ = 0;
   TuneResult result_;

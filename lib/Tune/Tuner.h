@@ -5,7 +5,9 @@
 // candidate by its QPS-recall area as a ratio to the reference measured in
 // the same interleaved run; measure a contender for the best again beside the
 // best variant itself, twice before it takes the best's place; update the
-// policy; journal every candidate so a killed run resumes.
+// policy; journal every candidate so a killed run resumes. A proposal the
+// policy fails to make is logged with its cause and counted, never a stop,
+// unless the policy makes none for several rounds.
 #pragma once
 
 #include "Data/Dataset.h"
@@ -44,6 +46,10 @@ struct TuneOptions {
   // between hours, so it is measured again beside the best variant, and its
   // reward becomes the best's times its ratio there.
   double contender_margin = 0.2;
+  // The run stops, naming the policy's last failure, after this many rounds
+  // in a row in which the policy failed to propose any plan (an LLM endpoint
+  // that is down, refuses the key or answers nonsense).
+  int max_rounds_without_plan = 3;
   bench::BenchConfig comparison_config() const {
     bench::BenchConfig config = gates.bench;
     config.runs = std::max(config.runs, compare_runs);
@@ -60,9 +66,17 @@ struct TuneResult {
   double best_reward = 1.0;
   int evaluated = 0;
   std::map<std::string, int> failures;  // by reason
+  int failed_proposals = 0;  // proposals the policy could not make, in this process
   // The closing comparison: the original, the best variant (if any) and the
   // peers in one interleaved run; its tables are in comparison.txt.
   std::vector<bench::IndexResult> comparison;
+};
+
+// A policy that proposed no plan round after round (max_rounds_without_plan);
+// the message holds the cause of its last failure.
+class PolicyError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // A --resume whose options differ from those of the run it continues.

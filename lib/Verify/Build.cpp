@@ -1,56 +1,14 @@
 #include "Verify/Build.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "Support/ChildProcess.h"
 
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
 #include <vector>
 
 namespace crinn::verify {
-
-int run_with_timeout(const std::vector<std::string>& argv, double timeout_seconds, std::string& log) {
-  char path[] = "/tmp/crinn-build-log-XXXXXX";
-  int log_fd = mkstemp(path);
-  if (log_fd < 0) return 127;
-  unlink(path);
-  fflush(nullptr);
-  pid_t child = fork();
-  if (child == 0) {
-    setpgid(0, 0);  // its own group, so that a timeout kills the compilers too
-    dup2(log_fd, STDOUT_FILENO);
-    dup2(log_fd, STDERR_FILENO);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-  int status = 0;
-  bool timed_out = false;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
-  while (waitpid(child, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      kill(-child, SIGKILL);
-      waitpid(child, &status, 0);
-      timed_out = true;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  lseek(log_fd, 0, SEEK_SET);
-  char buffer[4096];
-  for (ssize_t n; (n = read(log_fd, buffer, sizeof buffer)) > 0;) log.append(buffer, size_t(n));
-  close(log_fd);
-  if (timed_out) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 namespace {
 // The first line that reads like a compiler or CMake error.
@@ -87,7 +45,7 @@ BuildResult build_tree(const std::string& tree, const std::string& build_dir, co
        "-DCRINN_INCLUDE_DIR=" + options.crinn_include_dir},
       {"cmake", "--build", build_dir}};
   for (const auto& step : steps) {
-    int status = run_with_timeout(step, left(), result.log);
+    int status = support::run_with_timeout(step, left(), result.log);
     if (status == -1) {
       result.error = "timeout: the build took longer than " + std::to_string(int(options.timeout_seconds)) + " s";
       break;

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <string>
-#include <vector>
 
 namespace crinn::verify {
 
@@ -23,9 +22,5 @@ struct BuildResult {
 };
 
 BuildResult build_tree(const std::string& tree, const std::string& build_dir, const BuildOptions& options);
-
-// Runs argv with stdout and stderr into `log`, killing its process group
-// after timeout_seconds. Returns the exit status, -1 on timeout.
-int run_with_timeout(const std::vector<std::string>& argv, double timeout_seconds, std::string& log);
 
 }  // namespace crinn::verify

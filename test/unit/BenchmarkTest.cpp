@@ -2,10 +2,15 @@
 #include "Data/GroundTruth.h"
 #include "Data/Synthetic.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <set>
+#include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 namespace crinn::bench {
@@ -157,6 +162,87 @@ TEST(IndexProcess, AHangIsKilledAtTheTimeLimit) {
   EXPECT_EQ(process.search(10, 10, 5, true).error, "");  // hangs only from ef 20
   EXPECT_EQ(process.search(20, 10, 5, true).error, "timed out after 1 s during search (ef=20)");
   EXPECT_FALSE(process.alive());
+}
+
+// Whether process `pid` has ended (a zombie has), waiting up to 10 s for a
+// SIGKILL sent to it to take effect.
+bool ends(pid_t pid) {
+  for (int i = 0; i < 1000; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string id, name, state;
+    if (!(stat >> id >> name >> state) || state == "Z") return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// Issue 16 case 15: a helper the library forks holds the harness's pipes
+// open. The child's crash is seen when the child dies, not when the helper
+// exits (it lives longer than the build timeout), and the helper ends with
+// the child's process group instead of outliving the harness.
+TEST(IndexProcess, AForkedHelperNeitherHidesACrashNorOutlivesIt) {
+  data::Dataset dataset = synthetic();
+  std::string log = ::testing::TempDir() + "crinn-helper-" + std::to_string(getpid());
+  std::filesystem::remove(log);
+  setenv("CRINN_FIXTURE_LOG", log.c_str(), 1);
+  ChildLimits limits;
+  limits.build_timeout_seconds = 30;  // the helper sleeps 60 s
+  {
+    IndexProcess process(library("helper", kFixtures + "/fixture_crash_after_forking_helper.so"), dataset, limits);
+    EXPECT_EQ(process.build().error, "crashed during build (signal 11, Segmentation fault)");
+  }
+  unsetenv("CRINN_FIXTURE_LOG");
+  std::ifstream in(log);
+  std::string word;
+  pid_t helper = 0;
+  ASSERT_TRUE(in >> word >> helper) << log;
+  EXPECT_TRUE(ends(helper)) << "helper " << helper << " outlived the index child";
+  std::filesystem::remove(log);
+}
+
+// The pipes open in this process, by descriptor.
+std::set<int> open_pipes() {
+  std::set<int> pipes;
+  DIR* dir = opendir("/proc/self/fd");
+  while (dirent* entry = dir ? readdir(dir) : nullptr) {
+    int fd = std::atoi(entry->d_name);
+    struct stat info;
+    if (fd > STDERR_FILENO && fstat(fd, &info) == 0 && S_ISFIFO(info.st_mode)) pipes.insert(fd);
+  }
+  if (dir) closedir(dir);
+  return pipes;
+}
+
+// Issue 16 case 15: the harness's pipes are close-on-exec, so that no program
+// run while the child lives (a build tool, a program a library runs) holds
+// them open.
+TEST(IndexProcess, TheHarnessPipesAreCloseOnExec) {
+  data::Dataset dataset = synthetic();
+  std::set<int> before = open_pipes();
+  IndexProcess process(library("exact", kFixtures + "/fixture_recording.so"), dataset, ChildLimits());
+  int harness_pipes = 0;
+  for (int fd : open_pipes())
+    if (!before.count(fd)) {
+      ++harness_pipes;
+      EXPECT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC) << "descriptor " << fd;
+    }
+  EXPECT_EQ(harness_pipes, 2);
+}
+
+// Issue 16 case 16: the LLM's API key in crinn-tune's environment never
+// reaches an index library (a peer copied it into report.html); the rest of
+// the environment does.
+TEST(IndexProcess, TheChildNeverSeesTheApiKey) {
+  data::Dataset dataset = synthetic();
+  setenv("CRINN_LLM_API_KEY", "sk-test-secret", 1);
+  setenv("CRINN_FIXTURE_PLAIN", "visible", 1);
+  const std::string fixture = kFixtures + "/fixture_recording.so";
+  IndexProcess secret(library("secret", fixture, "echo_env=CRINN_LLM_API_KEY"), dataset, ChildLimits());
+  IndexProcess plain(library("plain", fixture, "echo_env=CRINN_FIXTURE_PLAIN"), dataset, ChildLimits());
+  unsetenv("CRINN_LLM_API_KEY");
+  unsetenv("CRINN_FIXTURE_PLAIN");
+  EXPECT_EQ(secret.build().error, "create failed: CRINN_LLM_API_KEY is not set");
+  EXPECT_EQ(plain.build().error, "create failed: CRINN_FIXTURE_PLAIN=visible");
 }
 
 TEST(IndexProcess, TheMemoryLimitHoldsRunawayAllocation) {

@@ -81,7 +81,13 @@ class LocalChatServer {
       std::string reply = "HTTP/1.1 " + std::to_string(response.status) +
                           " Scripted\r\nContent-Type: application/json\r\nContent-Length: " +
                           std::to_string(response.body.size()) + "\r\nConnection: close\r\n\r\n" + response.body;
-      (void)!write(connection, reply.data(), reply.size());
+      // MSG_NOSIGNAL: a client that hangs up mid-reply (a reply over its size
+      // limit) must not end the test with SIGPIPE.
+      for (size_t sent = 0; sent < reply.size();) {
+        ssize_t n = send(connection, reply.data() + sent, reply.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        sent += size_t(n);
+      }
       close(connection);
     }
   }
@@ -195,7 +201,10 @@ TEST(LlmPolicy, AnInvalidPlanTwiceIsAFailedProposal) {
   const char invalid[] = "```json\n{\"plan\": [{\"site\": \"pruning:none\", \"rewrite\": \"edge-pruning\"}]}\n```";
   LocalChatServer server({completion(invalid), completion(invalid)});
   LlmPolicy policy(sites(), endpoint(server), check);
-  EXPECT_TRUE(policy.propose(history(), 1).empty());
+  std::vector<Proposal> proposals = policy.propose(history(), 1);
+  ASSERT_EQ(proposals.size(), 1u);
+  EXPECT_EQ(proposals[0].failure, "unknown site or rewrite 'edge-pruning' at 'pruning:none'");
+  EXPECT_TRUE(proposals[0].plan.empty());
   EXPECT_EQ(policy.failed_proposals(), 1);
   std::vector<std::string> requests = server.requests();
   ASSERT_EQ(requests.size(), 2u);
@@ -208,6 +217,59 @@ TEST(LlmPolicy, RateLimitsAreRetriedWithBackoff) {
   ASSERT_EQ(policy.propose(history(), 1).size(), 1u);
   EXPECT_EQ(policy.usage().retries, 2);
   EXPECT_EQ(server.requests().size(), 3u);
+}
+
+// Issue 16 case 14: a reply body of gigabytes aborted crinn-tune; past the
+// limit (8 MiB) the transfer stops and the proposal fails with the reason.
+TEST(LlmPolicy, AReplyLongerThanTheLimitIsAFailedProposal) {
+  LocalChatServer::Response huge = completion(kGoodPlan + std::string(size_t(9) << 20, ' '));
+  LocalChatServer server({huge, huge});
+  LlmClient client(endpoint(server));
+  EXPECT_EQ(client.chat(nlohmann::json::array()).error,
+            "the endpoint's answer is longer than 8 MiB, the limit of a reply");
+  EXPECT_EQ(client.usage().retries, 0);
+  LlmPolicy policy(sites(), endpoint(server), check);
+  policy.propose(history(), 1);
+  EXPECT_EQ(policy.failed_proposals(), 1);
+  EXPECT_EQ(server.requests().size(), 2u);
+}
+
+// Issue 16 case 17: a refused key is a failed proposal that carries its
+// cause to the tuner, and it ends the round: the rest of the group would ask
+// the same failing endpoint again, each time after the client's retries.
+TEST(LlmPolicy, ARefusedRequestIsAFailedProposalWithItsCause) {
+  LocalChatServer server({{401, "{\"error\": \"invalid key\"}"}, completion(kGoodPlan)});
+  LlmPolicy policy(sites(), endpoint(server), check);
+  std::vector<Proposal> proposals = policy.propose(history(), 4);
+  ASSERT_EQ(proposals.size(), 1u);
+  EXPECT_EQ(proposals[0].failure, "the endpoint answered HTTP 401");
+  EXPECT_TRUE(proposals[0].plan.empty());
+  EXPECT_EQ(server.requests().size(), 1u);
+  EXPECT_EQ(policy.failed_proposals(), 1);
+  EXPECT_EQ(policy.state().at("last_failure"), "the endpoint answered HTTP 401");
+}
+
+// Issue 16 case 17: nothing listening at the URL, and rate limits that never
+// end, are failed proposals naming the cause after the configured attempts.
+TEST(LlmPolicy, NothingListeningOrEndlessRateLimitsAreFailedProposals) {
+  int probe = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  socklen_t length = sizeof address;
+  getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length);
+  close(probe);  // a port nothing listens on
+  LocalChatServer limited({{429, "{}"}, {429, "{}"}, {429, "{}"}});
+  LlmEndpoint closed = endpoint(limited);
+  closed.url = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/v1/chat/completions";
+  closed.max_attempts = 2;
+  std::vector<Proposal> refused = LlmPolicy(sites(), closed, check).propose(history(), 1);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].failure, "request failed: Couldn't connect to server (gave up after 2 attempts)");
+  std::vector<Proposal> limited_proposals = LlmPolicy(sites(), endpoint(limited), check).propose(history(), 2);
+  ASSERT_EQ(limited_proposals.size(), 1u);
+  EXPECT_EQ(limited_proposals[0].failure, "the endpoint answered HTTP 429 (gave up after 3 attempts)");
 }
 
 TEST(LlmPolicy, TheKeyStaysOutOfErrorsAndState) {

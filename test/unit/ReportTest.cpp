@@ -70,6 +70,19 @@ TEST_F(ReportPage, NoWinnerAndNoFailure) {
   EXPECT_NE(page.find("No candidate failed a gate."), std::string::npos);
 }
 
+// Issue 16 case 17: a run whose LLM policy proposed nothing has an empty
+// journal, and its report says why the proposals failed.
+TEST_F(ReportPage, ShowsWhyTheLlmPolicysProposalsFailed) {
+  write("history.jsonl", "");
+  write("run.json", R"({"policy":"llm"})");
+  write("policy.json", R"({"kind":"llm","failed_proposals":3,"last_failure":"the endpoint answered HTTP <401>",)"
+                       R"("usage":{"requests":3,"retries":0,"prompt_tokens":0,"completion_tokens":0}})");
+  std::string page = render();
+  EXPECT_NE(page.find("0 candidates evaluated"), std::string::npos);
+  EXPECT_NE(page.find("3 proposals failed; the last: the endpoint answered HTTP &lt;401&gt;."), std::string::npos)
+      << page;
+}
+
 TEST_F(ReportPage, UnreadableInputIsAnErrorNamingTheFile) {
   EXPECT_THROW(render(), std::runtime_error);  // no history.jsonl
   write("history.jsonl", record(0, kSimd, "none", 1.2));

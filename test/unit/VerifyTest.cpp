@@ -44,6 +44,21 @@ TEST_F(BuildTree, ABuildDirMovedFromElsewhereIsBuiltAfresh) {
   EXPECT_EQ(built.library, dir_ + "/moved/libcrinn_hnsw.so");
 }
 
+// Issue 16 case 16: cmake and what the build runs (compilers, crinn-opt)
+// never see the LLM's API key in crinn-tune's environment.
+TEST_F(BuildTree, TheBuildNeverSeesTheApiKey) {
+  std::ofstream(dir_ + "/tree/CMakeLists.txt")
+      << "cmake_minimum_required(VERSION 3.16)\nproject(environment NONE)\n"
+         "message(STATUS \"configure sees CRINN_LLM_API_KEY='$ENV{CRINN_LLM_API_KEY}'\")\n"
+         "add_custom_target(show_environment ALL COMMAND ${CMAKE_COMMAND} -E environment)\n";
+  setenv("CRINN_LLM_API_KEY", "sk-test-secret", 1);
+  BuildResult built = build_tree(dir_ + "/tree", dir_ + "/build", options_);
+  unsetenv("CRINN_LLM_API_KEY");
+  EXPECT_NE(built.log.find("configure sees CRINN_LLM_API_KEY=''"), std::string::npos) << built.log;
+  EXPECT_NE(built.log.find("PATH="), std::string::npos) << built.log;  // the build step printed its environment
+  EXPECT_EQ(built.log.find("sk-test-secret"), std::string::npos) << built.log;
+}
+
 TEST_F(BuildTree, ACompileErrorIsAFailureWithTheCompilersMessage) {
   std::ofstream(dir_ + "/tree/hnsw.cpp", std::ios::app) << "\nint broken( {\n";
   BuildResult built = build_tree(dir_ + "/tree", dir_ + "/build", options_);

@@ -44,6 +44,11 @@ of the original, the best variant and the peers (comparison.txt/json/svg).
   --resume                continue the run journaled in --out
   --policy <p>            builtin (the default, offline), llm or random; llm needs --llm-url, --llm-model
                           and CRINN_LLM_API_KEY in the environment if the endpoint wants one
+                          (no child process sees it)
+  --llm-timeout <s>       seconds one request to the endpoint may take (default 120)
+  --llm-retries <n>       retries of a request that times out, fails to connect or gets
+                          HTTP 429 or 5xx, with backoff from 1 s (default 3); a policy that
+                          proposes no plan in 3 rounds in a row stops the run with the cause
                           random: uniform random search over the same space (a yardstick)
   --policy-init <file>    start the builtin policy from a saved policy.json
   --iterations <n>        rounds of proposals (default 4)
@@ -125,8 +130,9 @@ double parse_duration(const std::string& text) {
 }
 
 int run(int argc, char** argv) {
-  std::string source, dataset_spec, out, policy_kind = "builtin", policy_init, llm_url, llm_model;
+  std::string source, dataset_spec, out, policy_kind = "builtin", policy_init;
   std::string library = "libcrinn_hnsw.so", build_dir;
+  policy::LlmEndpoint endpoint;
   bool resume = false;
   uint64_t seed = 1;
   int64_t queries = 0;
@@ -150,8 +156,10 @@ int run(int argc, char** argv) {
     else if (arg == "-p") build_dir = value;
     else if (arg == "--policy") policy_kind = value;
     else if (arg == "--policy-init") policy_init = value;
-    else if (arg == "--llm-url") llm_url = value;
-    else if (arg == "--llm-model") llm_model = value;
+    else if (arg == "--llm-url") endpoint.url = value;
+    else if (arg == "--llm-model") endpoint.model = value;
+    else if (arg == "--llm-timeout") endpoint.timeout_seconds = support::parse_real(arg, value, 0.001, 86400.0);
+    else if (arg == "--llm-retries") endpoint.max_attempts = 1 + int(support::parse_integer(arg, value, 0, 100));
     else if (arg == "--iterations") options.rounds = int(support::parse_integer(arg, value, 1, 1 << 20));
     else if (arg == "--time-budget") options.time_budget_seconds = parse_duration(value), options.rounds = 1 << 20;
     else if (arg == "--group") options.group_size = int(support::parse_integer(arg, value, 1, 1024));
@@ -275,8 +283,8 @@ int run(int argc, char** argv) {
   } else if (policy_kind == "random") {
     policy = std::make_unique<policy::RandomPolicy>(policy::options_from_sites(sites), seed);
   } else {
-    if (llm_url.empty() || llm_model.empty()) throw UsageError("--policy llm needs --llm-url and --llm-model");
-    policy::LlmEndpoint endpoint{llm_url, llm_model, std::getenv("CRINN_LLM_API_KEY") ? std::getenv("CRINN_LLM_API_KEY") : ""};
+    if (endpoint.url.empty() || endpoint.model.empty()) throw UsageError("--policy llm needs --llm-url and --llm-model");
+    if (const char* key = std::getenv("CRINN_LLM_API_KEY")) endpoint.api_key = key;
     auto validator = [&tree](const policy::Plan& plan) -> std::string {
       try {
         rewrite::validate_plan(policy::plan_to_json(plan), "the plan", tree.sites());
@@ -290,11 +298,18 @@ int run(int argc, char** argv) {
 
   fs::create_directories(out);
   support::write_file_atomically((fs::path(out) / "sites.json").string(), sites.dump(2) + "\n");
-  tune::TuneResult result = tune::tune(tree, dataset, *policy, options);
+  tune::TuneResult result;
+  try {
+    result = tune::tune(tree, dataset, *policy, options);
+  } catch (const tune::PolicyError& e) {
+    throw std::runtime_error("--policy " + policy_kind + ": " + e.what() + " (the report is in " + out +
+                             "; continue the run with --resume)");
+  }
 
   bench::print_tables(std::cout, dataset, result.comparison, options.comparison_config());
   std::cout << "\ncrinn-tune: " << result.evaluated << " candidates evaluated";
   for (const auto& [reason, count] : result.failures) std::cout << ", " << count << " " << reason;
+  if (result.failed_proposals > 0) std::cout << "; " << result.failed_proposals << " failed proposals";
   std::cout << "\nbest reward " << result.best_reward << "x the unmodified source (QPS-recall area over recall ["
             << options.gates.bench.recall_low << ", " << options.gates.bench.recall_high << "])\n";
   if (result.best_plan.empty()) std::cout << "no candidate beat the unmodified source\n";
