@@ -54,7 +54,7 @@ namespace crinn::rewrite {{
 class {kind} : public Rewrite {{
  public:
   const char* name() const override {{ return "{name}"; }}
-  std::optional<sites::RewriteOption> option_for(const sites::Site& site, clang::ASTContext& context) const override;
+  std::optional<schema::RewriteOption> option_for(const sites::Site& site, clang::ASTContext& context) const override;
   llvm::Expected<clang::transformer::RewriteRule> rule(const sites::Site& site, const Params& params,
                                                        clang::ASTContext& context) const override;
 }};
@@ -74,12 +74,12 @@ namespace crinn::rewrite {{
 using namespace clang;
 using namespace clang::transformer;
 
-std::optional<sites::RewriteOption> {kind}::option_for(const sites::Site&, ASTContext&) const {{
+std::optional<schema::RewriteOption> {kind}::option_for(const sites::Site&, ASTContext&) const {{
   // {MARK}: offer the rewrite, with its parameters, where the site has
   // the shape rule() needs:
   //   const auto* detail = std::get_if<sites::{detail}>(&site.detail);
   //   if (!detail || ...) return std::nullopt;
-  //   return sites::RewriteOption{{name(), {{int_param("factor", 1, 16, 4, "what it sets")}}, true, ""}};
+  //   return schema::RewriteOption{{name(), {{int_param("factor", 1, 16, 4, "what it sets")}}, true, ""}};
   // Until then no site offers it and no plan can name it.
   return std::nullopt;
 }}

@@ -27,7 +27,7 @@ size_t index_of(const std::vector<double>& values, double value) {
   return best;
 }
 
-const PlanEntry* find_entry(const Plan& plan, const RewriteOption& option) {
+const PlanEntry* find_entry(const Plan& plan, const Offer& option) {
   for (const PlanEntry& entry : plan)
     if (entry.site == option.site && entry.rewrite == option.rewrite) return &entry;
   return nullptr;
@@ -35,13 +35,13 @@ const PlanEntry* find_entry(const Plan& plan, const RewriteOption& option) {
 
 }  // namespace
 
-BuiltinPolicy::BuiltinPolicy(std::vector<RewriteOption> options, BuiltinConfig config)
+BuiltinPolicy::BuiltinPolicy(std::vector<Offer> options, BuiltinConfig config)
     : options_(std::move(options)), config_(config), rng_(config.seed) {}
 
 // An option's inclusion logit is the sum of a weight of its feature (site
 // kind + rewrite: what carries over to other sources) and a weight of the
 // option itself (this site: which of two kernels the data uses, say).
-std::vector<std::string> BuiltinPolicy::include_keys(const RewriteOption& option) {
+std::vector<std::string> BuiltinPolicy::include_keys(const Offer& option) {
   return {"include:" + option.feature(), "include@" + option.site + "/" + option.rewrite};
 }
 
@@ -52,18 +52,18 @@ std::vector<std::string> BuiltinPolicy::include_keys(const RewriteOption& option
 // that cost in evaluations, capped at -1 (0.27): on Fashion-MNIST a build
 // takes minutes and a search-only candidate seconds, on a 10k-vector set a
 // build is a fraction of the compile; the rest start at even chances.
-double BuiltinPolicy::prior_logit(const RewriteOption& option) const {
+double BuiltinPolicy::prior_logit(const Offer& option) const {
   if (option.preserves_results) return 1.0;
   return option.rebuilds_index ? -std::min(rebuild_cost_, 1.0) : 0.0;
 }
 
 // Likewise half the draws of a build switch keep the reference's build.
-double BuiltinPolicy::prior_logit(const RewriteOption& option, const ParamRange& param, double value) {
+double BuiltinPolicy::prior_logit(const Offer& option, const ParamRange& param, double value) {
   if (param.name != option.build_switch || value != 0.0) return 0.0;
   return std::log(std::max<double>(double(param.values().size()) - 1.0, 1.0));
 }
 
-double BuiltinPolicy::include_logit(const RewriteOption& option) const {
+double BuiltinPolicy::include_logit(const Offer& option) const {
   double logit = prior_logit(option);
   for (const std::string& key : include_keys(option)) {
     auto it = weights_.find(key);
@@ -72,28 +72,28 @@ double BuiltinPolicy::include_logit(const RewriteOption& option) const {
   return logit;
 }
 
-std::vector<double>& BuiltinPolicy::param_weights(const RewriteOption& option, const ParamRange& param) {
+std::vector<double>& BuiltinPolicy::param_weights(const Offer& option, const ParamRange& param) {
   std::vector<double>& w = weights_["param:" + option.feature() + "." + param.name];
   size_t n = param.values().size();
   if (w.size() < n) w.resize(n, 0.0);
   return w;
 }
 
-std::vector<double> BuiltinPolicy::param_probabilities(const RewriteOption& option, const ParamRange& param) {
+std::vector<double> BuiltinPolicy::param_probabilities(const Offer& option, const ParamRange& param) {
   std::vector<double> values = param.values();
   std::vector<double> logits = param_weights(option, param);
   for (size_t j = 0; j < values.size(); ++j) logits[j] += prior_logit(option, param, values[j]);
   return softmax(logits, values.size());
 }
 
-double BuiltinPolicy::inclusion_probability(const RewriteOption& option) const {
+double BuiltinPolicy::inclusion_probability(const Offer& option) const {
   return sigmoid(include_logit(option));
 }
 
 // log pi(plan), and its gradient with respect to the weights if asked.
 double BuiltinPolicy::log_probability(const Plan& plan, Gradient* gradient) {
   double log_p = 0.0;
-  for (const RewriteOption& option : options_) {
+  for (const Offer& option : options_) {
     const PlanEntry* entry = find_entry(plan, option);
     double p = sigmoid(include_logit(option));
     log_p += std::log(entry ? p : 1.0 - p);
@@ -121,7 +121,7 @@ double BuiltinPolicy::log_probability(const Plan& plan, Gradient* gradient) {
 }
 
 void BuiltinPolicy::add_entropy_gradient(Gradient& gradient) {
-  for (const RewriteOption& option : options_) {
+  for (const Offer& option : options_) {
     double p = sigmoid(include_logit(option));
     for (const std::string& key : include_keys(option)) {
       std::vector<double>& g = gradient[key];
@@ -176,7 +176,7 @@ Plan BuiltinPolicy::sample_around(const Plan* parent) {
   double mutation = parent ? std::min(1.0, config_.mutations / double(std::max<size_t>(options_.size(), 1))) : 1.0;
   auto redraw = [&] { return uniform(rng_) < mutation; };
   Plan child;
-  for (const RewriteOption& option : options_) {
+  for (const Offer& option : options_) {
     const PlanEntry* inherited = parent ? find_entry(*parent, option) : nullptr;
     bool include = redraw() ? uniform(rng_) < sigmoid(include_logit(option)) : inherited != nullptr;
     if (!include) continue;
@@ -206,14 +206,14 @@ Plan BuiltinPolicy::sample_around(const Plan* parent) {
 
 std::vector<Proposal> BuiltinPolicy::propose(const std::vector<Evaluated>& history, int group_size) {
   std::set<std::string> seen;
-  for (const Evaluated& e : history) seen.insert(plan_key(e.plan));
+  for (const Evaluated& e : history) seen.insert(schema::plan_key(e.plan));
   std::vector<Proposal> group;
   for (int attempt = 0; int(group.size()) < group_size && attempt < 50 * group_size; ++attempt) {
     // The first of each group is drawn from the policy alone, the rest are
     // edits of exemplars: learning where to look, and looking near the best.
     int parent = group.empty() ? -1 : pick_exemplar(history);
     Plan plan = sample_around(parent < 0 ? nullptr : &history[size_t(parent)].plan);
-    if (plan.empty() || !seen.insert(plan_key(plan)).second) continue;
+    if (plan.empty() || !seen.insert(schema::plan_key(plan)).second) continue;
     group.push_back({std::move(plan), parent});
   }
   return group;

@@ -42,7 +42,7 @@ struct BuiltinConfig {
 
 class BuiltinPolicy : public Policy {
  public:
-  BuiltinPolicy(std::vector<RewriteOption> options, BuiltinConfig config);
+  BuiltinPolicy(std::vector<Offer> options, BuiltinConfig config);
 
   std::vector<Proposal> propose(const std::vector<Evaluated>& history, int group_size) override;
   void update(const std::vector<Evaluated>& group, const std::vector<Evaluated>& history) override;
@@ -51,24 +51,24 @@ class BuiltinPolicy : public Policy {
   void restore(const nlohmann::json& state) override;
 
   // The policy's probability of including `option`, for reports and tests.
-  double inclusion_probability(const RewriteOption& option) const;
+  double inclusion_probability(const Offer& option) const;
 
  private:
   using Gradient = std::map<std::string, std::vector<double>>;
 
-  static std::vector<std::string> include_keys(const RewriteOption& option);
-  double prior_logit(const RewriteOption& option) const;
-  static double prior_logit(const RewriteOption& option, const ParamRange& param, double value);
-  double include_logit(const RewriteOption& option) const;  // prior + learned
-  std::vector<double>& param_weights(const RewriteOption& option, const ParamRange& param);  // learned
-  std::vector<double> param_probabilities(const RewriteOption& option, const ParamRange& param);
+  static std::vector<std::string> include_keys(const Offer& option);
+  double prior_logit(const Offer& option) const;
+  static double prior_logit(const Offer& option, const ParamRange& param, double value);
+  double include_logit(const Offer& option) const;  // prior + learned
+  std::vector<double>& param_weights(const Offer& option, const ParamRange& param);  // learned
+  std::vector<double> param_probabilities(const Offer& option, const ParamRange& param);
   double log_probability(const Plan& plan, Gradient* gradient);
   void add_entropy_gradient(Gradient& gradient);
   void apply(const Gradient& gradient, double scale);
   Plan sample_around(const Plan* parent);  // nullptr: no exemplar
   int pick_exemplar(const std::vector<Evaluated>& history);
 
-  std::vector<RewriteOption> options_;
+  std::vector<Offer> options_;
   BuiltinConfig config_;
   std::map<std::string, std::vector<double>> weights_;  // feature key -> logits
   std::mt19937_64 rng_;

@@ -13,7 +13,7 @@ const char kSystem[] =
     "source rewrites. Each variant is compiled, checked for correctness and recall, and timed; its reward is the "
     "area under its QPS-recall curve as a ratio to the original code, so higher is faster.";
 
-std::string describe_plan(const Plan& plan) { return plan_to_json(plan).dump(); }
+std::string describe_plan(const Plan& plan) { return schema::to_json(plan).dump(); }
 
 // What `b` does that `a` does not: entries added, removed, or with other parameters.
 std::string plan_difference(const Plan& a, const Plan& b) {
@@ -49,9 +49,11 @@ std::pair<Plan, std::string> plan_from_reply(const std::string& reply) {
     text = reply.substr(open, close - open + 1);
   }
   try {
-    return {plan_from_json(nlohmann::json::parse(text)), ""};
+    return {schema::plan_from_json(nlohmann::json::parse(text), "the plan"), ""};
   } catch (const nlohmann::json::exception& e) {
     return {{}, std::string("the JSON plan does not parse: ") + e.what()};
+  } catch (const schema::PlanError& e) {
+    return {{}, e.what()};
   }
 }
 
@@ -103,7 +105,7 @@ std::string LlmPolicy::prompt(const std::vector<Evaluated>& history) const {
 
 std::vector<Proposal> LlmPolicy::propose(const std::vector<Evaluated>& history, int group_size) {
   std::set<std::string> seen;
-  for (const Evaluated& e : history) seen.insert(plan_key(e.plan));
+  for (const Evaluated& e : history) seen.insert(schema::plan_key(e.plan));
   std::vector<Proposal> group;
   for (int i = 0; i < group_size; ++i) {
     nlohmann::json messages = {{{"role", "system"}, {"content", kSystem}}, {{"role", "user"}, {"content", prompt(history)}}};
@@ -119,7 +121,7 @@ std::vector<Proposal> LlmPolicy::propose(const std::vector<Evaluated>& history, 
       auto [plan, problem] = plan_from_reply(reply.content);
       if (problem.empty()) problem = validator_(plan);
       if (problem.empty() && plan.empty()) problem = "the plan is empty";
-      if (problem.empty() && !seen.insert(plan_key(plan)).second) problem = "this plan was already measured";
+      if (problem.empty() && !seen.insert(schema::plan_key(plan)).second) problem = "this plan was already measured";
       if (problem.empty()) {
         group.push_back({std::move(plan), -1});
         error.clear();

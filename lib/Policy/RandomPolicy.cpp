@@ -6,12 +6,12 @@
 
 namespace crinn::policy {
 
-RandomPolicy::RandomPolicy(std::vector<RewriteOption> options, uint64_t seed)
+RandomPolicy::RandomPolicy(std::vector<Offer> options, uint64_t seed)
     : options_(std::move(options)), rng_(seed) {}
 
 Plan RandomPolicy::draw() {
   Plan plan;
-  for (const RewriteOption& option : options_) {
+  for (const Offer& option : options_) {
     if (std::bernoulli_distribution(0.5)(rng_)) continue;
     PlanEntry entry{option.site, option.rewrite, {}};
     for (const ParamRange& param : option.params) {
@@ -26,13 +26,13 @@ Plan RandomPolicy::draw() {
 
 std::vector<Proposal> RandomPolicy::propose(const std::vector<Evaluated>& history, int group_size) {
   std::set<std::string> seen;
-  for (const Evaluated& e : history) seen.insert(plan_key(e.plan));
+  for (const Evaluated& e : history) seen.insert(schema::plan_key(e.plan));
   std::vector<Proposal> group;
   for (int i = 0; i < group_size; ++i) {
     Plan plan = draw();
     // A small space can run out of new plans: then a repeat is allowed.
-    for (int attempt = 0; attempt < 100 && seen.count(plan_key(plan)); ++attempt) plan = draw();
-    seen.insert(plan_key(plan));
+    for (int attempt = 0; attempt < 100 && seen.count(schema::plan_key(plan)); ++attempt) plan = draw();
+    seen.insert(schema::plan_key(plan));
     group.push_back({plan, -1});
   }
   return group;

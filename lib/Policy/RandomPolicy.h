@@ -14,7 +14,7 @@ namespace crinn::policy {
 
 class RandomPolicy : public Policy {
  public:
-  RandomPolicy(std::vector<RewriteOption> options, uint64_t seed);
+  RandomPolicy(std::vector<Offer> options, uint64_t seed);
 
   std::vector<Proposal> propose(const std::vector<Evaluated>& history, int group_size) override;
   void update(const std::vector<Evaluated>&, const std::vector<Evaluated>&) override {}
@@ -24,7 +24,7 @@ class RandomPolicy : public Policy {
  private:
   Plan draw();
 
-  std::vector<RewriteOption> options_;
+  std::vector<Offer> options_;
   std::mt19937_64 rng_;
 };
 

@@ -26,7 +26,7 @@ namespace crinn::rewrite {
 // reads) agree through runtime objects, not through each other's parameters.
 class Params {
  public:
-  using Values = std::map<std::string, double>;
+  using Values = schema::ParamValues;
   Params() = default;
   explicit Params(Values values) : values_(std::move(values)) {}
   double get(const std::string& name) const { return values_.at(name); }
@@ -42,7 +42,7 @@ class Rewrite {
   virtual ~Rewrite() = default;
   virtual const char* name() const = 0;
   // What this rewrite offers at `site`, or nothing if it does not apply there.
-  virtual std::optional<sites::RewriteOption> option_for(const sites::Site& site, clang::ASTContext& context) const = 0;
+  virtual std::optional<schema::RewriteOption> option_for(const sites::Site& site, clang::ASTContext& context) const = 0;
   virtual llvm::Expected<clang::transformer::RewriteRule> rule(const sites::Site& site, const Params& params,
                                                                clang::ASTContext& context) const = 0;
 };

@@ -181,7 +181,7 @@ SourceTree::SourceTree(const clang::tooling::CompilationDatabase& compilations, 
 
 SourceTree::~SourceTree() = default;
 
-std::string SourceTree::applied_record(const PlanEntry& entry) {
+std::string SourceTree::applied_record(const schema::PlanEntry& entry) {
   return "// crinn-opt: applied " + entry.rewrite + " at " + entry.site;
 }
 
@@ -191,15 +191,15 @@ namespace {
 // other's output would edit what it wrote.
 bool edit_same_code(const sites::Site& site, const std::string& a, const std::string& b) {
   if (a == b) return true;
-  const sites::RewriteOption* first = site.option(a);
-  const sites::RewriteOption* second = site.option(b);
+  const schema::RewriteOption* first = site.option(a);
+  const schema::RewriteOption* second = site.option(b);
   if (!first || !second) return false;
   return (first->replaces_site && second->replaces_site) ||
          (!first->exclusive_group.empty() && first->exclusive_group == second->exclusive_group);
 }
 
 // Refuses an entry whose site's file says it was rewritten there already.
-void check_not_applied(const PlanEntry& entry, size_t index, const sites::Site& site) {
+void check_not_applied(const schema::PlanEntry& entry, size_t index, const sites::Site& site) {
   std::ifstream in(site.file, std::ios::binary);
   const std::string prefix = "// crinn-opt: applied ", at = " at " + entry.site;
   unsigned number = 0;
@@ -210,14 +210,14 @@ void check_not_applied(const PlanEntry& entry, size_t index, const sites::Site& 
       continue;
     std::string applied = line.substr(prefix.size(), line.size() - prefix.size() - at.size());
     if (edit_same_code(site, applied, entry.rewrite))
-      throw PlanError(entry.label(index) + ": " + site.file + ":" + std::to_string(number) +
+      throw PlanError(schema::entry_label(entry, index) + ": " + site.file + ":" + std::to_string(number) +
                       " records that this code is the output of " + applied + " at this site already");
   }
 }
 
 }  // namespace
 
-std::vector<RewrittenFile> SourceTree::apply(const std::vector<PlanEntry>& plan, Record record) {
+std::vector<RewrittenFile> SourceTree::apply(const schema::Plan& plan, Record record) {
   ChangeSet changes;
   for (size_t e = 0; e < plan.size(); ++e) {
     auto site = std::find_if(catalogue_.begin(), catalogue_.end(),
@@ -225,7 +225,7 @@ std::vector<RewrittenFile> SourceTree::apply(const std::vector<PlanEntry>& plan,
     if (site == catalogue_.end()) continue;
     check_not_applied(plan[e], e, *site);
     if (record == Record::InFiles)
-      changes.append_line(e, plan[e].label(e), std::filesystem::canonical(site->file).string(), applied_record(plan[e]));
+      changes.append_line(e, schema::entry_label(plan[e], e), std::filesystem::canonical(site->file).string(), applied_record(plan[e]));
   }
   // One traversal per translation unit runs the rules of every entry.
   for (size_t u = 0; u < units_.size(); ++u) {
@@ -237,16 +237,16 @@ std::vector<RewrittenFile> SourceTree::apply(const std::vector<PlanEntry>& plan,
       auto site = std::find_if(unit_sites_[u].begin(), unit_sites_[u].end(),
                                [&](const sites::Site& s) { return s.id == plan[e].site; });
       if (site == unit_sites_[u].end()) continue;
-      auto rule = find_rewrite(plan[e].rewrite)->rule(*site, plan[e].params, context);
-      if (!rule) throw PlanError(plan[e].label(e) + ": " + toString(rule.takeError()));
+      auto rule = find_rewrite(plan[e].rewrite)->rule(*site, Params(plan[e].params), context);
+      if (!rule) throw PlanError(schema::entry_label(plan[e], e) + ": " + toString(rule.takeError()));
       transformers.push_back(std::make_unique<clang::tooling::Transformer>(
           std::move(*rule), [&, e](Expected<MutableArrayRef<clang::tooling::AtomicChange>> result) {
             if (!result) {
-              failure = plan[e].label(e) + ": " + toString(result.takeError());
+              failure = schema::entry_label(plan[e], e) + ": " + toString(result.takeError());
               return;
             }
             for (const clang::tooling::AtomicChange& change : *result)
-              changes.add(e, plan[e].label(e), real_path(change.getFilePath(), context), change);
+              changes.add(e, schema::entry_label(plan[e], e), real_path(change.getFilePath(), context), change);
           }));
       transformers.back()->registerMatchers(&finder);
     }

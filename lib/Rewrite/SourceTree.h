@@ -52,9 +52,9 @@ class SourceTree {
   // Applies a validated plan; a ConflictError names two entries that overlap,
   // a PlanError an entry whose rewrite (or one editing the same code) the
   // site's file records as applied already.
-  std::vector<RewrittenFile> apply(const std::vector<PlanEntry>& plan, Record record = Record::InFiles);
+  std::vector<RewrittenFile> apply(const schema::Plan& plan, Record record = Record::InFiles);
 
-  static std::string applied_record(const PlanEntry& entry);
+  static std::string applied_record(const schema::PlanEntry& entry);
 
   // The directory that holds all the sources.
   static std::string common_parent(const std::vector<std::string>& sources);

@@ -184,12 +184,12 @@ std::string format_number(double value, bool integer) {
   return text;
 }
 
-sites::ParamSpec int_param(const char* name, long min, long max, long default_value, const char* doc) {
-  return sites::ParamSpec{name, true, double(min), double(max), double(default_value), {}, doc};
+schema::ParamRange int_param(const char* name, long min, long max, long default_value, const char* doc) {
+  return schema::ParamRange{name, true, double(min), double(max), double(default_value), {}, doc};
 }
 
-sites::ParamSpec real_param(const char* name, double min, double max, double default_value, const char* doc) {
-  return sites::ParamSpec{name, false, min, max, default_value, {}, doc};
+schema::ParamRange real_param(const char* name, double min, double max, double default_value, const char* doc) {
+  return schema::ParamRange{name, false, min, max, default_value, {}, doc};
 }
 
 }  // namespace crinn::rewrite

@@ -72,7 +72,7 @@ llvm::Expected<std::string> substitute(const clang::Stmt* s, const clang::ASTCon
 std::string indentation(const clang::Stmt* s, const clang::ASTContext& context);
 
 std::string format_number(double value, bool integer);
-sites::ParamSpec int_param(const char* name, long min, long max, long default_value, const char* doc);
-sites::ParamSpec real_param(const char* name, double min, double max, double default_value, const char* doc);
+schema::ParamRange int_param(const char* name, long min, long max, long default_value, const char* doc);
+schema::ParamRange real_param(const char* name, double min, double max, double default_value, const char* doc);
 
 }  // namespace crinn::rewrite

@@ -3,7 +3,7 @@
 // the contract with plans, policies and the tuner (docs/plan-schema.md).
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include "Schema/Schema.h"
 
 #include <set>
 #include <string>
@@ -23,36 +23,6 @@ class VarDecl;
 }  // namespace clang
 
 namespace crinn::sites {
-
-// One parameter of a rewrite: an integer or real range, with the value the
-// rewrite uses when a plan leaves it out.
-struct ParamSpec {
-  std::string name;
-  bool integer = true;
-  double min = 0, max = 0, default_value = 0;
-  std::vector<double> choices;  // if not empty, the only values allowed
-  std::string doc;
-};
-
-struct RewriteOption {
-  std::string rewrite;
-  std::vector<ParamSpec> params;
-  bool preserves_results = true;  // identical answers for identical queries
-  std::string note;               // when results may change, why
-  // It replaces the site's code whole, so no other such rewrite can apply
-  // at the same site (loop-unroll or simd-distance of one kernel).
-  bool replaces_site = false;
-  // Rewrites of one site with the same non-empty group edit the same code
-  // (loop-fission and flat-graph both rewrite the loop's range): a plan
-  // holds at most one of them.
-  std::string exclusive_group;
-  // False when the rewritten code behaves as the original during the build
-  // (it switches on only on the query path), so the built index is the same.
-  bool changes_build = true;
-  // When set, the rewrite changes the build exactly when this parameter is
-  // not 0 (quantized-distance's `build`), whatever changes_build says.
-  std::string build_switch;
-};
 
 // The reduction loop of a distance kernel: acc += (x - y)^2 or acc += x * y
 // over [0, bound), reading x and y by index (a[i]) or by walking pointers (*p++).
@@ -150,34 +120,14 @@ struct TunableConstant {
 using SiteDetail = std::variant<DistanceKernel, NeighborLoop, PruningRoutine, VisitedSet, VectorStorage,
                                 CandidatePool, TunableConstant>;
 
-struct Site {
-  std::string id;    // "<kind>:<qualified name>[#n]": stable across runs and machines
-  std::string kind;  // distance-kernel, neighbor-loop, pruning, visited-set, vector-storage, candidate-pool, constant
-  std::string file;
-  unsigned begin_line = 0, end_line = 0;
-  std::string function;  // the enclosing function (or record for members)
-  std::string excerpt;
-  bool annotated = false;  // marked by [[clang::annotate("crinn::<kind>")]]
-  // Whether the index build can run this code (sites/BuildReach.h): a
-  // result-changing rewrite here changes the built index. True when unknown.
-  bool reached_by_build = true;
-  // For statements: the function that the query path, and not the build, runs
-  // first on the way here (this site's function itself, or a caller of it);
-  // empty when there is none or the call graph is not known.
-  std::string query_entry;
-  // The same for the build: the function that the build, and not the query
-  // path, runs first on the way here.
-  std::string build_entry;
-  // For rewrites, not in the JSON: the functions the query path runs (empty
-  // when the call graph is not known), and those only the query path runs
-  // that call towards query_entry, so run before anything it sets up.
+// A site with what the rewrites need beyond its record: AST anchors and the
+// call graph's view of it.
+struct Site : schema::SiteRecord {
+  // The functions the query path runs (empty when the call graph is not
+  // known), and those only the query path runs that call towards
+  // query_entry, so run before anything it sets up.
   std::set<std::string> query_path, before_query_entry;
-  std::vector<RewriteOption> rewrites;
-  SiteDetail detail;     // AST anchors: valid while the translation unit is
-
-  const RewriteOption* option(const std::string& rewrite) const;
+  SiteDetail detail;  // AST anchors: valid while the translation unit is
 };
-
-nlohmann::json to_json(const Site& site);
 
 }  // namespace crinn::sites

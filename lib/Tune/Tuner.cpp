@@ -108,7 +108,7 @@ class Run {
     }
     result_.evaluated = int(history_.size());
     // Always a plan to build with (crinn_optimize): empty when nothing won.
-    if (!fs::exists(out_ / "plan.json")) support::write_file_atomically(out_ / "plan.json", policy::plan_to_json({}).dump(2) + "\n");
+    if (!fs::exists(out_ / "plan.json")) support::write_file_atomically(out_ / "plan.json", schema::to_json(schema::Plan{}).dump(2) + "\n");
     compare();
     report::write_report_html(out_.string());
     return result_;
@@ -136,26 +136,19 @@ class Run {
     return line;
   }
 
-  // Candidates whose result-changing rewrites are all in code the build
-  // cannot run build the same index as the reference; more generally two
-  // candidates whose build-relevant entries write the same code build the
-  // same index, and the second loads the first's (IndexSpec::index_file). Result-preserving
-  // rewrites compute the same values, so they never change the built index.
-  static bool changes_build(const sites::RewriteOption& option, const rewrite::PlanEntry& entry) {
-    if (option.build_switch.empty()) return option.changes_build;
-    return entry.params.get(option.build_switch) != 0.0;
-  }
-
-  // The key is the code those entries write (the files they rewrite, as
+  // Two candidates whose entries that change the built index
+  // (schema::changes_built_index) write the same code build the same index,
+  // and the second loads the first's; a candidate without such entries
+  // loads the reference's. The key is the code those entries write (the files they rewrite, as
   // rewritten), so an entry that writes what is there already (a constant
   // set to its current value) keys as the reference; beside it, what every
   // index of the run shares (run_cache_key).
-  std::string index_file(const std::vector<rewrite::PlanEntry>& plan) {
-    std::vector<rewrite::PlanEntry> relevant;
-    for (const rewrite::PlanEntry& entry : plan)
+  std::string index_file(const schema::Plan& plan) {
+    schema::Plan relevant;
+    for (const schema::PlanEntry& entry : plan)
       for (const sites::Site& site : tree_.sites())
-        if (site.id == entry.site && site.reached_by_build && site.option(entry.rewrite) &&
-            !site.option(entry.rewrite)->preserves_results && changes_build(*site.option(entry.rewrite), entry))
+        if (site.id == entry.site && site.option(entry.rewrite) &&
+            schema::changes_built_index(site, *site.option(entry.rewrite), &entry.params))
           relevant.push_back(entry);
     std::string code;
     if (!relevant.empty())
@@ -286,7 +279,7 @@ class Run {
   void resume(const std::vector<nlohmann::json>& journaled) {
     for (const nlohmann::json& record : journaled) {
       policy::Evaluated e;
-      e.plan = policy::plan_from_json(record.at("plan"));
+      e.plan = schema::plan_from_json(record.at("plan"), "history.jsonl");
       e.reward = record.at("reward");
       e.failed = record.at("failure") != "none";
       e.parent = record.value("parent", -1);
@@ -301,13 +294,12 @@ class Run {
     }
     if (!result_.best_plan.empty())
       best_index_file_ =
-          index_file(rewrite::validate_plan(policy::plan_to_json(result_.best_plan), "history.jsonl", tree_.sites()));
+          index_file(rewrite::validate_plan(result_.best_plan, "history.jsonl", tree_.sites()));
     if (!result_.best_plan.empty() && !best_files_current()) {
       // The journal names a best whose files a kill cut short: written again from its plan.
       std::error_code ignored;
       fs::remove_all(out_ / "work" / "best-library", ignored);
-      write_best(tree_.apply(rewrite::validate_plan(policy::plan_to_json(result_.best_plan), "history.jsonl",
-                                                    tree_.sites())));
+      write_best(tree_.apply(rewrite::validate_plan(result_.best_plan, "history.jsonl", tree_.sites())));
     }
     if (!history_.empty() && fs::exists(out_ / "policy.json")) {
       try {
@@ -399,7 +391,7 @@ class Run {
     int index = int(history_.size());
     policy::Evaluated evaluated{proposal.plan, 0.0, true, proposal.parent};
     nlohmann::json record = {{"index", index}, {"round", round}, {"parent", proposal.parent},
-                             {"plan", policy::plan_to_json(proposal.plan)}};
+                             {"plan", schema::to_json(proposal.plan)}};
     auto finish = [&](const std::string& failure, const std::string& reason) {
       record["failure"] = failure;
       record["reason"] = reason;
@@ -418,18 +410,18 @@ class Run {
       return evaluated;
     };
 
-    std::vector<rewrite::PlanEntry> plan;
+    schema::Plan plan;
     std::vector<rewrite::RewrittenFile> files;
     std::string cached_index;
     try {
-      plan = rewrite::validate_plan(policy::plan_to_json(proposal.plan), "proposal", tree_.sites());
+      plan = rewrite::validate_plan(proposal.plan, "proposal", tree_.sites());
       files = tree_.apply(plan);
       cached_index = index_file(plan);
     } catch (const std::exception& e) {
       return finish("invalid", e.what());
     }
     bool preserving = true;
-    for (const rewrite::PlanEntry& entry : plan)
+    for (const schema::PlanEntry& entry : plan)
       for (const sites::Site& site : tree_.sites())
         if (site.id == entry.site && site.option(entry.rewrite)) preserving &= site.option(entry.rewrite)->preserves_results;
     record["preserves_results"] = preserving;
@@ -488,13 +480,13 @@ class Run {
     support::replace_directory(staging, out_ / "best");
     support::write_file_atomically(out_ / "best.patch", patch_of(tree_.root(), files));
     support::write_file_atomically(out_ / "fixes.yaml", rewrite::fixes_yaml(files, files.empty() ? tree_.root() : files.front().path));
-    support::write_file_atomically(out_ / "plan.json", policy::plan_to_json(result_.best_plan).dump(2) + "\n");
+    support::write_file_atomically(out_ / "plan.json", schema::to_json(result_.best_plan).dump(2) + "\n");
   }
 
   bool best_files_current() const {
     if (!fs::exists(out_ / "plan.json") || !fs::exists(out_ / "best")) return false;
     try {
-      return read_json_file(out_ / "plan.json") == policy::plan_to_json(result_.best_plan);
+      return read_json_file(out_ / "plan.json") == schema::to_json(result_.best_plan);
     } catch (const std::exception&) {
       return false;
     }

@@ -121,12 +121,19 @@ nlohmann::json sites() {
                             {"params", {{"patience", patience}}}}}}}}}};
 }
 
+// The offers of sites written as --list-sites prints them.
+std::vector<Offer> offers_of(const nlohmann::json& sites) {
+  std::vector<schema::SiteRecord> records;
+  for (const nlohmann::json& site : sites.at("sites")) records.push_back(schema::site_from_json(site));
+  return schema::offers(records);
+}
+
 // Checks a plan against the options the sites offer (in crinn-tune this is
 // crinn-opt's own plan validation).
 std::string check(const Plan& plan) {
-  std::vector<RewriteOption> options = options_from_sites(sites());
+  std::vector<Offer> options = offers_of(sites());
   for (const PlanEntry& entry : plan) {
-    auto option = std::find_if(options.begin(), options.end(), [&](const RewriteOption& o) {
+    auto option = std::find_if(options.begin(), options.end(), [&](const Offer& o) {
       return o.site == entry.site && o.rewrite == entry.rewrite;
     });
     if (option == options.end()) return "unknown site or rewrite '" + entry.rewrite + "' at '" + entry.site + "'";

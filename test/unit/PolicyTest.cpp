@@ -40,6 +40,13 @@ nlohmann::json catalogue() {
   return {{"sites", sites}};
 }
 
+// The offers of sites written as --list-sites prints them.
+std::vector<Offer> offers_of(const nlohmann::json& sites) {
+  std::vector<schema::SiteRecord> records;
+  for (const nlohmann::json& site : sites.at("sites")) records.push_back(schema::site_from_json(site));
+  return schema::offers(records);
+}
+
 const PlanEntry* find(const Plan& plan, const std::string& rewrite) {
   for (const PlanEntry& e : plan)
     if (e.rewrite == rewrite) return &e;
@@ -91,7 +98,7 @@ double best_after(Policy& policy, int rounds, int group_size) {
 }
 
 TEST(Space, ReadsTheSiteCatalogue) {
-  std::vector<RewriteOption> options = options_from_sites(catalogue());
+  std::vector<Offer> options = offers_of(catalogue());
   ASSERT_EQ(options.size(), 7u);
   EXPECT_EQ(options[0].feature(), "distance-kernel/simd-distance");
   EXPECT_EQ(options[0].params[0].values(), (std::vector<double>{0, 256, 512}));
@@ -122,7 +129,7 @@ TEST(Space, KnowsWhichOptionsRebuildTheIndex) {
         site("loop3", true,
              {{"rewrite", "quantized-distance"}, {"preserves_results", false}, {"changes_build", false},
               {"build_switch", "build"}})}}};
-  std::vector<RewriteOption> options = options_from_sites(sites);
+  std::vector<Offer> options = offers_of(sites);
   ASSERT_EQ(options.size(), 5u);
   EXPECT_TRUE(options[0].rebuilds_index);
   EXPECT_FALSE(options[1].rebuilds_index);  // same values, same index
@@ -134,14 +141,14 @@ TEST(Space, KnowsWhichOptionsRebuildTheIndex) {
 
 TEST(Space, KeepsOneOptionPerExclusiveGroupOfASite) {
   auto option = [](const char* site, const char* rewrite, bool replaces, const char* group) {
-    RewriteOption o;
+    Offer o;
     o.site = site;
     o.rewrite = rewrite;
     o.replaces_site = replaces;
-    o.exclusive = group;
+    o.exclusive_group = group;
     return o;
   };
-  std::vector<RewriteOption> options = {option("loop", "loop-fission", false, "loop-range"),
+  std::vector<Offer> options = {option("loop", "loop-fission", false, "loop-range"),
                                         option("loop", "flat-graph", false, "loop-range"),
                                         option("loop", "prefetch-insertion", false, ""),
                                         option("other-loop", "flat-graph", false, "loop-range"),
@@ -166,15 +173,15 @@ TEST(Space, KeepsOneOptionPerExclusiveGroupOfASite) {
 
 TEST(Space, PlansRoundTripAsJson) {
   Plan plan = {{"distance-kernel:l2", "simd-distance", {{"width", 256}}}, {"pruning:select", "edge-pruning", {{"alpha", 1.1}}}};
-  nlohmann::json json = plan_to_json(plan);
+  nlohmann::json json = schema::to_json(plan);
   EXPECT_EQ(json["plan"][0]["params"]["width"], 256);
-  EXPECT_EQ(plan_from_json(json), plan);
+  EXPECT_EQ(schema::plan_from_json(json, "the test"), plan);
   Plan reversed(plan.rbegin(), plan.rend());
-  EXPECT_EQ(plan_key(reversed), plan_key(plan));
+  EXPECT_EQ(schema::plan_key(reversed), schema::plan_key(plan));
 }
 
 TEST(BuiltinPolicy, ProposesNewValidPlans) {
-  std::vector<RewriteOption> options = options_from_sites(catalogue());
+  std::vector<Offer> options = offers_of(catalogue());
   BuiltinPolicy policy(options, BuiltinConfig());
   std::vector<Evaluated> history;
   std::set<std::string> keys;
@@ -183,9 +190,9 @@ TEST(BuiltinPolicy, ProposesNewValidPlans) {
     ASSERT_EQ(group.size(), 6u);
     for (const Proposal& p : group) {
       EXPECT_FALSE(p.plan.empty());
-      EXPECT_TRUE(keys.insert(plan_key(p.plan)).second) << "proposed twice: " << plan_key(p.plan);
+      EXPECT_TRUE(keys.insert(schema::plan_key(p.plan)).second) << "proposed twice: " << schema::plan_key(p.plan);
       for (const PlanEntry& entry : p.plan) {
-        auto option = std::find_if(options.begin(), options.end(), [&](const RewriteOption& o) {
+        auto option = std::find_if(options.begin(), options.end(), [&](const Offer& o) {
           return o.site == entry.site && o.rewrite == entry.rewrite;
         });
         ASSERT_NE(option, options.end());
@@ -206,7 +213,7 @@ TEST(BuiltinPolicy, ProposesNewValidPlans) {
 // others, and half of such changes step to a neighbouring value: the best
 // plan with one value moved is a likely child, not a lucky joint draw.
 TEST(BuiltinPolicy, ChangesOneParameterAtATimeOftenByAStep) {
-  std::vector<RewriteOption> options = options_from_sites(catalogue());
+  std::vector<Offer> options = offers_of(catalogue());
   BuiltinConfig config;
   config.mutations = 1.0;
   BuiltinPolicy policy(options, config);
@@ -228,13 +235,13 @@ TEST(BuiltinPolicy, ChangesOneParameterAtATimeOftenByAStep) {
 }
 
 TEST(BuiltinPolicy, LearnsWhatHelpsAndWhatHurts) {
-  std::vector<RewriteOption> options = options_from_sites(catalogue());
+  std::vector<Offer> options = offers_of(catalogue());
   BuiltinPolicy policy(options, BuiltinConfig());
   best_after(policy, 12, 6);
   // Measured against where the prior started them (visited-set higher).
   BuiltinPolicy fresh(options, BuiltinConfig());
-  const RewriteOption& visited = options[4];
-  const RewriteOption& early = options[3];
+  const Offer& visited = options[4];
+  const Offer& early = options[3];
   double visited_gain = policy.inclusion_probability(visited) - fresh.inclusion_probability(visited);
   double early_gain = policy.inclusion_probability(early) - fresh.inclusion_probability(early);
   EXPECT_LT(early_gain, 0.0);
@@ -242,11 +249,11 @@ TEST(BuiltinPolicy, LearnsWhatHelpsAndWhatHurts) {
 }
 
 TEST(BuiltinPolicy, StartsFromWhatAChoiceCostsAndRisks) {
-  std::vector<RewriteOption> options = options_from_sites(catalogue());
-  RewriteOption search_only = options[3];
+  std::vector<Offer> options = offers_of(catalogue());
+  Offer search_only = options[3];
   search_only.site = "neighbor-loop:query-only";
   search_only.rebuilds_index = false;
-  RewriteOption quantized;
+  Offer quantized;
   quantized.site = "neighbor-loop:search";
   quantized.site_kind = "neighbor-loop";
   quantized.rewrite = "quantized-distance";
@@ -270,8 +277,8 @@ TEST(BuiltinPolicy, StartsFromWhatAChoiceCostsAndRisks) {
 // A rebuild is only as unlikely as it is dear: on a small set a build costs
 // a fraction of an evaluation, and the prior stays near even chances.
 TEST(BuiltinPolicy, WeighsAnIndexRebuildByWhatItCosts) {
-  std::vector<RewriteOption> options = options_from_sites(catalogue());
-  const RewriteOption& rebuilds = options[3];  // early termination in the build
+  std::vector<Offer> options = offers_of(catalogue());
+  const Offer& rebuilds = options[3];  // early termination in the build
   ASSERT_TRUE(rebuilds.rebuilds_index);
   BuiltinPolicy policy(options, BuiltinConfig());
   policy.observe_rebuild_cost(0.1);
@@ -287,7 +294,7 @@ TEST(BuiltinPolicy, WeighsAnIndexRebuildByWhatItCosts) {
 }
 
 TEST(BuiltinPolicy, BeatsRandomSearchAtEqualBudget) {
-  std::vector<RewriteOption> options = options_from_sites(catalogue());
+  std::vector<Offer> options = offers_of(catalogue());
   double learned = 0.0, random = 0.0;
   for (uint64_t seed = 1; seed <= 5; ++seed) {
     BuiltinConfig config;
@@ -303,25 +310,25 @@ TEST(BuiltinPolicy, BeatsRandomSearchAtEqualBudget) {
 }
 
 TEST(RandomPolicy, DrawsNewPlansAndResumesItsSequence) {
-  std::vector<RewriteOption> options = options_from_sites(catalogue());
+  std::vector<Offer> options = offers_of(catalogue());
   RandomPolicy policy(options, 7);
   std::vector<Evaluated> history;
   for (const Proposal& p : policy.propose({}, 6)) history.push_back({p.plan, 1.0, false, -1});
   std::set<std::string> keys;
-  for (const Evaluated& e : history) keys.insert(plan_key(e.plan));
+  for (const Evaluated& e : history) keys.insert(schema::plan_key(e.plan));
   EXPECT_EQ(keys.size(), history.size());
   RandomPolicy resumed(options, 99);
   resumed.restore(nlohmann::json::parse(policy.state().dump()));
   std::vector<Proposal> next = policy.propose(history, 3), again = resumed.propose(history, 3);
   for (size_t i = 0; i < next.size(); ++i) {
     EXPECT_EQ(next[i].plan, again[i].plan);
-    EXPECT_EQ(keys.count(plan_key(next[i].plan)), 0u);
+    EXPECT_EQ(keys.count(schema::plan_key(next[i].plan)), 0u);
   }
   EXPECT_THROW(resumed.restore({{"kind", "builtin"}}), std::invalid_argument);
 }
 
 TEST(BuiltinPolicy, StateRestoresTheSameProposals) {
-  std::vector<RewriteOption> options = options_from_sites(catalogue());
+  std::vector<Offer> options = offers_of(catalogue());
   BuiltinPolicy trained(options, BuiltinConfig());
   best_after(trained, 4, 6);
   nlohmann::json state = trained.state();

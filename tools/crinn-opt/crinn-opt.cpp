@@ -308,14 +308,14 @@ int run(clang::tooling::CommonOptionsParser& options, const char* argv0, bool co
 
   if (ListSites) {
     nlohmann::json list = nlohmann::json::array();
-    for (const sites::Site& site : tree->sites()) list.push_back(sites::to_json(site));
+    for (const sites::Site& site : tree->sites()) list.push_back(schema::to_json(site));
     std::cout << nlohmann::json{{"root", root}, {"sites", list}}.dump(2) << "\n";
   }
   if (PlanPath.empty()) return 0;
 
-  std::vector<rewrite::PlanEntry> plan;
+  schema::Plan plan;
   try {
-    plan = rewrite::validate_plan(rewrite::read_plan_file(PlanPath), PlanPath, tree->sites());
+    plan = rewrite::validate_plan(schema::read_plan_file(PlanPath), PlanPath, tree->sites());
   } catch (const rewrite::PlanError& e) {
     // A site a rewrite consumed is gone from its own output: say so.
     std::string record = first_applied_record(tree->project_files());

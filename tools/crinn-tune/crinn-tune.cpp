@@ -262,8 +262,9 @@ int run(int argc, char** argv) {
   options.log("parsing " + std::to_string(files.size()) + " files of " + root);
   rewrite::SourceTree tree(*compilations, files, root, rewrite::SourceTree::resource_dir(argv[0]));
 
+  const std::vector<schema::SiteRecord> records(tree.sites().begin(), tree.sites().end());
   nlohmann::json sites = nlohmann::json::array();
-  for (const sites::Site& site : tree.sites()) sites.push_back(sites::to_json(site));
+  for (const schema::SiteRecord& site : records) sites.push_back(schema::to_json(site));
   sites = {{"sites", sites}};
   options.log(std::to_string(tree.sites().size()) + " sites");
 
@@ -271,7 +272,7 @@ int run(int argc, char** argv) {
   if (policy_kind == "builtin") {
     policy::BuiltinConfig config;
     config.seed = seed;
-    policy = std::make_unique<policy::BuiltinPolicy>(policy::options_from_sites(sites), config);
+    policy = std::make_unique<policy::BuiltinPolicy>(schema::offers(records), config);
     if (!policy_init.empty()) {
       std::ifstream in(policy_init);
       try {
@@ -281,13 +282,13 @@ int run(int argc, char** argv) {
       }
     }
   } else if (policy_kind == "random") {
-    policy = std::make_unique<policy::RandomPolicy>(policy::options_from_sites(sites), seed);
+    policy = std::make_unique<policy::RandomPolicy>(schema::offers(records), seed);
   } else {
     if (endpoint.url.empty() || endpoint.model.empty()) throw UsageError("--policy llm needs --llm-url and --llm-model");
     if (const char* key = std::getenv("CRINN_LLM_API_KEY")) endpoint.api_key = key;
     auto validator = [&tree](const policy::Plan& plan) -> std::string {
       try {
-        rewrite::validate_plan(policy::plan_to_json(plan), "the plan", tree.sites());
+        rewrite::validate_plan(plan, "the plan", tree.sites());
         return "";
       } catch (const rewrite::PlanError& e) {
         return e.what();

@@ -11,12 +11,12 @@ namespace crinn::rewrite {
 using namespace clang;
 using namespace clang::transformer;
 
-std::optional<sites::RewriteOption> AdaptiveEf::option_for(const sites::Site& site, ASTContext& context) const {
+std::optional<schema::RewriteOption> AdaptiveEf::option_for(const sites::Site& site, ASTContext& context) const {
   const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
   if (!loop || !loop->beam_loop || !loop->result_push || !loop->result_set || loop->result_push->getNumArgs() != 2 ||
       site.query_entry.empty() || !method_of(*loop, context) || !isa_and_nonnull<CompoundStmt>(beam_body(loop->beam_loop)))
     return std::nullopt;
-  sites::RewriteOption option{name(),
+  schema::RewriteOption option{name(),
                               {int_param("k", 1, 100, 10, "the best results watched"),
                                real_param("window", 0.05, 4.0, 1.0,
                                           "expansions without a change that end the search, per result held")},

@@ -9,7 +9,7 @@ namespace crinn::rewrite {
 using namespace clang;
 using namespace clang::transformer;
 
-std::optional<sites::RewriteOption> AdjacencyReorder::option_for(const sites::Site& site, ASTContext& context) const {
+std::optional<schema::RewriteOption> AdjacencyReorder::option_for(const sites::Site& site, ASTContext& context) const {
   if (!graph_site(site, context, true)) return std::nullopt;
   // The lists are sorted in place from the query entry: it must not be const.
   auto entry = query_entry_of(site, method_of(std::get<sites::NeighborLoop>(site.detail), context), context);
@@ -19,7 +19,7 @@ std::optional<sites::RewriteOption> AdjacencyReorder::option_for(const sites::Si
   }
   if (const auto* entry_method = dyn_cast<CXXMethodDecl>(*entry); !entry_method || entry_method->isConst())
     return std::nullopt;
-  sites::RewriteOption option{name(), {}, false, "neighbours enter the beam in another order"};
+  schema::RewriteOption option{name(), {}, false, "neighbours enter the beam in another order"};
   option.changes_build = false;
   return option;
 }

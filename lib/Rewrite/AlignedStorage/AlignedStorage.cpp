@@ -12,12 +12,12 @@ namespace crinn::rewrite {
 using namespace clang;
 using namespace clang::transformer;
 
-std::optional<sites::RewriteOption> AlignedStorage::option_for(const sites::Site& site, ASTContext&) const {
+std::optional<schema::RewriteOption> AlignedStorage::option_for(const sites::Site& site, ASTContext&) const {
   const auto* storage = std::get_if<sites::VectorStorage>(&site.detail);
   if (!storage || !storage->field->getTypeSourceInfo()) return std::nullopt;
-  sites::ParamSpec alignment = int_param("alignment", 16, 128, 64, "bytes; the allocation is also padded to a multiple");
+  schema::ParamRange alignment = int_param("alignment", 16, 128, 64, "bytes; the allocation is also padded to a multiple");
   alignment.choices = {16, 32, 64, 128};
-  return sites::RewriteOption{name(), {alignment}, true, ""};
+  return schema::RewriteOption{name(), {alignment}, true, ""};
 }
 
 llvm::Expected<RewriteRule> AlignedStorage::rule(const sites::Site& site, const Params& params, ASTContext& context) const {

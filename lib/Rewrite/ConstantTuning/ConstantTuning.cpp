@@ -18,17 +18,17 @@ std::optional<double> type_max(const sites::TunableConstant& constant, ASTContex
   return bits >= 63 ? std::nullopt : std::optional<double>(double((uint64_t(1) << bits) - 1));
 }
 
-std::optional<sites::RewriteOption> ConstantTuning::option_for(const sites::Site& site, ASTContext& context) const {
+std::optional<schema::RewriteOption> ConstantTuning::option_for(const sites::Site& site, ASTContext& context) const {
   const auto* constant = std::get_if<sites::TunableConstant>(&site.detail);
   if (!constant) return std::nullopt;
   // A quarter to four times the value the authors chose, within what its type holds.
   double high = constant->value * 4;
   if (std::optional<double> limit = type_max(*constant, context)) high = std::min(high, *limit);
-  sites::ParamSpec value = constant->integer
+  schema::ParamRange value = constant->integer
                                ? int_param("value", std::max(1L, long(constant->value) / 4), long(high),
                                            long(constant->value), "the new value")
                                : real_param("value", constant->value / 4, high, constant->value, "the new value");
-  return sites::RewriteOption{name(), {value}, false, "changes the index"};
+  return schema::RewriteOption{name(), {value}, false, "changes the index"};
 }
 
 llvm::Expected<RewriteRule> ConstantTuning::rule(const sites::Site& site, const Params& params, ASTContext& context) const {

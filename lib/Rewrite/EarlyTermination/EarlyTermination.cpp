@@ -10,11 +10,11 @@ namespace crinn::rewrite {
 using namespace clang;
 using namespace clang::transformer;
 
-std::optional<sites::RewriteOption> EarlyTermination::option_for(const sites::Site& site, ASTContext&) const {
+std::optional<schema::RewriteOption> EarlyTermination::option_for(const sites::Site& site, ASTContext&) const {
   const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
   if (!loop || !loop->beam_loop || !loop->result_push || !isa_and_nonnull<CompoundStmt>(beam_body(loop->beam_loop)))
     return std::nullopt;
-  return sites::RewriteOption{name(),
+  return schema::RewriteOption{name(),
                               {int_param("patience", 1, 256, 16, "consecutive expansions without a new result"),
                                int_param("min_expansions", 0, 4096, 32, "expansions always made")},
                               false,

@@ -8,10 +8,10 @@ namespace crinn::rewrite {
 using namespace clang;
 using namespace clang::transformer;
 
-std::optional<sites::RewriteOption> EdgePruning::option_for(const sites::Site& site, ASTContext&) const {
+std::optional<schema::RewriteOption> EdgePruning::option_for(const sites::Site& site, ASTContext&) const {
   const auto* pruning = std::get_if<sites::PruningRoutine>(&site.detail);
   if (!pruning) return std::nullopt;
-  sites::RewriteOption option{name(),
+  schema::RewriteOption option{name(),
                               {real_param("alpha", 0.7, 1.6, 1.0,
                                           "a candidate is pruned when alpha * d(candidate, kept) < d(candidate, node); "
                                           "alpha > 1 keeps more, longer edges")},

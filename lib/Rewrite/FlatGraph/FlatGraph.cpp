@@ -11,9 +11,9 @@ namespace crinn::rewrite {
 using namespace clang;
 using namespace clang::transformer;
 
-std::optional<sites::RewriteOption> FlatGraph::option_for(const sites::Site& site, ASTContext& context) const {
+std::optional<schema::RewriteOption> FlatGraph::option_for(const sites::Site& site, ASTContext& context) const {
   if (!graph_site(site, context, false)) return std::nullopt;
-  sites::RewriteOption option{name(), {}, true, ""};
+  schema::RewriteOption option{name(), {}, true, ""};
   if (std::get<sites::NeighborLoop>(site.detail).candidate_push)
     option.params.push_back(int_param("prefetch", 0, 3, 0,
                                       "cache lines of a node's row prefetched as it enters the candidate pool, "

@@ -8,7 +8,7 @@ namespace crinn::rewrite {
 class LoopFission : public Rewrite {
  public:
   const char* name() const override { return "loop-fission"; }
-  std::optional<sites::RewriteOption> option_for(const sites::Site& site, clang::ASTContext& context) const override;
+  std::optional<schema::RewriteOption> option_for(const sites::Site& site, clang::ASTContext& context) const override;
   llvm::Expected<clang::transformer::RewriteRule> rule(const sites::Site& site, const Params& params,
                                                        clang::ASTContext& context) const override;
 };

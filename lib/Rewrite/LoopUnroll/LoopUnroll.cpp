@@ -8,9 +8,9 @@ namespace crinn::rewrite {
 using namespace clang;
 using namespace clang::transformer;
 
-std::optional<sites::RewriteOption> LoopUnroll::option_for(const sites::Site& site, ASTContext&) const {
+std::optional<schema::RewriteOption> LoopUnroll::option_for(const sites::Site& site, ASTContext&) const {
   if (!std::holds_alternative<sites::DistanceKernel>(site.detail)) return std::nullopt;
-  return sites::RewriteOption{
+  return schema::RewriteOption{
       name(),
       {int_param("unroll", 1, 16, 4, "#pragma GCC unroll factor (1: no hint)"),
        int_param("accumulators", 1, 8, 1, "independent partial sums of the reduction")},

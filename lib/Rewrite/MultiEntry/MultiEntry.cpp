@@ -11,11 +11,11 @@ namespace crinn::rewrite {
 using namespace clang;
 using namespace clang::transformer;
 
-std::optional<sites::RewriteOption> MultiEntry::option_for(const sites::Site& site, ASTContext& context) const {
+std::optional<schema::RewriteOption> MultiEntry::option_for(const sites::Site& site, ASTContext& context) const {
   if (!graph_site(site, context, true)) return std::nullopt;
   // The entries are expanded by a copy of the loop's body before the beam loop.
   if (!body_movable(std::get<sites::NeighborLoop>(site.detail))) return std::nullopt;
-  sites::RewriteOption option{name(),
+  schema::RewriteOption option{name(),
                               {int_param("count", 1, 64, 8, "extra entry points"),
                                int_param("choice", 0, 1, 0, "0: spread out (farthest-point), 1: highest degree")},
                               false,

@@ -12,7 +12,7 @@ namespace crinn::rewrite {
 class MultiEntry : public Rewrite {
  public:
   const char* name() const override { return "multi-entry"; }
-  std::optional<sites::RewriteOption> option_for(const sites::Site& site, clang::ASTContext& context) const override;
+  std::optional<schema::RewriteOption> option_for(const sites::Site& site, clang::ASTContext& context) const override;
   llvm::Expected<clang::transformer::RewriteRule> rule(const sites::Site& site, const Params& params,
                                                        clang::ASTContext& context) const override;
 };

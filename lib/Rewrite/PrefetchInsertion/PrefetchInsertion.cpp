@@ -11,13 +11,13 @@ namespace crinn::rewrite {
 using namespace clang;
 using namespace clang::transformer;
 
-std::optional<sites::RewriteOption> PrefetchInsertion::option_for(const sites::Site& site, ASTContext&) const {
+std::optional<schema::RewriteOption> PrefetchInsertion::option_for(const sites::Site& site, ASTContext&) const {
   const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
   if (!loop || !reads_vector_address(*loop)) return std::nullopt;
   const Stmt* body = isa<CXXForRangeStmt>(loop->loop) ? cast<CXXForRangeStmt>(loop->loop)->getBody()
                                                       : cast<ForStmt>(loop->loop)->getBody();
   if (!isa<CompoundStmt>(body)) return std::nullopt;
-  sites::RewriteOption option{name(), {}, true, ""};
+  schema::RewriteOption option{name(), {}, true, ""};
   option.params = {int_param("distance", 1, 16, 2, "neighbours ahead whose vector is prefetched"),
                    int_param("lines", 1, 64, 4, "64-byte cache lines prefetched per vector"),
                    int_param("locality", 0, 3, 3, "temporal locality hint of __builtin_prefetch")};

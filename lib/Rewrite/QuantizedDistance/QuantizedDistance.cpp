@@ -101,7 +101,7 @@ constexpr int kReachedSample = 2000;
 
 }  // namespace
 
-std::optional<sites::RewriteOption> QuantizedDistance::option_for(const sites::Site& site, ASTContext& context) const {
+std::optional<schema::RewriteOption> QuantizedDistance::option_for(const sites::Site& site, ASTContext& context) const {
   const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
   if (!loop || !loop->beam_loop || !loop->vector_expr || site.query_entry.empty() || !query_argument(*loop))
     return std::nullopt;
@@ -113,16 +113,16 @@ std::optional<sites::RewriteOption> QuantizedDistance::option_for(const sites::S
   // Without a result set whose entries it can read (NSG's pool member with
   // its own length), the answers stay ordered by code distances.
   const bool can_rerank = loop->result_set && entry_fields(*loop);
-  sites::ParamSpec bits = int_param("bits", 4, 8, 8, "bits per dimension of the codes");
+  schema::ParamRange bits = int_param("bits", 4, 8, 8, "bits per dimension of the codes");
   bits.choices = {4, 8};
   // Codes trained on fewer than some hundreds of vectors miss the data's
   // range, and a switch past the dataset's size would only cost a rebuild:
   // a few sizes a decade apart.
-  sites::ParamSpec build = int_param("build", 0, 50000, 0,
+  schema::ParamRange build = int_param("build", 0, 50000, 0,
                                      "0: the build keeps exact distances; n: it searches on codes once "
                                      "n vectors are in, trained on those");
   build.choices = {0, 500, 5000, 50000};
-  sites::RewriteOption option{name(),
+  schema::RewriteOption option{name(),
                               {bits, int_param("prefetch", 0, 13, 0,
                                                "cache lines of every neighbour's code prefetched before the loop "
                                                "(0: none)")},

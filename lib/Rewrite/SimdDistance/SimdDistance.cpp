@@ -32,12 +32,12 @@ bool pointers_dead_after(const sites::DistanceKernel& kernel, ASTContext& contex
 }
 }  // namespace
 
-std::optional<sites::RewriteOption> SimdDistance::option_for(const sites::Site& site, ASTContext& context) const {
+std::optional<schema::RewriteOption> SimdDistance::option_for(const sites::Site& site, ASTContext& context) const {
   const auto* kernel = std::get_if<sites::DistanceKernel>(&site.detail);
   if (!kernel || !pointers_dead_after(*kernel, context)) return std::nullopt;
-  sites::ParamSpec width = int_param("width", 0, 512, 512, "widest SIMD used: 512 (AVX-512), 256 (AVX2), 0 (scalar)");
+  schema::ParamRange width = int_param("width", 0, 512, 512, "widest SIMD used: 512 (AVX-512), 256 (AVX2), 0 (scalar)");
   width.choices = {0, 256, 512};
-  return sites::RewriteOption{name(), {width}, false, "float reassociation", true};
+  return schema::RewriteOption{name(), {width}, false, "float reassociation", true};
 }
 
 llvm::Expected<RewriteRule> SimdDistance::rule(const sites::Site& site, const Params& params, ASTContext& context) const {

@@ -18,10 +18,10 @@ const DeclStmt* declaration_of(const VarDecl* var, ASTContext& context) {
 }
 }  // namespace
 
-std::optional<sites::RewriteOption> VisitedSet::option_for(const sites::Site& site, ASTContext& context) const {
+std::optional<schema::RewriteOption> VisitedSet::option_for(const sites::Site& site, ASTContext& context) const {
   const auto* set = std::get_if<sites::VisitedSet>(&site.detail);
   if (!set || !set->variable || !declaration_of(set->variable, context)) return std::nullopt;
-  return sites::RewriteOption{name(), {int_param("layout", 0, 1, 0, "0: epoch-tagged array, 1: bitset")}, true, ""};
+  return schema::RewriteOption{name(), {int_param("layout", 0, 1, 0, "0: epoch-tagged array, 1: bitset")}, true, ""};
 }
 
 llvm::Expected<RewriteRule> VisitedSet::rule(const sites::Site& site, const Params& params, ASTContext& context) const {
