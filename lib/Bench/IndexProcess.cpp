@@ -1,4 +1,5 @@
 #include "Bench/IndexProcess.h"
+#include "Bench/ChildReply.h"
 #include "Support/AtomicFile.h"
 #include "Support/ChildProcess.h"
 #include "Support/Hash.h"
@@ -39,14 +40,10 @@ struct detail::Command {
 namespace {
 
 using detail::Command;
+using detail::kMaxErrorBytes;
+using detail::kReplyMagic;
 
 enum Op : int32_t { kBuild = 1, kSearch = 2 };
-
-// Opens every reply: bytes that something else in the child wrote on the pipe
-// are not taken for a reply.
-constexpr uint64_t kReplyMagic = 0x43524e4e52504c59ull;  // "CRNNRPLY"
-// The longest error message a reply carries; the child cuts a longer one.
-constexpr size_t kMaxErrorBytes = size_t(1) << 16;
 
 using Clock = std::chrono::steady_clock;
 
@@ -137,24 +134,6 @@ void bind(void* handle, const char* name, F& out, std::string& error) {
   out = reinterpret_cast<F>(dlsym(handle, name));
   if (!out && error.empty()) error = std::string("library does not export ") + name;
 }
-
-}  // namespace
-
-struct detail::Reply {
-  uint64_t magic = kReplyMagic;
-  int64_t sequence = 0;
-  int32_t failed = 0;
-  int32_t uses_ef = 1;
-  int32_t loaded = 0;
-  double seconds = 0.0;
-  double peak_memory_mb = 0.0;
-  double index_memory_mb = 0.0;
-  uint64_t distance_count = 0;
-  uint64_t error_length = 0;
-  uint64_t id_count = 0;
-};
-
-namespace {
 
 // The child's side: serve commands until the parent closes the pipe.
 [[noreturn]] void serve(const IndexSpec& spec, const data::Dataset& dataset, int in, int out) {
@@ -382,6 +361,23 @@ std::string reply_problem(const detail::Reply& reply, int64_t sequence, uint64_t
 
 }  // namespace
 
+detail::ReplyRead detail::read_reply(int fd, int64_t sequence, uint64_t expected_ids, Clock::time_point deadline,
+                                     const std::function<bool()>& writer_gone, Reply& reply, std::string& error_text,
+                                     std::vector<int64_t>* ids) {
+  auto ended = [](int got) { return got == 0 ? ReplyRead{ReplyRead::kTimedOut, ""} : ReplyRead{ReplyRead::kClosed, ""}; };
+  if (int got = read_all(fd, &reply, sizeof reply, deadline, writer_gone); got != 1) return ended(got);
+  if (std::string problem = reply_problem(reply, sequence, ids ? expected_ids : 0); !problem.empty())
+    return {ReplyRead::kMalformed, problem};
+  error_text.resize(reply.error_length);
+  if (int got = read_all(fd, error_text.data(), error_text.size(), deadline, writer_gone); got != 1) return ended(got);
+  if (ids) {
+    ids->resize(reply.id_count);
+    if (int got = read_all(fd, ids->data(), ids->size() * sizeof(int64_t), deadline, writer_gone); got != 1)
+      return ended(got);
+  }
+  return {ReplyRead::kComplete, ""};
+}
+
 std::string IndexProcess::exchange(Command command, double timeout_seconds, const std::string& what,
                                    detail::Reply& reply, std::string& error_text, std::vector<int64_t>* ids,
                                    uint64_t expected_ids) {
@@ -389,30 +385,25 @@ std::string IndexProcess::exchange(Command command, double timeout_seconds, cons
   command.sequence = ++sequence_;
   auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                      std::chrono::duration<double>(timeout_seconds));
-  auto child_gone = [this] { return child_exited(); };
-  int got = write_all(to_child_, &command, sizeof command)
-                ? read_all(from_child_, &reply, sizeof reply, deadline, child_gone)
-                : -1;
-  if (got == 1) {
-    if (std::string problem = reply_problem(reply, command.sequence, ids ? expected_ids : 0); !problem.empty()) {
+  if (!write_all(to_child_, &command, sizeof command)) return reap(what);
+  detail::ReplyRead read = detail::read_reply(from_child_, command.sequence, expected_ids, deadline,
+                                              [this] { return child_exited(); }, reply, error_text, ids);
+  switch (read.status) {
+    case detail::ReplyRead::kComplete:
+      return "";
+    case detail::ReplyRead::kMalformed:
       kill(-pid_, SIGKILL);
       reap(what);
-      return "sent a malformed reply during " + what + " (" + problem + ")";
+      return "sent a malformed reply during " + what + " (" + read.problem + ")";
+    case detail::ReplyRead::kTimedOut: {
+      kill(-pid_, SIGKILL);
+      reap(what);
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%g", timeout_seconds);
+      return "timed out after " + std::string(seconds) + " s during " + what;
     }
-    error_text.resize(reply.error_length);
-    got = read_all(from_child_, error_text.data(), error_text.size(), deadline, child_gone);
-  }
-  if (got == 1 && ids) {
-    ids->resize(reply.id_count);
-    got = read_all(from_child_, ids->data(), ids->size() * sizeof(int64_t), deadline, child_gone);
-  }
-  if (got == 1) return "";
-  if (got == 0) {
-    kill(-pid_, SIGKILL);
-    reap(what);
-    char seconds[32];
-    std::snprintf(seconds, sizeof seconds, "%g", timeout_seconds);
-    return "timed out after " + std::string(seconds) + " s during " + what;
+    case detail::ReplyRead::kClosed:
+      break;
   }
   return reap(what);
 }

@@ -18,7 +18,7 @@ namespace crinn::bench {
 
 namespace detail {
 struct Command;  // the wire format of the parent's commands
-struct Reply;    // and of the child's answers
+struct Reply;    // and of the child's answers (Bench/ChildReply.h)
 }
 
 struct IndexSpec {
