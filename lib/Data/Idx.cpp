@@ -33,14 +33,16 @@ Matrix load_idx_images(const std::string& path) {
   uint32_t width = read_big_endian("header");
 
   // The header's sizes, checked against the limits of Formats.h before a buffer of their size is made.
-  const int64_t dim = int64_t(height) * int64_t(width);
-  if (count == 0 || dim == 0) throw DataError(path, "holds no images");
-  if (dim > kMaxDimension)
+  // Two 32-bit sizes multiply without overflow in 64 unsigned bits, not in 64 signed ones.
+  const uint64_t pixels_per_image = uint64_t(height) * uint64_t(width);
+  if (count == 0 || pixels_per_image == 0) throw DataError(path, "holds no images");
+  if (pixels_per_image > uint64_t(kMaxDimension))
     throw DataError(path, "header declares images of " + std::to_string(height) + " x " + std::to_string(width) +
                               " pixels, more than the " + std::to_string(kMaxDimension) + " values a row may have");
   if (count > kMaxRows)
     throw DataError(path, "header declares " + std::to_string(count) + " images, more than " +
                               std::to_string(kMaxRows));
+  const int64_t dim = int64_t(pixels_per_image);
   const int64_t declared = int64_t(count) * dim;
   const bool plain = gzdirect(file.get());
   const int64_t header_bytes = 16;

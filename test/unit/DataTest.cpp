@@ -169,6 +169,15 @@ TEST_F(DataTest, IdxDeclaredSizesAreCheckedFirst) {
             path("many") + ": header declares 4294967295 images, more than 2147483647");
 }
 
+// Issue 16 fuzzing (fuzz target idx_loader): the pixels per image of two
+// 32-bit sizes overflowed a signed 64-bit product, which is undefined.
+TEST_F(DataTest, IdxLargestImageSizesDoNotOverflow) {
+  std::ofstream(path("widest"), std::ios::binary) << idx_bytes(0x803, 1, 0xffffffffu, 0xffffffffu, 16);
+  EXPECT_EQ(error_of([&] { load_idx_images(path("widest")); }),
+            path("widest") + ": header declares images of 4294967295 x 4294967295 pixels, more than the 16777216 "
+                             "values a row may have");
+}
+
 // Issue 16, case 12: a vector's dimension is checked against the bytes left
 // in the file before a buffer of that size is made.
 TEST_F(DataTest, TexmexDimensionIsCheckedAgainstTheFile) {
