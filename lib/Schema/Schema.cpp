@@ -16,14 +16,21 @@ std::string number(double v) {
   return out.str();
 }
 
-nlohmann::json number_json(double v) { return v == std::floor(v) ? nlohmann::json(int64_t(v)) : nlohmann::json(v); }
+// A whole number as a JSON integer, as a person writes a plan; one outside
+// int64's range (an LLM may answer 1e300) stays a double, since converting it
+// would be undefined.
+nlohmann::json number_json(double v) {
+  constexpr double kInt64Bound = 9223372036854775808.0;  // 2^63
+  return v == std::floor(v) && std::fabs(v) < kInt64Bound ? nlohmann::json(int64_t(v)) : nlohmann::json(v);
+}
 
 }  // namespace
 
 std::vector<double> ParamRange::values() const {
   std::vector<double> out = choices;
   if (out.empty() && integer && max - min <= 8) {
-    for (double v = min; v <= max; v += 1) out.push_back(v);
+    // Counted from min, not stepped to max: past 2^53, v + 1 == v.
+    for (double step = 0; step <= max - min; step += 1) out.push_back(min + step);
   } else if (out.empty() && integer && min == 0) {
     out.push_back(0);
     for (int i = 0; i < 7; ++i) out.push_back(std::round(std::pow(max, i / 6.0)));

@@ -115,6 +115,13 @@ TEST(Space, SpreadsARangeFromOffLogarithmically) {
   EXPECT_EQ(rerank.values(), (std::vector<double>{0, 1, 3, 8, 16, 23, 64, 181, 512}));
 }
 
+// Issue 16 fuzzing (fuzz target site_json): an integer range of huge values
+// hung, stepping v += 1 where that no longer changes v.
+TEST(Space, AnIntegerRangeOfHugeValuesHasValues) {
+  ParamRange huge{"value", true, 1e17, 1e17, 1e17, {}};
+  EXPECT_EQ(huge.values(), (std::vector<double>{1e17}));
+}
+
 TEST(Space, KnowsWhichOptionsRebuildTheIndex) {
   auto site = [](const char* id, bool reached_by_build, nlohmann::json rewrite) {
     rewrite["params"] = nlohmann::json::object();
@@ -178,6 +185,17 @@ TEST(Space, PlansRoundTripAsJson) {
   EXPECT_EQ(schema::plan_from_json(json, "the test"), plan);
   Plan reversed(plan.rbegin(), plan.rend());
   EXPECT_EQ(schema::plan_key(reversed), schema::plan_key(plan));
+}
+
+// Issue 16 fuzzing (fuzz target llm_reply): a whole-number parameter past
+// int64 (an LLM's 1e300) was converted to int64, which is undefined.
+TEST(Space, AWholeNumberPastInt64StaysADouble) {
+  Plan plan = {{"neighbor-loop:search", "prefetch-insertion", {{"distance", 1e300}, {"locality", -9.3e18}}}};
+  nlohmann::json params = schema::to_json(plan)["plan"][0]["params"];
+  EXPECT_TRUE(params["distance"].is_number_float());
+  EXPECT_EQ(params["distance"].get<double>(), 1e300);
+  EXPECT_TRUE(params["locality"].is_number_float());
+  EXPECT_EQ(schema::plan_from_json(schema::to_json(plan), "the test"), plan);
 }
 
 TEST(BuiltinPolicy, ProposesNewValidPlans) {
