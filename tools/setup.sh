@@ -9,6 +9,7 @@ packages=(
   build-essential cmake ninja-build python3
   llvm-19-dev libclang-19-dev clang-19 llvm-19-tools   # Clang tooling, lit, FileCheck
   clang-tools-19 patch                                 # clang-apply-replacements, patch: checks of crinn-opt output
+  libomp-19-dev                                        # OpenMP for clang-19: the fuzz build (bench/fuzz.sh)
   libhdf5-dev zlib1g-dev libopenblas-dev               # datasets, ground truth
   nlohmann-json3-dev libcurl4-openssl-dev libgtest-dev
   libhnswlib-dev libfaiss-dev                          # peers

@@ -1,0 +1,12 @@
+// The LLM policy's reading of a reply (lib/Policy/LlmPolicy.cpp): any text is
+// a plan or a message saying why there is none; never an exception, a crash
+// or UB.
+#include "Policy/LlmPolicy.h"
+
+using namespace crinn;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  auto [plan, problem] = policy::plan_from_reply(std::string(reinterpret_cast<const char*>(data), size));
+  if (problem.empty()) policy::plan_key(plan);
+  return 0;
+}
