@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -20,6 +21,17 @@ bool is_secret(const char* entry) {
     if (std::strncmp(entry, name, length) == 0 && entry[length] == '=') return true;
   }
   return false;
+}
+
+bool write_all(int fd, const char* data, size_t size) {
+  while (size > 0) {
+    ssize_t n = write(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= size_t(n);
+  }
+  return true;
 }
 
 }  // namespace
@@ -68,6 +80,49 @@ int run_with_timeout(const std::vector<std::string>& argv, double timeout_second
   if (child < 0) return 127;
   if (timed_out) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+ChildCall call_in_child(const std::function<std::string()>& work, double timeout_seconds) {
+  // The answer goes through an unlinked file, which never blocks the child
+  // the way a full pipe would: one byte, 'r' returned or 't' threw, then the text.
+  char path[] = "/tmp/crinn-child-call-XXXXXX";
+  int answer_fd = mkostemp(path, O_CLOEXEC);
+  if (answer_fd < 0) return {ChildCall::kDied, "", 0};
+  unlink(path);
+  fflush(nullptr);
+  pid_t child = fork();
+  if (child == 0) {
+    char kind = 'r';
+    std::string text;
+    try {
+      text = work();
+    } catch (const std::exception& e) {
+      kind = 't';
+      text = e.what();
+    }
+    _exit(write_all(answer_fd, &kind, 1) && write_all(answer_fd, text.data(), text.size()) ? 0 : 1);
+  }
+  int status = 0;
+  bool timed_out = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+  while (child > 0 && waitpid(child, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(child, SIGKILL);
+      waitpid(child, &status, 0);
+      timed_out = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::string answer;
+  lseek(answer_fd, 0, SEEK_SET);
+  char buffer[4096];
+  for (ssize_t n; (n = read(answer_fd, buffer, sizeof buffer)) > 0;) answer.append(buffer, size_t(n));
+  close(answer_fd);
+  if (timed_out) return {ChildCall::kTimedOut, "", 0};
+  bool answered = child > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 && !answer.empty();
+  if (!answered) return {ChildCall::kDied, "", child > 0 && WIFSIGNALED(status) ? WTERMSIG(status) : 0};
+  return {answer[0] == 'r' ? ChildCall::kReturned : ChildCall::kThrew, answer.substr(1), 0};
 }
 
 }  // namespace crinn::support

@@ -5,6 +5,7 @@
 // from its environment into report.html and the progress output.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,5 +34,18 @@ class ChildEnvironment {
 // after timeout_seconds. Returns the exit status (128 + the signal if one
 // ended it, 127 if it could not start), -1 on timeout.
 int run_with_timeout(const std::vector<std::string>& argv, double timeout_seconds, std::string& log);
+
+// How a call_in_child ended.
+struct ChildCall {
+  enum Outcome { kReturned, kThrew, kTimedOut, kDied } outcome = kDied;
+  std::string text;  // what the work returned, or the message of the exception it threw
+  int signal = 0;    // kDied: the signal that ended the child, 0 if it exited without answering
+};
+
+// Runs `work` in a forked child and brings back its result, so that a library
+// that may hang or crash on bad input (libhdf5 on a corrupt file) cannot take
+// this process with it; the child is killed after timeout_seconds. `work`
+// runs in a copy of this process: nothing it changes is seen here.
+ChildCall call_in_child(const std::function<std::string()>& work, double timeout_seconds);
 
 }  // namespace crinn::support

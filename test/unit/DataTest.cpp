@@ -4,11 +4,13 @@
 #include "Data/Synthetic.h"
 
 #include <gtest/gtest.h>
+
 #include <hdf5.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -167,6 +169,20 @@ TEST_F(DataTest, IdxDeclaredSizesAreCheckedFirst) {
   std::ofstream(path("many"), std::ios::binary) << idx_bytes(0x803, 0xffffffffu, 1, 1, 16);
   EXPECT_EQ(error_of([&] { load_idx_images(path("many")); }),
             path("many") + ": header declares 4294967295 images, more than 2147483647");
+}
+
+// Issue 16 fuzzing (fuzz target hdf5_loader): libhdf5 looped forever reading
+// the 'distance' attribute of a file with a corrupt global heap, so
+// crinn-bench never returned; on another it asked for 36 GB.
+TEST_F(DataTest, Hdf5AttributesThatLibhdf5ChokesOnAreErrors) {
+  const std::string findings = std::string(CRINN_SOURCE_DIR) + "/test/fuzz/findings/hdf5_loader/";
+  const std::string hangs = findings + "hangs-in-H5HG_read";
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(error_of([&] { load_hdf5(hangs); }),
+            hangs + ": reading attribute 'distance' took more than 5 s: libhdf5 loops on some corrupt files");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 8.0);
+  const std::string allocates = findings + "allocates-36GB-in-H5T__conv_vlen";
+  EXPECT_EQ(error_of([&] { load_hdf5(allocates); }), allocates + ": cannot read attribute 'distance'");
 }
 
 // Issue 16 fuzzing (fuzz target idx_loader): the pixels per image of two
