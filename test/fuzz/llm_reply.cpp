@@ -7,6 +7,6 @@ using namespace crinn;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto [plan, problem] = policy::plan_from_reply(std::string(reinterpret_cast<const char*>(data), size));
-  if (problem.empty()) policy::plan_key(plan);
+  if (problem.empty()) schema::plan_key(plan);
   return 0;
 }
