@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian packages CRINN needs (only those missing, so running it
-# again is cheap) and builds everything into build/. Called by the README's
-# commands; a fresh Debian 12 machine needs nothing else.
+# again is cheap) and builds everything into build/, or with --sanitize into
+# build-sanitize/ with AddressSanitizer and UndefinedBehaviorSanitizer
+# (-DCRINN_SANITIZE=ON). Called by the README's commands; a fresh Debian 12
+# machine needs nothing else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+case "${1:-}" in
+  "") build_dir=build sanitize=OFF ;;
+  --sanitize) build_dir=build-sanitize sanitize=ON ;;
+  *)
+    echo "usage: tools/setup.sh [--sanitize]" >&2
+    exit 2
+    ;;
+esac
 
 packages=(
   build-essential cmake ninja-build python3
@@ -32,5 +42,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
 fi
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build build
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCRINN_SANITIZE=$sanitize
+cmake --build "$build_dir"

@@ -285,8 +285,10 @@ IndexProcess::IndexProcess(IndexSpec spec, const data::Dataset& dataset, ChildLi
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     close_inherited_descriptors(down[0], up[1]);
     dup2(STDERR_FILENO, STDOUT_FILENO);  // the library's chatter must not mix into our table
-    rlimit memory{rlim_t(limits_.memory_limit_mb) << 20, rlim_t(limits_.memory_limit_mb) << 20};
-    setrlimit(RLIMIT_AS, &memory);
+    if (kMemoryLimitEnforced) {
+      rlimit memory{rlim_t(limits_.memory_limit_mb) << 20, rlim_t(limits_.memory_limit_mb) << 20};
+      setrlimit(RLIMIT_AS, &memory);
+    }
     serve(spec_, dataset, down[0], up[1]);
   }
   if (pid_ > 0) setpgid(pid_, pid_);  // as the child does: whichever runs first, the group exists before a kill

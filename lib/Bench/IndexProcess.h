@@ -44,6 +44,16 @@ struct ChildLimits {
   int64_t memory_limit_mb = 16384;        // address space of the child
 };
 
+// AddressSanitizer reserves terabytes of address space for its shadow memory
+// when the process starts, so a process built with it (-DCRINN_SANITIZE=ON)
+// cannot live under an address-space limit: there the child runs without
+// one and ChildLimits::memory_limit_mb is not enforced.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kMemoryLimitEnforced = false;
+#else
+inline constexpr bool kMemoryLimitEnforced = true;
+#endif
+
 struct BuildOutcome {
   std::string error;  // empty on success
   double seconds = 0.0;

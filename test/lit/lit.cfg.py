@@ -27,3 +27,9 @@ config.environment["PATH"] = os.path.dirname(config.filecheck) + os.pathsep + os
 
 # Ground truth caches stay inside the build tree, never in the user's home.
 config.environment["XDG_CACHE_HOME"] = os.path.join(config.test_exec_root, "cache")
+
+# A build with -DCRINN_SANITIZE=ON: tests that cannot hold under AddressSanitizer
+# say "UNSUPPORTED: sanitize" and why; bad_inputs.py reads the variable.
+if config.crinn_sanitize:
+    config.available_features.add("sanitize")
+    config.environment["CRINN_SANITIZE"] = "1"

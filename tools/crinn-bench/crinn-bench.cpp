@@ -142,7 +142,7 @@ int run(int argc, char** argv) {
   if (config.k > dataset.truth.k)
     throw crinn::data::DataError(dataset.name, "ground truth has " + std::to_string(dataset.truth.k) +
                                                    " neighbours per query, fewer than k=" + std::to_string(config.k));
-  if (long mapped = mapped_mib(); mapped >= config.limits.memory_limit_mb)
+  if (long mapped = mapped_mib(); crinn::bench::kMemoryLimitEnforced && mapped >= config.limits.memory_limit_mb)
     throw UsageError("--memory-limit " + std::to_string(config.limits.memory_limit_mb) +
                      ": each index's process starts with the " + std::to_string(mapped) +
                      " MiB crinn-bench maps with the dataset loaded, so no library could load there; give more");
