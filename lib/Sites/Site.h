@@ -114,7 +114,9 @@ struct TunableConstant {
   const clang::ValueDecl* declaration = nullptr;  // whose type bounds the values it may take
   double value = 0;
   bool integer = true;
-  bool rewritable = true;  // a numeric #define is found, not yet rewritten
+  // False for a numeric #define (found, not yet rewritten) and for a default
+  // argument that every call passes explicitly (changing it changes nothing).
+  bool rewritable = true;
 };
 
 using SiteDetail = std::variant<DistanceKernel, NeighborLoop, PruningRoutine, VisitedSet, VectorStorage,

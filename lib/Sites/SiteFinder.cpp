@@ -1028,7 +1028,7 @@ class SettingUses {
                 });
           }
     });
-    visit_exprs(function->getBody(), [&](const Expr* e) {
+    auto read = [&](const Expr* e) {
       if (const auto* op = dyn_cast<BinaryOperator>(e)) {
         if (op->isRelationalOp()) mark_all(op);
         if (op->getOpcode() == BO_Mul) {
@@ -1057,7 +1057,12 @@ class SettingUses {
       }
       if (const auto* construct = dyn_cast<CXXConstructExpr>(e))
         add_argument_flows(construct->getConstructor(), std::vector<const Expr*>(construct->arg_begin(), construct->arg_end()));
-    });
+    };
+    visit_exprs(function->getBody(), read);
+    // A constructor's initialisers call too (a base's or a member's constructor).
+    if (const auto* constructor = dyn_cast<CXXConstructorDecl>(function))
+      for (const CXXCtorInitializer* init : constructor->inits())
+        if (init->isWritten() && init->getInit()) visit_exprs(init->getInit(), read);
   }
 
   void add_flow(const Decl* target, const Expr* source) { flows_.emplace_back(target, source); }
@@ -1069,13 +1074,16 @@ class SettingUses {
   // passed on (pool.insert(id, dist(q, row(id)))) is data, whatever it is
   // later compared with.
   void add_argument_flows(const FunctionDecl* callee, const std::vector<const Expr*>& args) {
-    for (unsigned i = 0; i < args.size(); ++i)
+    for (unsigned i = 0; i < args.size(); ++i) {
+      note_argument(callee, i, args[i]);
       if (const ParmVarDecl* param = parameter_of(callee, i); param && !computes_distance(args[i]))
         flows_.emplace_back(param, args[i]);
+    }
     const FunctionDecl* definition = nullptr;
     if (!callee->hasBody(definition) || !context_.getSourceManager().isInSystemHeader(definition->getLocation())) return;
     auto forward = [&](const FunctionDecl* inner, const std::vector<const Expr*>& inner_args) {
       for (unsigned j = 0; j < inner_args.size(); ++j) {
+        note_argument(inner, j, inner_args[j]);
         const auto* handed_on = dyn_cast_or_null<ParmVarDecl>(forwarded_var(inner_args[j]));
         const ParmVarDecl* target = parameter_of(inner, j);
         if (!handed_on || !target || handed_on->getDeclContext() != definition) continue;
@@ -1103,11 +1111,31 @@ class SettingUses {
     const Decl* canonical = decl->getCanonicalDecl();
     return marked_.count(canonical) && !derived_.count(canonical) && (!capacities_.count(canonical) || flowed_.count(canonical));
   }
+  // A default argument that every call seen passes explicitly (hnswlib's
+  // HierarchicalNSW(space, n, M = 16), always given M by its caller): changing
+  // it changes nothing. A function never called here keeps its defaults,
+  // which are then what its outside callers get.
+  bool default_never_used(const ParmVarDecl* param) const {
+    const auto* function = dyn_cast_or_null<FunctionDecl>(param->getDeclContext());
+    if (!function) return false;
+    ParameterKey key{function->getCanonicalDecl(), param->getFunctionScopeIndex()};
+    return passed_.count(key) && !defaulted_.count(key);
+  }
   bool is_setting_macro(const std::string& name) const {
     return macros_.count(name) && (!capacity_macros_.count(name) || flowed_macros_.count(name));
   }
 
  private:
+  // A parameter as calls name it: the declaration of the function (the
+  // template's pattern for an instantiation) and the parameter's position.
+  using ParameterKey = std::pair<const FunctionDecl*, unsigned>;
+
+  void note_argument(const FunctionDecl* callee, unsigned i, const Expr* arg) {
+    if (const FunctionDecl* pattern = callee->getTemplateInstantiationPattern()) callee = pattern;
+    ParameterKey key{callee->getCanonicalDecl(), i};
+    (isa<CXXDefaultArgExpr>(arg) ? defaulted_ : passed_).insert(key);
+  }
+
   // Marks what `e` reads. A callable object's answer is not its setting: a
   // random generator's seed does not become one because a draw (rng() % n)
   // picks a node that is then compared.
@@ -1160,6 +1188,7 @@ class SettingUses {
   std::set<const Decl*> marked_, capacities_, derived_, flowed_;
   std::set<std::string> macros_, capacity_macros_, flowed_macros_;
   std::vector<std::pair<const Decl*, const Expr*>> flows_;
+  std::set<ParameterKey> passed_, defaulted_;  // a call gives the argument; one leaves it to the default
   bool flowing_ = false;  // marks now come from following flows back
 };
 
@@ -1373,6 +1402,7 @@ class Collector : public MatchFinder::MatchCallback {
     if (!constant) return;
     constant->declaration = decl;
     if (!marked && (!uses.is_setting(decl) || constant->value <= 0)) return;
+    if (const auto* param = dyn_cast<ParmVarDecl>(decl); param && uses.default_never_used(param)) constant->rewritable = false;
     add_decl("constant", decl, name, *constant, marked);
   }
 

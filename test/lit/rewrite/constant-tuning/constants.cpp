@@ -105,3 +105,39 @@ void draw_entries(const Sampler& sampler, int rows, std::vector<int>& pool) {
 }
 // DRAW: "id": "constant:Sampler::entries"
 // DRAW-NOT: Sampler::seed
+
+// A default argument every call passes explicitly changes nothing: it is
+// listed, without constant-tuning (hnswlib's HierarchicalNSW(..., M = 16),
+// always given M by its adapter). One a call leaves to its default, and one
+// of a function nothing here calls, are offered.
+// RUN: %crinn-opt --list-sites %s -- -std=c++17 2>/dev/null | FileCheck --check-prefix=DEFAULTS %s
+class Layer {
+ public:
+  explicit Layer(int rows,
+                 int degree = 32,
+                 int beam = 64)
+      : rows_(rows), degree_(degree), beam_(beam) {}
+  bool full(const std::vector<int>& links) const { return int(links.size()) >= degree_ || int(links.size()) >= beam_; }
+
+ private:
+  int rows_, degree_, beam_;
+};
+struct Stack {
+  int degree = 20;
+  std::unique_ptr<Layer> top;
+  Layer bottom;
+  Stack() : top(std::make_unique<Layer>(100, degree)), bottom(100, degree) {}
+};
+bool open_layer(const std::vector<int>& links, int limit = 48) { return int(links.size()) < limit; }
+// DEFAULTS: "id": "constant:Layer::Layer::degree"
+// DEFAULTS-NOT: "id"
+// DEFAULTS: "rewrites": []
+// DEFAULTS: "id": "constant:Layer::Layer::beam"
+// DEFAULTS-NOT: "id"
+// DEFAULTS: "rewrite": "constant-tuning"
+// DEFAULTS: "id": "constant:Stack::degree"
+// DEFAULTS-NOT: "id"
+// DEFAULTS: "rewrite": "constant-tuning"
+// DEFAULTS: "id": "constant:open_layer::limit"
+// DEFAULTS-NOT: "id"
+// DEFAULTS: "rewrite": "constant-tuning"
