@@ -240,9 +240,11 @@ class Run {
     nlohmann::json ratios = nlohmann::json::array();
     std::ostringstream tables;
     bench::print_tables(tables, dataset_, result_.comparison, config);
+    // The table's "x reward" compares best-of-runs curves; these pair run r
+    // with run r, so the machine's load of each moment cancels.
     tables << "\nReward ratios to the original, paired run by run (geometric mean, " << 100.0 * options_.referee.confidence
            << " % bootstrap interval including the noise floor: the original beside a copy of itself measured "
-           << format_interval(result_.noise_floor.aa) << "):\n";
+           << format_interval(result_.noise_floor.aa) << "); unlike the table's best-of-runs x reward, the headline:\n";
     for (size_t i = 1; i < result_.comparison.size(); ++i) {
       const std::string& label = result_.comparison[i].spec.label;
       const RatioInterval& ratio = result_.comparison_ratios[i];

@@ -1,3 +1,4 @@
+#include "Tune/PairedRuns.h"
 #include "Tune/Referee.h"
 
 #include <gtest/gtest.h>
@@ -144,6 +145,26 @@ TEST(Referee, EachRunOfACurveHasItsOwnReward) {
   ASSERT_EQ(rewards.size(), 2u);
   EXPECT_NEAR(rewards[0], 0.2 * 750.0, 1e-9);
   EXPECT_NEAR(rewards[1], 0.2 * 1500.0, 1e-9);
+}
+
+TEST(PairedRuns, EachIndexOfAComparisonIsPairedRunByRunWithTheFirst) {
+  auto measured = [](std::vector<double> qps) {
+    bench::IndexResult result;
+    result.points = {{10, 100, 0.8, 0.0, qps, {}}, {20, 100, 1.0, 0.0, qps, {}}};
+    return result;
+  };
+  bench::BenchConfig config;
+  config.recall_low = 0.8;
+  config.recall_high = 1.0;
+  std::vector<bench::IndexResult> results = {measured({100.0, 200.0}), measured({200.0, 400.0}), measured({})};
+  results[2].failure = "crashed";
+  std::vector<RatioInterval> ratios = ratios_to_first(results, NoiseFloor{}, config, RefereeConfig{});
+  ASSERT_EQ(ratios.size(), 3u);
+  EXPECT_EQ(ratios[0].repetitions, 0);  // the original itself
+  EXPECT_NEAR(ratios[1].ratio, 2.0, 1e-12);
+  EXPECT_NEAR(ratios[1].low, 2.0, 1e-12);
+  EXPECT_EQ(ratios[1].repetitions, 2);
+  EXPECT_EQ(ratios[2].repetitions, 0);  // failed
 }
 
 }  // namespace
