@@ -41,8 +41,9 @@ struct TuneOptions {
   verify::GateConfig gates;
   double build_timeout_seconds = 900.0;
   std::vector<bench::IndexSpec> peers;  // measured beside the original and the best in the closing comparison
-  // Timed runs per point of the closing comparison: it is measured once, so
-  // it takes more runs than a candidate (whose would-be wins are re-measured).
+  // Timed runs per point of the closing comparison, each a paired run of the
+  // headline's interval: it is measured once, at the end, so it takes more
+  // runs than a candidate's first measurement.
   int compare_runs = 5;
   // Decides would-be bests; its max_repetitions bounds a head-to-head.
   RefereeConfig referee;
