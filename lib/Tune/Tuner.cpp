@@ -55,6 +55,40 @@ std::string interval_text(const RatioInterval& interval) {
   return format_interval(interval) + " over " + std::to_string(interval.repetitions) + " paired runs";
 }
 
+// The closing comparison of `indexes` (the original first) in one
+// interleaved run, each paired run by run with the original, into `result`
+// and comparison.{txt,json,svg}. The table's "x reward" compares best-of-runs
+// curves; the paired ratios, the headline, cancel the load of each moment.
+void closing_comparison(const data::Dataset& dataset, const std::vector<bench::IndexSpec>& indexes,
+                        const TuneOptions& options, const NoiseFloor& floor, const ReportDir& dir, TuneResult& result) {
+  bench::BenchConfig config = options.comparison_config();
+  result.comparison = bench::run_benchmark(dataset, indexes, config, options.log);
+  result.comparison_ratios = ratios_to_first(result.comparison, floor, config, options.referee);
+  nlohmann::json ratios = nlohmann::json::array();
+  std::ostringstream tables;
+  bench::print_tables(tables, dataset, result.comparison, config);
+  tables << "\nReward ratios to the original, paired run by run (geometric mean, " << 100.0 * options.referee.confidence
+         << " % bootstrap interval including the noise floor: the original beside a copy of itself measured "
+         << format_interval(floor.aa) << "); unlike the table's best-of-runs x reward, the headline:\n";
+  for (size_t i = 1; i < result.comparison.size(); ++i) {
+    const std::string& label = result.comparison[i].spec.label;
+    const RatioInterval& ratio = result.comparison_ratios[i];
+    if (ratio.repetitions == 0) {
+      tables << "  " << label << ": failed\n";
+      continue;
+    }
+    nlohmann::json entry = interval_json(ratio);
+    entry["index"] = label;
+    ratios.push_back(entry);
+    tables << "  " << label << std::string(std::max<size_t>(1, 14 - label.size()), ' ') << interval_text(ratio) << "\n";
+  }
+  nlohmann::json comparison = nlohmann::json::parse(bench::to_json(dataset, result.comparison, config));
+  comparison["paired_ratios"] = ratios;
+  dir.write_text("comparison.txt", tables.str());
+  dir.write_json("comparison.json", comparison);
+  dir.write_text("comparison.svg", bench::to_svg(dataset, result.comparison, config));
+}
+
 // A candidate's reward beside the reference, over all its paired runs, and
 // whether it became the best.
 struct Scored {
@@ -226,42 +260,14 @@ class Run {
     return kept.string();
   }
 
-  // The before/after table: the original, the best variant and the peers in
-  // one interleaved run, each paired run by run with the original.
+  // The before/after table: the original, the best variant and the peers.
   void compare() {
     // Built afresh, not loaded from the cache, so that the table shows build time and memory.
     std::vector<bench::IndexSpec> indexes = {{"original", reference_.library, "", ""}};
     if (!result_.best_plan.empty()) indexes.push_back({"best", best_library(), "", ""});
     for (const bench::IndexSpec& peer : options_.peers) indexes.push_back(peer);
     options_.log("closing comparison of " + std::to_string(indexes.size()) + " indexes");
-    bench::BenchConfig config = options_.comparison_config();
-    result_.comparison = bench::run_benchmark(dataset_, indexes, config, options_.log);
-    result_.comparison_ratios = ratios_to_first(result_.comparison, result_.noise_floor, config, options_.referee);
-    nlohmann::json ratios = nlohmann::json::array();
-    std::ostringstream tables;
-    bench::print_tables(tables, dataset_, result_.comparison, config);
-    // The table's "x reward" compares best-of-runs curves; these pair run r
-    // with run r, so the machine's load of each moment cancels.
-    tables << "\nReward ratios to the original, paired run by run (geometric mean, " << 100.0 * options_.referee.confidence
-           << " % bootstrap interval including the noise floor: the original beside a copy of itself measured "
-           << format_interval(result_.noise_floor.aa) << "); unlike the table's best-of-runs x reward, the headline:\n";
-    for (size_t i = 1; i < result_.comparison.size(); ++i) {
-      const std::string& label = result_.comparison[i].spec.label;
-      const RatioInterval& ratio = result_.comparison_ratios[i];
-      if (ratio.repetitions == 0) {
-        tables << "  " << label << ": failed\n";
-        continue;
-      }
-      nlohmann::json entry = interval_json(ratio);
-      entry["index"] = label;
-      ratios.push_back(entry);
-      tables << "  " << label << std::string(std::max<size_t>(1, 14 - label.size()), ' ') << interval_text(ratio) << "\n";
-    }
-    nlohmann::json comparison = nlohmann::json::parse(bench::to_json(dataset_, result_.comparison, config));
-    comparison["paired_ratios"] = ratios;
-    dir_.write_text("comparison.txt", tables.str());
-    dir_.write_json("comparison.json", comparison);
-    dir_.write_text("comparison.svg", bench::to_svg(dataset_, result_.comparison, config));
+    closing_comparison(dataset_, indexes, options_, result_.noise_floor, dir_, result_);
   }
 
   void build_reference() {
