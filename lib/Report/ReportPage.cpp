@@ -83,19 +83,35 @@ bool plan_has(const json& record, const json& entry) {
   return false;
 }
 
+// "1.234x [1.101, 1.382]" from a record's ratio and bounds, or "1.234x"
+// when an older crinn-tune measured it without an interval.
+std::string ratio_text(const json& record, const char* ratio, const char* low, const char* high) {
+  std::string text = format("%.3fx", record.at(ratio).get<double>());
+  if (record.contains(low) && record.contains(high))
+    text += format(" [%.3f, ", record.at(low).get<double>()) + format("%.3f]", record.at(high).get<double>());
+  return text;
+}
+
+// The candidates that became the best, in order (tune::best_records).
+std::vector<const json*> bests(const std::vector<json>& history) {
+  std::vector<const json*> found;
+  for (size_t i : tune::best_records(history)) found.push_back(&history[i]);
+  return found;
+}
+
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   size_t mid = values.size() / 2;
   return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2.0;
 }
 
-// Reward of every candidate in journal order: failures at 0 as crosses, the
-// best so far as a step line, the unmodified source at 1.
+// Reward of every candidate in journal order with its interval: failures at
+// 0 as crosses, the best so far as a step line, the unmodified source at 1.
 std::string reward_svg(const std::vector<json>& history) {
   const double width = 760, height = 320, left = 60, right = 20, top = 20, bottom = 45;
   const double plot_w = width - left - right, plot_h = height - top - bottom;
   double max_reward = 1.0;
-  for (const json& r : history) max_reward = std::max(max_reward, r.at("reward").get<double>());
+  for (const json& r : history) max_reward = std::max({max_reward, r.at("reward").get<double>(), r.value("reward_high", 0.0)});
   double y_high = std::ceil(max_reward * 1.1 * 4.0) / 4.0;
   size_t n = std::max<size_t>(history.size(), 2);
   auto x_of = [&](size_t i) { return left + plot_w * double(i) / double(n - 1); };
@@ -119,6 +135,7 @@ std::string reward_svg(const std::vector<json>& history) {
       << ") rotate(-90)\" text-anchor=\"middle\">reward (x the unmodified source)</text>\n";
 
   double best = 1.0;
+  std::vector<const json*> winners = bests(history);
   std::string steps = std::to_string(x_of(0)) + "," + std::to_string(y_of(best));
   for (size_t i = 0; i < history.size(); ++i) {
     const json& r = history[i];
@@ -126,12 +143,15 @@ std::string reward_svg(const std::vector<json>& history) {
     std::string failure = r.at("failure");
     std::string title = "candidate " + std::to_string(r.value("index", int(i))) + ", round " +
                         std::to_string(r.value("round", 0) + 1) + ": " +
-                        (failure == "none" ? format("reward %.3fx", reward) : failure);
+                        (failure == "none" ? "reward " + ratio_text(r, "reward", "reward_low", "reward_high") : failure);
     double x = x_of(i);
     if (failure == "none") {
+      if (r.contains("reward_low") && r.contains("reward_high"))
+        svg << "<line class=\"interval\" x1=\"" << x << "\" x2=\"" << x << "\" y1=\"" << y_of(r["reward_low"].get<double>())
+            << "\" y2=\"" << y_of(r["reward_high"].get<double>()) << "\" stroke=\"#1f77b4\" stroke-opacity=\"0.4\" stroke-width=\"2\"/>\n";
       svg << "<circle class=\"candidate\" cx=\"" << x << "\" cy=\"" << y_of(reward)
           << "\" r=\"3.5\" fill=\"#1f77b4\"><title>" << escape(title) << "</title></circle>\n";
-      if (reward > best) {
+      if (std::find(winners.begin(), winners.end(), &r) != winners.end()) {
         steps += " " + std::to_string(x) + "," + std::to_string(y_of(best));
         best = reward;
         steps += " " + std::to_string(x) + "," + std::to_string(y_of(best));
@@ -203,10 +223,14 @@ std::string render_report_html(const std::string& dir_name) {
   std::string comparison_svg = read_optional(dir / "comparison.svg");
   std::string comparison_table = read_optional(dir / "comparison.txt");
 
+  json comparison = parse_optional(dir / "comparison.json");
   int succeeded = 0;
-  double best = 1.0;
-  for (const json& r : history)
-    if (r.at("failure") == "none") ++succeeded, best = std::max(best, r.at("reward").get<double>());
+  for (const json& r : history) succeeded += r.at("failure") == "none";
+  std::vector<const json*> winners = bests(history);
+  const json paired_ratios = comparison.value("paired_ratios", json::array());
+  const json* closing = nullptr;
+  for (const json& ratio : paired_ratios)
+    if (ratio.value("index", "") == "best") closing = &ratio;
   std::string title = "crinn-tune: " + run.value("source", dir.string()) + " on " + run.value("dataset", "?");
 
   std::ostringstream html;
@@ -214,11 +238,25 @@ std::string render_report_html(const std::string& dir_name) {
        << "</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1100px}"
        << "pre{background:#f6f6f6;padding:1em;overflow-x:auto}table{border-collapse:collapse}"
        << "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}</style>\n</head>\n<body>\n";
+  std::string window = "area under the QPS-recall curve over recall@10 in [" + format("%g", run.value("recall_low", 0.0)) +
+                       ", " + format("%g", run.value("recall_high", 0.0)) + "]";
   html << "<h1>" << escape(title) << "</h1>\n<p id=\"summary\">" << history.size() << " candidates evaluated, "
-       << succeeded << " passed every gate; best reward " << format("%.3f", best)
-       << "x the unmodified source (area under the QPS-recall curve over recall@10 in ["
-       << format("%g", run.value("recall_low", 0.0)) << ", " << format("%g", run.value("recall_high", 0.0))
-       << "], measured interleaved with it). Policy: " << escape(run.value("policy", "?")) << ".";
+       << succeeded << " passed every gate; ";
+  // The headline is the closing comparison, measured beside the original at
+  // the end; before it, the best's reward as it measured when it won.
+  if (closing)
+    html << "closing comparison: the best variant " << ratio_text(*closing, "ratio", "low", "high")
+         << " the unmodified source (" << window << ", " << closing->value("repetitions", 0)
+         << " paired runs interleaved with it).";
+  else if (!winners.empty())
+    html << "best reward so far " << ratio_text(*winners.back(), "reward", "reward_low", "reward_high")
+         << " the unmodified source (" << window << ", measured interleaved with it).";
+  else
+    html << "no candidate beat the unmodified source.";
+  if (run.contains("noise_floor"))
+    html << " Noise floor: the unmodified source beside a copy of itself measured "
+         << ratio_text(run["noise_floor"]["aa"], "ratio", "low", "high") << ".";
+  html << " Policy: " << escape(run.value("policy", "?")) << ".";
   if (policy.value("kind", "") == "llm" && policy.contains("usage"))
     html << " LLM usage: " << policy["usage"].value("requests", 0) << " requests ("
          << policy["usage"].value("retries", 0) << " retries), " << policy["usage"].value("prompt_tokens", 0)

@@ -1,5 +1,7 @@
 #include "Tune/Journal.h"
 
+#include <algorithm>
+
 #include "Support/AtomicFile.h"
 
 #include <fcntl.h>
@@ -110,6 +112,11 @@ std::string candidate_problem(const nlohmann::json& record, int64_t index) {
     return "'reason' is " + shown(field("reason")) + ", not a string";
   if ((record.contains("first_reward") || record.contains("ratios_to_best")) && !number(field("first_reward")))
     return "'first_reward' is " + shown(field("first_reward")) + ", not a number";
+  for (const char* bound : {"reward_low", "reward_high"})
+    if (record.contains(bound) && !number(field(bound)))
+      return "'" + std::string(bound) + "' is " + shown(field(bound)) + ", not a number";
+  if (record.contains("became_best") && !field("became_best").is_boolean())
+    return "'became_best' is " + shown(field("became_best")) + ", not true or false";
   return "";
 }
 
@@ -143,6 +150,20 @@ std::vector<nlohmann::json> read_candidates(const std::string& path) {
     candidates.push_back(std::move(record.value));
   }
   return candidates;
+}
+
+std::vector<size_t> best_records(const std::vector<nlohmann::json>& candidates) {
+  std::vector<size_t> found;
+  double older_best = 1.0;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const nlohmann::json& record = candidates[i];
+    if (record.at("failure") != "none") continue;
+    double reward = record.at("reward");
+    bool won = record.contains("became_best") ? record["became_best"].get<bool>() : reward > older_best;
+    if (!record.contains("became_best")) older_best = std::max(older_best, reward);
+    if (won) found.push_back(i);
+  }
+  return found;
 }
 
 }  // namespace crinn::tune

@@ -45,10 +45,16 @@ class Journal {
 
 // The candidate records of crinn-tune's history.jsonl, each checked for the
 // fields that --resume and the report read (index, round, parent, plan,
-// reward, failure, first_reward): a record that lacks one or holds the wrong
-// type is a JournalError naming its line. The n-th record must be candidate
+// reward, failure; if present first_reward, reward_low, reward_high,
+// became_best): a record that lacks one or holds the wrong type is a
+// JournalError naming its line. The n-th record must be candidate
 // n, so a lost or reordered record can never make a new candidate reuse an
 // index.
 std::vector<nlohmann::json> read_candidates(const std::string& path);
+
+// The positions of the candidates that became the best, in order: those
+// whose head-to-head the referee called for them ("became_best"), or in a
+// journal of an older crinn-tune, each reward above every earlier one.
+std::vector<size_t> best_records(const std::vector<nlohmann::json>& candidates);
 
 }  // namespace crinn::tune

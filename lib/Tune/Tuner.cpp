@@ -2,20 +2,19 @@
 
 #include "Bench/Metrics.h"
 #include "Bench/Output.h"
-#include "Report/ReportPage.h"
 #include "Rewrite/Plan.h"
 #include "Rewrite/SourceTree.h"
 #include "Rewrite/UnifiedDiff.h"
 #include "Support/AtomicFile.h"
-#include "Support/Hash.h"
-#include "Tune/Journal.h"
+#include "Tune/IndexCache.h"
+#include "Tune/PairedRuns.h"
+#include "Tune/ReportDir.h"
 #include "Verify/Build.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <sstream>
 
@@ -34,17 +33,6 @@ void write_tree(const std::string& root, const std::vector<rewrite::RewrittenFil
     support::write_file_atomically(dest / fs::relative(file.path, root), file.rewritten);
 }
 
-// A JSON file of the report dir; a damaged one is named, with what is wrong.
-nlohmann::json read_json_file(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path.string() + ": cannot read");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(path.string() + ": not valid JSON (" + e.what() + ")");
-  }
-}
-
 std::string patch_of(const std::string& root, const std::vector<rewrite::RewrittenFile>& files) {
   std::string patch;
   for (const rewrite::RewrittenFile& file : files)
@@ -58,6 +46,56 @@ nlohmann::json curve_json(const bench::IndexResult& result) {
   return points;
 }
 
+nlohmann::json interval_json(const RatioInterval& interval) {
+  return {{"ratio", interval.ratio}, {"low", interval.low}, {"high", interval.high}, {"repetitions", interval.repetitions}};
+}
+
+// "1.234x [1.101, 1.382] over 6 paired runs"
+std::string interval_text(const RatioInterval& interval) {
+  return format_interval(interval) + " over " + std::to_string(interval.repetitions) + " paired runs";
+}
+
+// The closing comparison of `indexes` (the original first) in one
+// interleaved run, each paired run by run with the original, into `result`
+// and comparison.{txt,json,svg}. The table's "x reward" compares best-of-runs
+// curves; the paired ratios, the headline, cancel the load of each moment.
+void closing_comparison(const data::Dataset& dataset, const std::vector<bench::IndexSpec>& indexes,
+                        const TuneOptions& options, const NoiseFloor& floor, const ReportDir& dir, TuneResult& result) {
+  bench::BenchConfig config = options.comparison_config();
+  result.comparison = bench::run_benchmark(dataset, indexes, config, options.log);
+  result.comparison_ratios = ratios_to_first(result.comparison, floor, config, options.referee);
+  nlohmann::json ratios = nlohmann::json::array();
+  std::ostringstream tables;
+  bench::print_tables(tables, dataset, result.comparison, config);
+  tables << "\nReward ratios to the original, paired run by run (geometric mean, " << 100.0 * options.referee.confidence
+         << " % bootstrap interval including the noise floor: the original beside a copy of itself measured "
+         << format_interval(floor.aa) << "); unlike the table's best-of-runs x reward, the headline:\n";
+  for (size_t i = 1; i < result.comparison.size(); ++i) {
+    const std::string& label = result.comparison[i].spec.label;
+    const RatioInterval& ratio = result.comparison_ratios[i];
+    if (ratio.repetitions == 0) {
+      tables << "  " << label << ": failed\n";
+      continue;
+    }
+    nlohmann::json entry = interval_json(ratio);
+    entry["index"] = label;
+    ratios.push_back(entry);
+    tables << "  " << label << std::string(std::max<size_t>(1, 14 - label.size()), ' ') << interval_text(ratio) << "\n";
+  }
+  nlohmann::json comparison = nlohmann::json::parse(bench::to_json(dataset, result.comparison, config));
+  comparison["paired_ratios"] = ratios;
+  dir.write_text("comparison.txt", tables.str());
+  dir.write_json("comparison.json", comparison);
+  dir.write_text("comparison.svg", bench::to_svg(dataset, result.comparison, config));
+}
+
+// A candidate's reward beside the reference, over all its paired runs, and
+// whether it became the best.
+struct Scored {
+  RatioInterval reward;
+  bool became_best = false;
+};
+
 class Run {
  public:
   Run(rewrite::SourceTree& tree, const data::Dataset& dataset, policy::Policy& policy, const TuneOptions& options)
@@ -65,20 +103,21 @@ class Run {
         dataset_(dataset),
         policy_(policy),
         options_(options),
-        out_(options.out_dir),
-        run_cache_key_(run_cache_key(tree, dataset, options)) {
-    fs::create_directories(out_ / "work");
-  }
+        dir_(options.out_dir),
+        cache_(dir_.work("index-cache"), IndexCache::run_key(tree.root(), dataset, options.library_name)) {}
 
   TuneResult run() {
     // Checked before anything is written or built: a damaged journal stops a resume at once.
-    std::vector<nlohmann::json> journaled = read_candidates((out_ / "history.jsonl").string());
+    std::vector<nlohmann::json> journaled = dir_.journaled();
+    // A resumed run's noise floor, read before run.json is written again.
+    std::optional<nlohmann::json> resumed = journaled.empty() ? std::nullopt : dir_.previous_run_info();
     write_run_info();
     build_reference();
+    settle_noise_floor(resumed);
     resume(journaled);
     // Opened (so created) before the first proposal: the report of a run
     // whose policy never proposes a plan reads an empty journal.
-    journal_.emplace((out_ / "history.jsonl").string());
+    dir_.open_journal();
     auto start = std::chrono::steady_clock::now();
     int rounds_without_plan = 0;
     for (int round = next_round_; round < options_.rounds; ++round) {
@@ -99,8 +138,8 @@ class Run {
       }
       rounds_without_plan = group.empty() && !policy_failure.empty() ? rounds_without_plan + 1 : 0;
       policy_.update(group, history_);
-      support::write_file_atomically(out_ / "policy.json", policy_.state().dump(2) + "\n");
-      report::write_report_html(out_.string());
+      dir_.write_json("policy.json", policy_.state());
+      options_.report_dir_updated();
       options_.log(progress(round, start));
       if (rounds_without_plan >= options_.max_rounds_without_plan)
         throw PolicyError("no usable plan in " + std::to_string(rounds_without_plan) +
@@ -108,17 +147,15 @@ class Run {
     }
     result_.evaluated = int(history_.size());
     // Always a plan to build with (crinn_optimize): empty when nothing won.
-    if (!fs::exists(out_ / "plan.json")) support::write_file_atomically(out_ / "plan.json", schema::to_json(schema::Plan{}).dump(2) + "\n");
+    if (!fs::exists(dir_.file("plan.json"))) dir_.write_json("plan.json", schema::to_json(schema::Plan{}));
     compare();
-    report::write_report_html(out_.string());
+    options_.report_dir_updated();
     return result_;
   }
 
  private:
-  // "round 2 of 4: 8 candidates, 1 failed proposals, failures: compile 1, recall 2; best 1.49x; ETA 3m10s"
+  // "round 2 of 4: 8 candidates, 1 failed proposals, failures: compile 1, recall 2; best 1.49x [1.38, 1.61]; ETA 3m10s"
   std::string progress(int round, std::chrono::steady_clock::time_point start) const {
-    char best[32];
-    std::snprintf(best, sizeof best, "%.3fx", result_.best_reward);
     std::string line = "round " + std::to_string(round + 1) + " of " +
                        (options_.time_budget_seconds > 0 ? std::string("the budget") : std::to_string(options_.rounds)) +
                        ": " + std::to_string(history_.size()) + " candidates";
@@ -127,7 +164,7 @@ class Run {
       line += ", failures:";
       for (const auto& [reason, count] : result_.failures) line += " " + reason + " " + std::to_string(count);
     }
-    line += "; best " + std::string(best);
+    line += result_.best_plan.empty() ? "; best 1.000x (the unmodified source)" : "; best " + format_interval(result_.best);
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     int done = round + 1 - next_round_;
     double left = options_.time_budget_seconds > 0 ? options_.time_budget_seconds - elapsed
@@ -139,10 +176,9 @@ class Run {
   // Two candidates whose entries that change the built index
   // (schema::changes_built_index) write the same code build the same index,
   // and the second loads the first's; a candidate without such entries
-  // loads the reference's. The key is the code those entries write (the files they rewrite, as
-  // rewritten), so an entry that writes what is there already (a constant
-  // set to its current value) keys as the reference; beside it, what every
-  // index of the run shares (run_cache_key).
+  // loads the reference's. The key is the code those entries write (the
+  // files they rewrite, as rewritten), so an entry that writes what is there
+  // already (a constant set to its current value) keys as the reference.
   std::string index_file(const schema::Plan& plan) {
     schema::Plan relevant;
     for (const schema::PlanEntry& entry : plan)
@@ -154,45 +190,7 @@ class Run {
     if (!relevant.empty())
       for (const rewrite::RewrittenFile& file : tree_.apply(relevant, rewrite::SourceTree::Record::Nothing))
         if (file.rewritten != file.original) code += fs::relative(file.path, tree_.root()).string() + "\n" + file.rewritten;
-    // Stable across runs, so that a resumed run finds its cache.
-    std::string name = support::Hash().add(run_cache_key_).add(code).hex() + ".index";
-    return (out_ / "work" / "index-cache" / name).string();
-  }
-
-  // What every index of the run is built from besides the plan: the dataset
-  // (train set and metric), the library and every file of the unmodified
-  // tree, so that a run in a report dir whose cache holds another dataset's
-  // or an edited tree's indexes builds its own.
-  static std::string run_cache_key(const rewrite::SourceTree& tree, const data::Dataset& dataset,
-                                   const TuneOptions& options) {
-    support::Hash hash;
-    hash.add(data::train_fingerprint(dataset)).add(options.library_name);
-    std::vector<fs::path> files;
-    for (const fs::directory_entry& entry : fs::recursive_directory_iterator(tree.root()))
-      if (entry.is_regular_file()) files.push_back(entry.path());
-    std::sort(files.begin(), files.end());
-    for (const fs::path& file : files) hash.add(fs::relative(file, tree.root()).string()).add_file(file.string());
-    return hash.hex();
-  }
-
-  // Keeps the reference's index, the best variant's and the few most
-  // recently used others: on a large dataset each is hundreds of MB.
-  void evict_indexes(const fs::path& keep) {
-    constexpr size_t kKept = 6;
-    fs::path cache = keep.parent_path();
-    fs::create_directories(cache);
-    std::error_code ignored;
-    if (fs::exists(keep)) fs::last_write_time(keep, fs::file_time_type::clock::now(), ignored);
-    std::vector<fs::directory_entry> files;
-    for (const fs::directory_entry& entry : fs::directory_iterator(cache))
-      if (entry.path().extension() == ".index") files.push_back(entry);
-    if (files.size() <= kKept) return;
-    std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) {
-      return a.last_write_time() > b.last_write_time();
-    });
-    for (size_t i = kKept; i < files.size(); ++i)
-      if (files[i].path() != keep && files[i].path() != reference_.index_file && files[i].path() != best_index_file_)
-        fs::remove_all(files[i].path(), ignored);
+    return cache_.file_for(code);
   }
 
   void write_run_info() {
@@ -204,49 +202,77 @@ class Run {
     info["runs"] = bench.runs;
     info["group"] = options_.group_size;
     info["queries"] = dataset_.test.rows;
-    support::write_file_atomically(out_ / "run.json", info.dump(2) + "\n");
+    if (!floor_log_ratios_.empty())
+      info["noise_floor"] = {{"aa", interval_json(result_.noise_floor.aa)},
+                             {"run_sd", result_.noise_floor.run_sd},
+                             {"log_ratios", floor_log_ratios_}};
+    dir_.write_json("run.json", info);
   }
 
-  // The library of the best variant, kept for the closing comparison; after a
-  // resume in a dir whose copy is gone, rebuilt from best/.
+  // The reward of each run of `result` in the window.
+  std::vector<double> rewards(const bench::IndexResult& result) const {
+    return run_rewards(result, options_.gates.bench.recall_low, options_.gates.bench.recall_high);
+  }
+
+  // The ratio of paired runs with its interval; a reward of 0 without any.
+  RatioInterval interval(const std::vector<double>& log_ratios) const {
+    if (log_ratios.empty()) return {0.0, 0.0, 0.0, 0};
+    return ratio_interval(log_ratios, result_.noise_floor, options_.referee);
+  }
+
+  // Before the first round, the reference beside a copy of itself in one
+  // interleaved run: how far apart two equal indexes measure on this machine
+  // now. A resumed run keeps the floor its journal's rewards were measured with.
+  void settle_noise_floor(const std::optional<nlohmann::json>& resumed) {
+    if (resumed && resumed->contains("noise_floor")) {
+      floor_log_ratios_ = resumed->at("noise_floor").at("log_ratios").get<std::vector<double>>();
+    } else {
+      try {
+        floor_log_ratios_ = aa_log_ratios(dataset_, reference_, options_.gates.bench, options_.noise_floor_runs);
+      } catch (const std::runtime_error& e) {
+        throw std::runtime_error(tree_.root() + ": the unmodified source " + e.what());
+      }
+    }
+    result_.noise_floor = noise_floor(floor_log_ratios_, options_.referee);
+    char spread[64];
+    std::snprintf(spread, sizeof spread, "; one run's ratio spreads %.1f %%", 100.0 * result_.noise_floor.run_sd);
+    options_.log("noise floor: the unmodified source beside a copy of itself " + interval_text(result_.noise_floor.aa) +
+                 spread);
+    write_run_info();
+  }
+
+  std::runtime_error no_reward_in_window() const {
+    return std::runtime_error("the unmodified source earns no reward in the window [" +
+                              std::to_string(options_.gates.bench.recall_low) + ", " +
+                              std::to_string(options_.gates.bench.recall_high) + "]: choose a window it reaches");
+  }
+
+  // The library of the best variant, kept for the head-to-heads and the
+  // closing comparison; after a resume in a dir whose copy is gone, rebuilt from best/.
   std::string best_library() {
-    fs::path kept = out_ / "work" / "best-library" / options_.library_name;
+    fs::path kept = dir_.best_library(options_.library_name);
     if (fs::exists(kept)) return kept.string();
     verify::BuildResult built =
-        verify::build_tree((out_ / "best").string(), (out_ / "work" / "best-build").string(),
+        verify::build_tree(dir_.file("best").string(), dir_.work("best-build").string(),
                            {options_.crinn_include_dir, options_.library_name, options_.build_timeout_seconds});
-    if (!built.error.empty()) throw std::runtime_error((out_ / "best").string() + ": no longer builds: " + built.error);
-    keep_best_library(built.library);
+    if (!built.error.empty()) throw std::runtime_error(dir_.file("best").string() + ": no longer builds: " + built.error);
+    dir_.keep_best_library(built.library, options_.library_name);
     return kept.string();
   }
 
-  void keep_best_library(const std::string& library) {
-    fs::path kept = out_ / "work" / "best-library" / options_.library_name;
-    fs::create_directories(kept.parent_path());
-    fs::path temporary = support::temporary_path_for(kept);
-    fs::copy_file(library, temporary);
-    support::commit_temporary(temporary, kept);
-  }
-
-  // The before/after table: the original, the best variant and the peers in one interleaved run.
+  // The before/after table: the original, the best variant and the peers.
   void compare() {
     // Built afresh, not loaded from the cache, so that the table shows build time and memory.
     std::vector<bench::IndexSpec> indexes = {{"original", reference_.library, "", ""}};
     if (!result_.best_plan.empty()) indexes.push_back({"best", best_library(), "", ""});
     for (const bench::IndexSpec& peer : options_.peers) indexes.push_back(peer);
     options_.log("closing comparison of " + std::to_string(indexes.size()) + " indexes");
-    bench::BenchConfig config = options_.comparison_config();
-    result_.comparison = bench::run_benchmark(dataset_, indexes, config, options_.log);
-    std::ostringstream tables;
-    bench::print_tables(tables, dataset_, result_.comparison, config);
-    support::write_file_atomically(out_ / "comparison.txt", tables.str());
-    support::write_file_atomically(out_ / "comparison.json", bench::to_json(dataset_, result_.comparison, config));
-    support::write_file_atomically(out_ / "comparison.svg", bench::to_svg(dataset_, result_.comparison, config));
+    closing_comparison(dataset_, indexes, options_, result_.noise_floor, dir_, result_);
   }
 
   void build_reference() {
     verify::BuildOptions build{options_.crinn_include_dir, options_.library_name, options_.build_timeout_seconds};
-    fs::path dir = out_ / "work" / "reference";
+    fs::path dir = dir_.work("reference");
     write_tree(tree_.root(), {}, dir / "tree");
     verify::BuildResult built = verify::build_tree((dir / "tree").string(), (dir / "build").string(), build);
     if (!built.error.empty()) throw std::runtime_error(tree_.root() + ": the unmodified source does not build: " + built.error);
@@ -276,6 +302,9 @@ class Run {
     policy_.observe_rebuild_cost(cost);
   }
 
+  // The journal's candidates, and its best (best_records): the last winner,
+  // worth its reward beside the reference (an older crinn-tune's
+  // "first_reward", where it scaled the reward it ranked by).
   void resume(const std::vector<nlohmann::json>& journaled) {
     for (const nlohmann::json& record : journaled) {
       policy::Evaluated e;
@@ -286,33 +315,37 @@ class Run {
       history_.push_back(e);
       next_round_ = std::max(next_round_, record.value("round", 0) + 1);
       if (e.failed) ++result_.failures[record.at("failure").get<std::string>()];
-      else if (e.reward > result_.best_reward) {
-        result_.best_reward = e.reward;
-        result_.best_plan = e.plan;
-        best_beside_reference_ = beside_reference(record, e.reward);
-      }
+    }
+    std::vector<size_t> bests = best_records(journaled);
+    if (!bests.empty()) {
+      const nlohmann::json& record = journaled[bests.back()];
+      double ratio = record.value("first_reward", record.at("reward").get<double>());
+      result_.best = {ratio, record.value("reward_low", ratio), record.value("reward_high", ratio),
+                      record.value("repetitions", 0)};
+      result_.best_plan = history_[bests.back()].plan;
+      best_candidate_ = int(bests.back());
     }
     if (!result_.best_plan.empty())
-      best_index_file_ =
-          index_file(rewrite::validate_plan(result_.best_plan, "history.jsonl", tree_.sites()));
-    if (!result_.best_plan.empty() && !best_files_current()) {
+      best_index_file_ = index_file(rewrite::validate_plan(result_.best_plan, "history.jsonl", tree_.sites()));
+    if (!result_.best_plan.empty() && !dir_.best_is(schema::to_json(result_.best_plan))) {
       // The journal names a best whose files a kill cut short: written again from its plan.
       std::error_code ignored;
-      fs::remove_all(out_ / "work" / "best-library", ignored);
+      fs::remove_all(dir_.work("best-library"), ignored);
       write_best(tree_.apply(rewrite::validate_plan(result_.best_plan, "history.jsonl", tree_.sites())));
     }
-    if (!history_.empty() && fs::exists(out_ / "policy.json")) {
+    if (!history_.empty() && fs::exists(dir_.file("policy.json"))) {
       try {
-        policy_.restore(read_json_file(out_ / "policy.json"));
+        policy_.restore(read_json_file(dir_.file("policy.json")));
       } catch (const nlohmann::json::exception& e) {
-        throw std::runtime_error((out_ / "policy.json").string() + ": not a policy state (" + e.what() + ")");
+        throw std::runtime_error(dir_.file("policy.json").string() + ": not a policy state (" + e.what() + ")");
       }
     }
     if (!history_.empty()) options_.log("resuming after " + std::to_string(history_.size()) + " candidates");
   }
 
-  // Measures candidate against the reference; returns the reward ratio.
-  std::pair<verify::Verdict, double> measure(const bench::IndexSpec& candidate, bool preserving) {
+  // Measures `candidate` beside the reference in one interleaved run and
+  // applies the gates; with the log ratios of its paired runs (none if it failed).
+  std::pair<verify::Verdict, std::vector<double>> measure(const bench::IndexSpec& candidate, bool preserving) {
     verify::GateConfig gates = options_.gates;
     // A candidate whose build is far slower than the reference's (large
     // construction constants) is a timeout, not a stall of the whole run.
@@ -320,71 +353,32 @@ class Run {
       gates.bench.limits.build_timeout_seconds = std::min(
           gates.bench.limits.build_timeout_seconds, std::max(kMinBuildLimit, kBuildLimitFactor * reference_build_seconds_));
     verify::Verdict verdict = verify::verify_candidate(dataset_, candidate, reference_, preserving, gates);
-    double low = options_.gates.bench.recall_low, high = options_.gates.bench.recall_high;
-    double reference = bench::auc_reward(verdict.parent.curve(), low, high);
-    if (reference <= 0.0)
-      throw std::runtime_error("the unmodified source earns no reward in the window [" + std::to_string(low) + ", " +
-                               std::to_string(high) + "]: choose a window it reaches");
-    return {verdict, verdict.failure == verify::Failure::None
-                         ? bench::auc_reward(verdict.candidate.curve(), low, high) / reference
-                         : 0.0};
+    if (bench::auc_reward(verdict.parent.curve(), gates.bench.recall_low, gates.bench.recall_high) <= 0.0)
+      throw no_reward_in_window();
+    if (verdict.failure != verify::Failure::None) return {verdict, {}};
+    return {verdict, paired_log_ratios(rewards(verdict.parent), rewards(verdict.candidate))};
   }
 
-  // The candidate's QPS-recall area as a ratio to the best variant's, the
-  // two measured in one interleaved run; nothing if the best failed there.
-  std::optional<double> ratio_to_best(const bench::IndexSpec& candidate) {
-    bench::IndexSpec best{"best", best_library(), "", best_index_file_};
-    const bench::BenchConfig& config = options_.gates.bench;
-    std::vector<bench::IndexResult> results = bench::run_benchmark(dataset_, {best, candidate}, config, [](auto&) {});
-    if (!results[0].failure.empty()) {
-      options_.log("the best variant failed beside a contender: " + results[0].failure);
-      return std::nullopt;
-    }
-    if (!results[1].failure.empty()) return 0.0;
-    return bench::auc_reward(results[1].curve(), config.recall_low, config.recall_high) /
-           bench::auc_reward(results[0].curve(), config.recall_low, config.recall_high);
-  }
-
-  // What a journaled candidate measured beside the reference: a contender's
-  // reward is its ratio to the best, scaled.
-  static double beside_reference(const nlohmann::json& record, double reward) {
-    return record.contains("ratios_to_best") ? record.at("first_reward").get<double>() : reward;
-  }
-
-  // A reward measured beside the reference only is not trusted to rank a
-  // candidate against the best. Before there is a best variant, a would-be
-  // best is measured again beside the reference and keeps the lower ratio.
-  // After, who contends is decided like for like (the candidate's ratio to
-  // the reference against the best's own), and a contender is measured
-  // beside the best: its reward is the best's times its ratio there, with no
-  // hour's drift between the best's measurement and its own. A winner must
-  // be faster there by more than the noise twice (no lucky winners); within
-  // the noise it is worth at most the best, since a chain of near-ties won
-  // by noise would inflate the best's reward step by step.
-  double contend(const bench::IndexSpec& candidate, bool preserving, double reward, nlohmann::json& record) {
-    if (result_.best_plan.empty()) {
-      if (reward <= result_.best_reward) return reward;
-      record["first_reward"] = reward;
-      auto [again, second] = measure(candidate, preserving);
-      return again.failure == verify::Failure::None ? std::min(reward, second) : 0.0;
-    }
-    if (reward < (1.0 - options_.contender_margin) * best_beside_reference_) return reward;
-    nlohmann::json ratios = nlohmann::json::array();
-    std::optional<double> ratio = ratio_to_best(candidate);
-    if (!ratio) return reward;
-    ratios.push_back(*ratio);
-    if (*ratio > 1.0 + kWinMargin) {
-      std::optional<double> again = ratio_to_best(candidate);
-      if (!again) return reward;
-      ratios.push_back(*again);
-      ratio = std::min(*ratio, *again);
-    }
-    record["first_reward"] = reward;
-    record["ratios_to_best"] = ratios;
-    char line[120];
-    std::snprintf(line, sizeof line, "candidate %zu beside the best: %.3fx", history_.size(), *ratio);
-    options_.log(line);
-    return result_.best_reward * (*ratio > 1.0 + kWinMargin ? *ratio : std::min(*ratio, 1.0));
+  // A would-be best (its reward beside the reference above the best's) meets
+  // the incumbent (the best variant, or the reference while there is none)
+  // head to head, and becomes the best only if the referee calls it the
+  // winner. Returns its reward beside the reference, over all its runs:
+  // measured directly, never scaled from the incumbent's.
+  Scored contend(const bench::IndexSpec& candidate, const std::vector<double>& to_reference, nlohmann::json& record) {
+    RatioInterval reward = interval(to_reference);
+    if (reward.ratio <= (result_.best_plan.empty() ? 1.0 : result_.best.ratio)) return {reward, false};
+    std::optional<bench::IndexSpec> best;
+    if (!result_.best_plan.empty()) best = bench::IndexSpec{"best", best_library(), "", best_index_file_};
+    HeadToHead contest = head_to_head(dataset_, reference_, best ? &*best : nullptr, candidate, to_reference,
+                                      result_.noise_floor, options_.gates.bench, options_.referee);
+    if (!contest.failure.empty()) options_.log("failed in a head-to-head: " + contest.failure);
+    record["beside_incumbent"] = interval_json(contest.versus);
+    record["beside_incumbent"]["incumbent"] = best ? best_candidate_ : -1;
+    record["beside_incumbent"]["call"] = call_name(contest.call);
+    options_.log("candidate " + std::to_string(history_.size()) + " beside " +
+                 (best ? "the best (candidate " + std::to_string(best_candidate_) + ")" : "the unmodified source") +
+                 ": " + interval_text(contest.versus) + ": " + call_name(contest.call));
+    return {interval(contest.to_reference), contest.call == Call::ChallengerWins};
   }
 
   policy::Evaluated evaluate(const policy::Proposal& proposal, int round) {
@@ -397,16 +391,17 @@ class Run {
       record["reason"] = reason;
       record["reward"] = evaluated.reward;
       if (failure != "none") ++result_.failures[failure];
-      journal_->append(record);
+      dir_.journal(record);
       std::string timing;
       if (record.contains("measure_seconds"))
         timing = " (compiled in " + std::to_string(int(record["build_seconds"].get<double>())) + " s, index " +
                  (record["index_loaded"].get<bool>() ? "loaded from the cache" : "built") + ", measured in " +
                  std::to_string(int(record["measure_seconds"].get<double>())) + " s)";
-      char reward[32];
-      std::snprintf(reward, sizeof reward, "%.3fx", evaluated.reward);
-      options_.log("candidate " + std::to_string(index) + ": " +
-                   (failure == "none" ? "reward " + std::string(reward) : failure + ": " + reason) + timing);
+      std::string reward =
+          failure == "none" ? "reward " + format_interval({evaluated.reward, record["reward_low"].get<double>(),
+                                                           record["reward_high"].get<double>(), 0})
+                            : failure + ": " + reason;
+      options_.log("candidate " + std::to_string(index) + ": " + reward + timing);
       return evaluated;
     };
 
@@ -426,7 +421,7 @@ class Run {
         if (site.id == entry.site && site.option(entry.rewrite)) preserving &= site.option(entry.rewrite)->preserves_results;
     record["preserves_results"] = preserving;
 
-    fs::path dir = out_ / "work" / std::to_string(index);
+    fs::path dir = dir_.work(std::to_string(index));
     write_tree(tree_.root(), files, dir / "tree");
     verify::BuildResult built = verify::build_tree(
         (dir / "tree").string(), (dir / "build").string(),
@@ -438,9 +433,9 @@ class Run {
     }
 
     bench::IndexSpec candidate{"candidate", built.library, "", cached_index};
-    evict_indexes(candidate.index_file);
+    cache_.evict_all_but(candidate.index_file, {reference_.index_file, best_index_file_});
     auto measure_start = std::chrono::steady_clock::now();
-    auto [verdict, reward] = measure(candidate, preserving);
+    auto [verdict, to_reference] = measure(candidate, preserving);
     auto measured_for = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - measure_start).count(); };
     record["measure_seconds"] = measured_for();
     record["index_loaded"] = verdict.candidate.loaded;
@@ -450,89 +445,56 @@ class Run {
       fs::remove_all(dir);
       return finish(verify::failure_name(verdict.failure), verdict.reason);
     }
-    reward = contend(candidate, preserving, reward, record);
+    Scored scored = contend(candidate, to_reference, record);
     record["measure_seconds"] = measured_for();
-    evaluated.reward = reward;
+    record["reward_low"] = scored.reward.low;
+    record["reward_high"] = scored.reward.high;
+    record["repetitions"] = scored.reward.repetitions;
+    record["became_best"] = scored.became_best;
+    evaluated.reward = scored.reward.ratio;
     evaluated.failed = false;
-    bool became_best = reward > result_.best_reward;
-    if (became_best) {
-      result_.best_reward = reward;
+    if (scored.became_best) {
+      result_.best = scored.reward;
       result_.best_plan = proposal.plan;
       best_index_file_ = cached_index;
-      best_beside_reference_ = beside_reference(record, reward);
+      best_candidate_ = index;
     }
     // The journal first: a kill before the best's files are all written
-    // leaves a journal whose best resume() writes again (best_files_current).
+    // leaves a journal whose best resume() writes again (ReportDir::best_is).
     finish("none", "");
-    if (became_best) {
-      keep_best_library(built.library);
+    if (scored.became_best) {
+      dir_.keep_best_library(built.library, options_.library_name);
       write_best(files);
     }
     fs::remove_all(dir);
     return evaluated;
   }
 
-  // The best variant's files: best/ (replaced in one rename), its patch and
-  // fixes, and plan.json last, which marks them complete.
   void write_best(const std::vector<rewrite::RewrittenFile>& files) {
-    fs::path staging = support::make_staging_directory(out_ / "best");
-    write_tree(tree_.root(), files, staging);
-    support::replace_directory(staging, out_ / "best");
-    support::write_file_atomically(out_ / "best.patch", patch_of(tree_.root(), files));
-    support::write_file_atomically(out_ / "fixes.yaml", rewrite::fixes_yaml(files, files.empty() ? tree_.root() : files.front().path));
-    support::write_file_atomically(out_ / "plan.json", schema::to_json(result_.best_plan).dump(2) + "\n");
-  }
-
-  bool best_files_current() const {
-    if (!fs::exists(out_ / "plan.json") || !fs::exists(out_ / "best")) return false;
-    try {
-      return read_json_file(out_ / "plan.json") == schema::to_json(result_.best_plan);
-    } catch (const std::exception&) {
-      return false;
-    }
+    dir_.write_best([&](const fs::path& staging) { write_tree(tree_.root(), files, staging); },
+                    patch_of(tree_.root(), files),
+                    rewrite::fixes_yaml(files, files.empty() ? tree_.root() : files.front().path),
+                    schema::to_json(result_.best_plan));
   }
 
   rewrite::SourceTree& tree_;
   const data::Dataset& dataset_;
   policy::Policy& policy_;
   const TuneOptions& options_;
-  fs::path out_;
-  std::string run_cache_key_;
+  ReportDir dir_;
+  IndexCache cache_;
   bench::IndexSpec reference_;
-  std::string best_index_file_;  // the best variant's cached index, which contenders are measured beside
-  double best_beside_reference_ = 1.0;  // the best's reward as it measured beside the reference
+  std::vector<double> floor_log_ratios_;  // the A/A run's, kept in run.json for a resume
+  std::string best_index_file_;  // the best variant's cached index, which head-to-heads load
+  int best_candidate_ = -1;      // its index in the journal
   double reference_build_seconds_ = 0.0;  // its index build; 0 when it was loaded
   static constexpr double kBuildLimitFactor = 4.0, kMinBuildLimit = 60.0;
-  // The noise of a ratio beside the best: on Fashion-MNIST (1,000 queries,
-  // best of 2) one candidate's two ratios differ by 0.03 typically.
-  static constexpr double kWinMargin = 0.03;
-  std::optional<Journal> journal_;  // history.jsonl, open from the first round on
   std::vector<policy::Evaluated> history_;
   int next_round_ = 0;
   TuneResult result_;
 };
 
 }  // namespace
-
-void check_resume_options(const std::string& out_dir, const nlohmann::json& options) {
-  fs::path run_file = fs::path(out_dir) / "run.json";
-  if (!fs::exists(run_file)) {
-    if (fs::exists(fs::path(out_dir) / "history.jsonl"))
-      throw ResumeError(run_file.string() + ": missing, so the run's options cannot be compared with these; start a new --out");
-    return;
-  }
-  nlohmann::json run = read_json_file(run_file);
-  if (!run.is_object() || !run.contains("options") || !run["options"].is_object())
-    throw ResumeError(run_file.string() + ": records no options to compare --resume with (an older crinn-tune wrote it); "
-                                          "start a new --out");
-  auto shown = [](const nlohmann::json& value) { return value.is_string() ? "'" + value.get<std::string>() + "'" : value.dump(); };
-  for (const auto& [name, value] : options.items()) {
-    const nlohmann::json& recorded = run["options"].contains(name) ? run["options"][name] : nlohmann::json();
-    if (recorded != value)
-      throw ResumeError(name + ": " + shown(value) + " differs from " + shown(recorded) + ", what the run in " + out_dir +
-                        " measured with; resume with the run's options or choose another --out");
-  }
-}
 
 TuneResult tune(rewrite::SourceTree& tree, const data::Dataset& dataset, policy::Policy& policy,
                 const TuneOptions& options) {

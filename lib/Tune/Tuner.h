@@ -1,17 +1,20 @@
 // The optimisation loop of crinn-tune: discover the sites of a source tree,
-// measure the unmodified source as the reference, then round after round let
-// the policy propose a group of plans; apply, build and verify each (a failed
-// gate is a recorded failure with a penalty reward, never a stop); reward a
-// candidate by its QPS-recall area as a ratio to the reference measured in
-// the same interleaved run; measure a contender for the best again beside the
-// best variant itself, twice before it takes the best's place; update the
-// policy; journal every candidate so a killed run resumes. A proposal the
-// policy fails to make is logged with its cause and counted, never a stop,
-// unless the policy makes none for several rounds.
+// measure the unmodified source as the reference and beside a copy of itself
+// (the A/A noise floor), then round after round let the policy propose a
+// group of plans; apply, build and verify each (a failed gate is a recorded
+// failure with a penalty reward, never a stop); reward a candidate by its
+// QPS-recall area as a ratio to the reference measured in the same
+// interleaved runs, with a confidence interval (Referee); let a would-be best
+// meet the best variant in paired repetitions beside the reference until the
+// referee calls it; update the policy; journal every candidate so a killed
+// run resumes. A proposal the policy fails to make is logged with its cause
+// and counted, never a stop, unless the policy makes none for several rounds.
+// The loop writes the report dir (ReportDir); rendering it is the caller's.
 #pragma once
 
 #include "Data/Dataset.h"
 #include "Policy/Policy.h"
+#include "Tune/Referee.h"
 #include "Verify/Gates.h"
 
 #include <algorithm>
@@ -38,14 +41,15 @@ struct TuneOptions {
   verify::GateConfig gates;
   double build_timeout_seconds = 900.0;
   std::vector<bench::IndexSpec> peers;  // measured beside the original and the best in the closing comparison
-  // Timed runs per point of the closing comparison: it is measured once, so
-  // it takes more runs than a candidate (whose would-be wins are re-measured).
+  // Timed runs per point of the closing comparison, each a paired run of the
+  // headline's interval: it is measured once, at the end, so it takes more
+  // runs than a candidate's first measurement.
   int compare_runs = 5;
-  // A candidate whose ratio to the reference is within this fraction of the
-  // best's own is a contender: the machine's load moves rewards by 10-20 %
-  // between hours, so it is measured again beside the best variant, and its
-  // reward becomes the best's times its ratio there.
-  double contender_margin = 0.2;
+  // Decides would-be bests; its max_repetitions bounds a head-to-head.
+  RefereeConfig referee;
+  // Paired runs of the reference beside a copy of itself before the first
+  // round: the noise every interval of the run includes.
+  int noise_floor_runs = 12;
   // The run stops, naming the policy's last failure, after this many rounds
   // in a row in which the policy failed to propose any plan (an LLM endpoint
   // that is down, refuses the key or answers nonsense).
@@ -59,17 +63,25 @@ struct TuneOptions {
   // "options" are those a resume must repeat (check_resume_options).
   nlohmann::json run_info;
   std::function<void(const std::string&)> log = [](const std::string&) {};
+  // Called after every round and after the closing comparison, when the
+  // report dir's files are complete: crinn-tune renders report.html here.
+  std::function<void()> report_dir_updated = [] {};
 };
 
 struct TuneResult {
   policy::Plan best_plan;  // empty if nothing beat the reference
-  double best_reward = 1.0;
+  RatioInterval best;      // the best variant's reward beside the reference (1 with no best)
+  NoiseFloor noise_floor;
   int evaluated = 0;
   std::map<std::string, int> failures;  // by reason
   int failed_proposals = 0;  // proposals the policy could not make, in this process
   // The closing comparison: the original, the best variant (if any) and the
   // peers in one interleaved run; its tables are in comparison.txt.
   std::vector<bench::IndexResult> comparison;
+  // Each index of the comparison against the original, paired run by run
+  // (repetitions 0 for the original itself and a failed index); the
+  // headline is the best variant's.
+  std::vector<RatioInterval> comparison_ratios;
 };
 
 // A policy that proposed no plan round after round (max_rounds_without_plan);
@@ -79,24 +91,10 @@ class PolicyError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// A --resume whose options differ from those of the run it continues.
-class ResumeError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// Before a --resume writes anything: `options` (option name -> value, the
-// options that decide what the run measures: source, dataset, queries, runs,
-// ef list, recall window...) must equal those the run in `out_dir` recorded
-// in run.json, or a ResumeError names the first that differs; a journal and
-// an index cache of one dataset would otherwise be continued on another.
-void check_resume_options(const std::string& out_dir, const nlohmann::json& options);
-
 // Tunes `tree` (parsed, sites found) on `dataset` with `policy`. With an
 // existing history.jsonl in out_dir the run resumes: the candidates already
 // evaluated are not evaluated again, and the policy continues from its saved
-// state. The report dir ends with report.html (lib/Report), rewritten after
-// every round and after the closing comparison.
+// state.
 TuneResult tune(rewrite::SourceTree& tree, const data::Dataset& dataset, policy::Policy& policy,
                 const TuneOptions& options);
 

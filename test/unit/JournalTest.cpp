@@ -19,6 +19,18 @@ std::string temp_path() {
   return pattern;
 }
 
+TEST(Journal, TheBestIsTheLastWinnerOrInAnOlderJournalEachHigherReward) {
+  auto candidate = [](double reward, const char* failure = "none") {
+    return nlohmann::json{{"reward", reward}, {"failure", failure}};
+  };
+  EXPECT_EQ(best_records({candidate(1.2), candidate(1.1), candidate(0.0, "crash"), candidate(1.5)}),
+            (std::vector<size_t>{0, 3}));
+  nlohmann::json won = candidate(1.3), lost = candidate(1.6);
+  won["became_best"] = true;
+  lost["became_best"] = false;  // measured higher beside the reference, but lost its head-to-head
+  EXPECT_EQ(best_records({candidate(1.2), won, lost}), (std::vector<size_t>{0, 1}));
+}
+
 TEST(Journal, RecordsSurviveReopening) {
   std::string path = temp_path();
   {

@@ -34,6 +34,30 @@ std::string record(int index, const std::string& plan, const std::string& failur
          failure + R"(","reason":")" + reason + R"(","reward":)" + std::to_string(reward) + "}\n";
 }
 
+TEST_F(ReportPage, HeadlinesTheClosingComparisonWithItsInterval) {
+  // Candidate 1 measured higher beside the reference but did not beat candidate 0 head to head.
+  write("history.jsonl",
+        std::string(R"({"index":0,"round":0,"plan":{"plan":[)") + kSimd +
+            R"(]},"failure":"none","reason":"","reward":1.5,"reward_low":1.4,"reward_high":1.6,"became_best":true})" +
+            "\n" + R"({"index":1,"round":0,"plan":{"plan":[)" + kPrefetch +
+            R"(]},"failure":"none","reason":"","reward":1.6,"reward_low":1.5,"reward_high":1.7,"became_best":false})" +
+            "\n");
+  write("run.json", R"({"recall_low":0.9,"recall_high":0.99,"noise_floor":{"aa":{"ratio":1.01,"low":0.95,"high":1.07,"repetitions":12}}})");
+  std::string page = render();
+  EXPECT_NE(page.find("best reward so far 1.500x [1.400, 1.600] the unmodified source"), std::string::npos);
+  EXPECT_NE(page.find("Noise floor: the unmodified source beside a copy of itself measured 1.010x [0.950, 1.070]."),
+            std::string::npos);
+  EXPECT_NE(page.find("candidate 1, round 1: reward 1.600x [1.500, 1.700]"), std::string::npos);
+  EXPECT_NE(page.find("class=\"interval\""), std::string::npos);
+
+  write("comparison.json", R"({"paired_ratios":[{"index":"best","ratio":1.45,"low":1.3,"high":1.6,"repetitions":5}]})");
+  page = render();
+  EXPECT_NE(page.find("closing comparison: the best variant 1.450x [1.300, 1.600] the unmodified source (area under the "
+                      "QPS-recall curve over recall@10 in [0.9, 0.99], 5 paired runs interleaved with it)."),
+            std::string::npos);
+  EXPECT_EQ(page.find("best reward so far"), std::string::npos);
+}
+
 TEST_F(ReportPage, ShowsEachBestEntrysEffectAndEveryFailure) {
   write("history.jsonl", record(0, kSimd, "none", 1.5) + record(1, kPrefetch, "none", 1.1) +
                              record(2, std::string(kSimd) + "," + kPrefetch, "none", 1.9) +
@@ -43,7 +67,9 @@ TEST_F(ReportPage, ShowsEachBestEntrysEffectAndEveryFailure) {
   write("best.patch", "--- a/hnsw.cpp\n+++ b/hnsw.cpp\n");
   std::string page = render();
   EXPECT_NE(page.find("<title>crinn-tune: baselines/hnsw on fm</title>"), std::string::npos);
-  EXPECT_NE(page.find("4 candidates evaluated, 3 passed every gate; best reward 1.900x"), std::string::npos);
+  // A journal of an older crinn-tune: the highest reward was the best, without an interval.
+  EXPECT_NE(page.find("4 candidates evaluated, 3 passed every gate; best reward so far 1.900x the unmodified source"),
+            std::string::npos);
   // simd-distance: with it 1.5 and 1.9 (median 1.7), without it 1.1.
   EXPECT_NE(page.find("simd-distance at distance-kernel:l2 (width=256)</code></td><td>1.700x (2)</td><td>1.100x (1)"),
             std::string::npos);

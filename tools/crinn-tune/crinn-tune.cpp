@@ -1,13 +1,14 @@
 // crinn-tune: make an ANNS source tree faster by searching its rewrite space.
-#include "Bench/Output.h"
 #include "Bench/Peers.h"
 #include "Data/Registry.h"
 #include "Policy/BuiltinPolicy.h"
 #include "Policy/LlmPolicy.h"
 #include "Policy/RandomPolicy.h"
+#include "Report/ReportPage.h"
 #include "Rewrite/SourceTree.h"
 #include "Support/AtomicFile.h"
 #include "Support/Options.h"
+#include "Tune/ReportDir.h"
 #include "Tune/Tuner.h"
 
 #include "clang/Tooling/CompilationDatabase.h"
@@ -57,8 +58,9 @@ of the original, the best variant and the peers (comparison.txt/json/svg).
   --ef <list>             ef sweep (default crinn-bench's)
   --runs <n>              timed runs per point (default 3)
   --compare-runs <n>      timed runs per point of the closing comparison (default 5)
-  --contender-margin <f>  a candidate within this fraction of the best's reward is measured
-                          again beside the best variant (default 0.2; 0: only would-be wins)
+  --max-repetitions <n>   paired runs a would-be best may take beside the best variant while
+                          the interval of its ratio straddles 1 (default 128); at the cap
+                          the best variant stays
   --queries <n>           time the first n test queries only (default all)
   --recall-window <lo,hi> reward window (default 0.85,0.95)
   --peer <spec>           an index for the closing comparison, as crinn-bench's
@@ -165,7 +167,7 @@ int run(int argc, char** argv) {
     else if (arg == "--group") options.group_size = int(support::parse_integer(arg, value, 1, 1024));
     else if (arg == "--runs") options.gates.bench.runs = int(support::parse_integer(arg, value, 1, 1000));
     else if (arg == "--compare-runs") options.compare_runs = int(support::parse_integer(arg, value, 1, 1000));
-    else if (arg == "--contender-margin") options.contender_margin = support::parse_real(arg, value, 0.0, 1.0);
+    else if (arg == "--max-repetitions") options.referee.max_repetitions = int(support::parse_integer(arg, value, 1, 1 << 20));
     else if (arg == "--library") library = value;
     else if (arg == "--seed") seed = uint64_t(support::parse_integer(arg, value, 0, std::numeric_limits<int64_t>::max()));
     else if (arg == "--queries") queries = support::parse_integer(arg, value, 1, 1LL << 30);
@@ -210,7 +212,6 @@ int run(int argc, char** argv) {
                              {"--ef", bench.efs},
                              {"--recall-window", {bench.recall_low, bench.recall_high}},
                              {"--group", options.group_size},
-                             {"--contender-margin", options.contender_margin},
                              {"--library", library},
                              {"--policy", policy_kind}};
   if (resume) tune::check_resume_options(out, measured);
@@ -223,6 +224,7 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "[%7.1fs] %s\n", elapsed, message.c_str());
   };
   options.out_dir = out;
+  options.report_dir_updated = [&out] { report::write_report_html(out); };
   options.run_info = {
       {"source", source}, {"dataset", dataset_spec}, {"policy", policy_kind}, {"seed", seed}, {"options", measured}};
   options.library_name = library;
@@ -307,15 +309,29 @@ int run(int argc, char** argv) {
                              "; continue the run with --resume)");
   }
 
-  bench::print_tables(std::cout, dataset, result.comparison, options.comparison_config());
+  // The closing comparison's tables and paired ratios, as comparison.txt holds them.
+  std::cout << std::ifstream(fs::path(out) / "comparison.txt").rdbuf();
   std::cout << "\ncrinn-tune: " << result.evaluated << " candidates evaluated";
   for (const auto& [reason, count] : result.failures) std::cout << ", " << count << " " << reason;
   if (result.failed_proposals > 0) std::cout << "; " << result.failed_proposals << " failed proposals";
-  std::cout << "\nbest reward " << result.best_reward << "x the unmodified source (QPS-recall area over recall ["
-            << options.gates.bench.recall_low << ", " << options.gates.bench.recall_high << "])\n";
-  if (result.best_plan.empty()) std::cout << "no candidate beat the unmodified source\n";
-  else std::cout << "best plan: " << (fs::path(out) / "plan.json").string() << ", tree: " << (fs::path(out) / "best").string()
-                 << ", patch: " << (fs::path(out) / "best.patch").string() << "\n";
+  std::cout << "\nnoise floor: the unmodified source beside a copy of itself "
+            << tune::format_interval(result.noise_floor.aa) << "\n";
+  if (result.best_plan.empty()) {
+    std::cout << "no candidate beat the unmodified source\n";
+  } else {
+    // The headline is the closing comparison, measured beside the original
+    // now, not the reward the best earned when it won.
+    const tune::RatioInterval& closing = result.comparison_ratios.at(1);
+    if (closing.repetitions == 0)
+      std::cout << "closing comparison: the best variant failed: " << result.comparison.at(1).failure << "\n";
+    else
+      std::cout << "closing comparison: the best variant " << tune::format_interval(closing)
+                << " the unmodified source (QPS-recall area over recall [" << options.gates.bench.recall_low << ", "
+                << options.gates.bench.recall_high << "], " << closing.repetitions
+                << " paired runs; during the run it measured " << tune::format_interval(result.best) << ")\n";
+    std::cout << "best plan: " << (fs::path(out) / "plan.json").string() << ", tree: " << (fs::path(out) / "best").string()
+              << ", patch: " << (fs::path(out) / "best.patch").string() << "\n";
+  }
   std::cout << "report: " << (fs::path(out) / "report.html").string() << "\n";
   return 0;
 }

@@ -1,0 +1,137 @@
+#include "Tune/Referee.h"
+
+#include "Bench/Metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+#include <stdexcept>
+
+namespace crinn::tune {
+
+namespace {
+
+double mean(const std::vector<double>& values) {
+  return std::accumulate(values.begin(), values.end(), 0.0) / double(values.size());
+}
+
+// The values less their mean: the noise around what they measure. Scaled by
+// sqrt(n / (n - 1)), since values spread about their own mean less than
+// about the truth; unscaled, a few runs' interval is too narrow.
+std::vector<double> residuals_of(const std::vector<double>& values) {
+  double centre = mean(values);
+  double scale = values.size() > 1 ? std::sqrt(double(values.size()) / double(values.size() - 1)) : 1.0;
+  std::vector<double> residuals;
+  for (double value : values) residuals.push_back((value - centre) * scale);
+  return residuals;
+}
+
+// splitmix64, each output giving two draws by Lemire's multiply-shift: fast
+// enough for a thousand bootstrap samples a look, and the same draws with
+// every standard library (std::uniform_int_distribution is not).
+class Draws {
+ public:
+  explicit Draws(uint64_t seed) : state_(seed) {}
+  // Uniform in [0, n), for n < 2^32.
+  size_t below(size_t n) {
+    if (!spare_) {
+      bits_ = next();
+      spare_ = true;
+      return size_t(((bits_ & 0xffffffffULL) * n) >> 32);
+    }
+    spare_ = false;
+    return size_t(((bits_ >> 32) * n) >> 32);
+  }
+
+ private:
+  uint64_t next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  uint64_t state_, bits_ = 0;
+  bool spare_ = false;
+};
+
+}  // namespace
+
+std::string format_interval(const RatioInterval& interval) {
+  char text[80];
+  std::snprintf(text, sizeof text, "%.3fx [%.3f, %.3f]", interval.ratio, interval.low, interval.high);
+  return text;
+}
+
+std::vector<double> run_rewards(const bench::IndexResult& result, double low, double high) {
+  size_t runs = result.points.empty() ? 0 : result.points.front().qps_runs.size();
+  for (const bench::EfResult& point : result.points) runs = std::min(runs, point.qps_runs.size());
+  std::vector<double> rewards;
+  for (size_t run = 0; run < runs; ++run) {
+    std::vector<bench::CurvePoint> curve;
+    for (const bench::EfResult& point : result.points) curve.push_back({point.recall, point.qps_runs[run]});
+    rewards.push_back(bench::auc_reward(curve, low, high));
+  }
+  return rewards;
+}
+
+std::vector<double> paired_log_ratios(const std::vector<double>& incumbent, const std::vector<double>& challenger) {
+  std::vector<double> ratios;
+  for (size_t run = 0; run < std::min(incumbent.size(), challenger.size()); ++run)
+    if (incumbent[run] > 0.0 && challenger[run] > 0.0) ratios.push_back(std::log(challenger[run] / incumbent[run]));
+  return ratios;
+}
+
+NoiseFloor noise_floor(const std::vector<double>& aa_log_ratios, const RefereeConfig& config) {
+  NoiseFloor floor;
+  floor.aa = ratio_interval(aa_log_ratios, NoiseFloor{}, config);
+  floor.residuals = residuals_of(aa_log_ratios);
+  double squares = 0.0;
+  for (double residual : floor.residuals) squares += residual * residual;
+  floor.run_sd = floor.residuals.empty() ? 0.0 : std::sqrt(squares / double(floor.residuals.size()));
+  return floor;
+}
+
+RatioInterval ratio_interval(const std::vector<double>& log_ratios, const NoiseFloor& floor,
+                             const RefereeConfig& config) {
+  if (log_ratios.empty()) throw std::invalid_argument("ratio_interval: no paired measurements");
+  double centre = mean(log_ratios);
+  std::vector<double> pool = residuals_of(log_ratios);
+  pool.insert(pool.end(), floor.residuals.begin(), floor.residuals.end());
+
+  Draws draws(config.seed);
+  std::vector<double> means(size_t(std::max(config.bootstrap_samples, 1)));
+  for (double& sample : means) {
+    double sum = 0.0;
+    for (size_t i = 0; i < log_ratios.size(); ++i) sum += pool[draws.below(pool.size())];
+    sample = centre + sum / double(log_ratios.size());
+  }
+  std::sort(means.begin(), means.end());
+  auto quantile = [&](double q) { return means[size_t(std::lround(q * double(means.size() - 1)))]; };
+  double tail = (1.0 - config.confidence) / 2.0;
+  return {std::exp(centre), std::exp(quantile(tail)), std::exp(quantile(1.0 - tail)), int(log_ratios.size())};
+}
+
+Call decide(const RatioInterval& interval, const RefereeConfig& config) {
+  if (interval.repetitions < std::min(config.min_repetitions, config.max_repetitions)) return Call::MoreRepetitions;
+  if (interval.low > 1.0) return Call::ChallengerWins;
+  if (interval.high < 1.0) return Call::ChallengerLoses;
+  return interval.repetitions >= config.max_repetitions ? Call::Inconclusive : Call::MoreRepetitions;
+}
+
+const char* call_name(Call call) {
+  switch (call) {
+    case Call::ChallengerWins: return "wins";
+    case Call::ChallengerLoses: return "loses";
+    case Call::Inconclusive: return "inconclusive";
+    case Call::MoreRepetitions: return "needs more repetitions";
+  }
+  return "?";
+}
+
+int next_repetitions(int done, const RefereeConfig& config) {
+  int target = std::min(std::max(2 * done, config.min_repetitions), config.max_repetitions);
+  return std::max(0, target - done);
+}
+
+}  // namespace crinn::tune

@@ -1,0 +1,84 @@
+// The referee of crinn-tune: the statistics that decide whether a candidate
+// is faster, as pure functions over measurements. A comparison is a set of
+// paired repetitions: run r of an interleaved benchmark measures the
+// incumbent and the challenger side by side, so the machine's load of that
+// moment falls on both and cancels in their ratio. The ratio of two indexes
+// is the geometric mean of their per-run reward ratios, with a bootstrap
+// confidence interval whose resampled noise is the comparison's own pooled
+// with the A/A noise floor (the reference measured beside a copy of itself):
+// one run still gets an honest interval, and no constant margin decides.
+#pragma once
+
+#include "Bench/Benchmark.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace crinn::tune {
+
+struct RefereeConfig {
+  // Two-sided level of the interval at each look. Looks come at doubling
+  // repetition counts (next_repetitions), so a challenger is tested a few
+  // times; 0.99 a look keeps the A/A wins over all looks under 5 %.
+  double confidence = 0.99;
+  int bootstrap_samples = 1000;
+  // No call before this many paired repetitions: a bootstrap of fewer
+  // resamples too few values to show the tails of the noise.
+  int min_repetitions = 4;
+  // Paired repetitions a comparison may take while its interval straddles 1.
+  int max_repetitions = 128;
+  uint64_t seed = 1;  // of the bootstrap: the same measurements give the same interval
+};
+
+// A ratio of rewards (challenger over incumbent) with its confidence interval.
+struct RatioInterval {
+  double ratio = 1.0;  // geometric mean of the paired per-run ratios
+  double low = 1.0, high = 1.0;
+  int repetitions = 0;  // paired runs behind it
+};
+
+// "1.234x [1.101, 1.382]"
+std::string format_interval(const RatioInterval& interval);
+
+// The reward (QPS-recall area over [low, high]) of each timed run of
+// `result`: run r's curve takes run r's QPS at every point. Empty if a point
+// lacks a run (a failed index).
+std::vector<double> run_rewards(const bench::IndexResult& result, double low, double high);
+
+// log(challenger[r] / incumbent[r]) for every run r both have, skipping runs
+// in which either earned nothing.
+std::vector<double> paired_log_ratios(const std::vector<double>& incumbent, const std::vector<double>& challenger);
+
+// The A/A noise floor: the reference beside a copy of itself. Its
+// residuals (the log ratios less their mean) are the noise every later
+// interval resamples with its own.
+struct NoiseFloor {
+  RatioInterval aa;                 // the A/A ratio: its interval is the noise a ratio of 1 shows
+  double run_sd = 0.0;              // standard deviation of one paired log ratio
+  std::vector<double> residuals;
+};
+NoiseFloor noise_floor(const std::vector<double>& aa_log_ratios, const RefereeConfig& config);
+
+// The ratio of the paired log ratios and its percentile bootstrap interval:
+// each bootstrap sample is the observed mean plus the mean of as many
+// residuals drawn with replacement from this comparison's own and the noise
+// floor's. Throws std::invalid_argument on no log ratios.
+RatioInterval ratio_interval(const std::vector<double>& log_ratios, const NoiseFloor& floor,
+                             const RefereeConfig& config);
+
+enum class Call {
+  ChallengerWins,   // the interval lies above 1
+  ChallengerLoses,  // the interval lies below 1
+  Inconclusive,     // it straddles 1 at the repetition cap: the incumbent stays
+  MoreRepetitions,  // too few repetitions yet, or it straddles 1 below the cap
+};
+Call decide(const RatioInterval& interval, const RefereeConfig& config);
+const char* call_name(Call call);
+
+// How many repetitions to add to a comparison that has `done`: up to twice
+// as many (doubling, so few looks), at least min_repetitions in all, and no
+// more than the cap leaves.
+int next_repetitions(int done, const RefereeConfig& config);
+
+}  // namespace crinn::tune
