@@ -116,6 +116,11 @@ std::string first_applied_record(const std::vector<std::string>& files) {
 // and so is every other file (all are checked before any is written).
 void check_writable(const std::vector<rewrite::RewrittenFile>& files) {
   for (const rewrite::RewrittenFile& file : files) {
+    if (file.created) {
+      if (access(fs::path(file.path).parent_path().c_str(), W_OK) != 0)
+        throw ToolError(fs::path(file.path).parent_path().string() + ": cannot add " + file.path + " there; nothing was written");
+      continue;
+    }
     std::error_code error;
     fs::perms perms = fs::status(file.path, error).permissions();
     if (error) throw ToolError(file.path + ": cannot read its permissions: " + error.message());
@@ -322,6 +327,13 @@ int run(clang::tooling::CommonOptionsParser& options, const char* argv0, bool co
     throw ToolError(std::string(e.what()) +
                     (record.empty() ? "" : "; " + record + " records that crinn-opt rewrote this code already"));
   }
+  // crinn_optimize() compiles the mirror's sources with its target's own
+  // flags: the build files a plan edits would be written where no build reads them.
+  for (const schema::PlanEntry& entry : plan)
+    if (SourcesOnly && entry.rewrite == schema::kCompileFlags)
+      throw ToolError(PlanPath + ": " + entry.rewrite + " at " + entry.site +
+                      " edits the tree's build, which --sources-only does not write; give the flags to the target "
+                      "(docs/rewrites.md, compile-flags) and drop the entry");
   std::vector<rewrite::RewrittenFile> files;
   try {
     files = tree->apply(plan);
@@ -330,12 +342,16 @@ int run(clang::tooling::CommonOptionsParser& options, const char* argv0, bool co
   }
 
   if (InPlace) check_writable(files);
+  for (const rewrite::RewrittenFile& file : files)
+    if (!ExportFixes.empty() && file.created)
+      errs() << "crinn-opt: warning: " << ExportFixes << " leaves out " << file.path
+             << ", which the plan adds: clang-apply-replacements edits files and creates none\n";
   if (!ExportFixes.empty())
     crinn::support::write_file_atomically(ExportFixes.getValue(),
                      rewrite::fixes_yaml(files, fs::absolute(sources.front()).string()));
   if (Diff)
     for (const rewrite::RewrittenFile& file : files)
-      std::cout << rewrite::unified_diff(file.original, file.rewritten, fs::relative(file.path, root).string());
+      std::cout << rewrite::unified_diff(file.original, file.rewritten, fs::relative(file.path, root).string(), file.created);
   if (!OutputDir.empty() && SourcesOnly) {
     std::vector<std::string> outputs =
         write_sources(sources, tree->project_files(), files, root, fs::absolute(OutputDir.getValue()));
