@@ -158,16 +158,12 @@ struct detail::Reply {
 namespace {
 
 // The child's side: serve commands until the parent closes the pipe.
-// Whether the library was built with -fprofile-generate (compile-flags'
-// profile-guided training), by GCC's or Clang's profile runtime symbols.
-bool writes_profile(void* handle) {
-  return dlsym(handle, "__gcov_master") || dlsym(handle, "__start___llvm_prf_cnts");
-}
-
 // Runs a library's destructors as unloading it would (DT_FINI_ARRAY last
-// first, then DT_FINI): an instrumented build writes its profile there, and
-// _exit skips them. dlclose cannot be asked to: glibc never unloads a
-// library with STB_GNU_UNIQUE symbols, which GCC gives C++ inline statics.
+// first, then DT_FINI; Clang's profile runtime registers its writer with
+// atexit, which the first of them, __cxa_finalize, runs): an instrumented
+// build writes its profile there, and _exit skips them. dlclose cannot be
+// asked to: glibc never unloads a library with STB_GNU_UNIQUE symbols,
+// which GCC gives C++ inline statics.
 void run_destructors(void* handle) {
   link_map* map = nullptr;
   if (dlinfo(handle, RTLD_DI_LINKMAP, &map) != 0 || !map) return;
@@ -295,7 +291,7 @@ void run_destructors(void* handle) {
         !write_all(out, ids.data(), reply.id_count * sizeof(int64_t)))
       break;
   }
-  if (handle && writes_profile(handle)) run_destructors(handle);
+  if (handle && spec.writes_profile) run_destructors(handle);
   _exit(0);
 }
 

@@ -93,8 +93,9 @@ class Builder {
     config.efs = {16, 32, 64, 128};
     config.runs = 1;
     config.limits = options_.training_limits;
-    bench::IndexResult trained =
-        bench::run_benchmark(training, {{"profile-training", result_.library, "", ""}}, config, [](auto&) {})[0];
+    bench::IndexSpec instrumented{"profile-training", result_.library, "", ""};
+    instrumented.writes_profile = true;
+    bench::IndexResult trained = bench::run_benchmark(training, {instrumented}, config, [](auto&) {})[0];
     if (!trained.failure.empty()) {
       result_.error = "profile: the training run failed: " + trained.failure;
       return false;
