@@ -270,6 +270,28 @@ std::string depfile(const std::vector<std::string>& outputs, const std::vector<s
   return text + "\n";
 }
 
+// crinn_optimize() compiles the mirror's sources with its target's own flags,
+// and no build reads the mirror's CMake files: a plan's compile-flags entry
+// (a tuned plan may hold one) is left out, with a warning naming the flags
+// to give the target.
+schema::Plan without_build_entries(const schema::Plan& plan) {
+  schema::Plan sources;
+  for (const schema::PlanEntry& entry : plan) {
+    if (entry.rewrite != schema::kCompileFlags) {
+      sources.push_back(entry);
+      continue;
+    }
+    schema::CompileFlags chosen = schema::compile_flags(entry.params);
+    std::string flags;
+    for (const std::string& flag : chosen.flags()) flags += " " + flag;
+    errs() << "crinn-opt: warning: " << PlanPath << ": " << entry.rewrite << " at " << entry.site
+           << " is left out: --sources-only rewrites sources, not the build; give the target the plan's flags:"
+           << (flags.empty() ? " none" : flags)
+           << (chosen.profile_guided ? ", profile-guided (docs/rewrites.md, compile-flags)" : "") << "\n";
+  }
+  return sources;
+}
+
 // `compile_arguments_given`: the command line had "--" (what follows it,
 // possibly nothing, is every source's compiler arguments).
 int run(clang::tooling::CommonOptionsParser& options, const char* argv0, bool compile_arguments_given) {
@@ -327,13 +349,7 @@ int run(clang::tooling::CommonOptionsParser& options, const char* argv0, bool co
     throw ToolError(std::string(e.what()) +
                     (record.empty() ? "" : "; " + record + " records that crinn-opt rewrote this code already"));
   }
-  // crinn_optimize() compiles the mirror's sources with its target's own
-  // flags: the build files a plan edits would be written where no build reads them.
-  for (const schema::PlanEntry& entry : plan)
-    if (SourcesOnly && entry.rewrite == schema::kCompileFlags)
-      throw ToolError(PlanPath + ": " + entry.rewrite + " at " + entry.site +
-                      " edits the tree's build, which --sources-only does not write; give the flags to the target "
-                      "(docs/rewrites.md, compile-flags) and drop the entry");
+  if (SourcesOnly) plan = without_build_entries(plan);
   std::vector<rewrite::RewrittenFile> files;
   try {
     files = tree->apply(plan);
