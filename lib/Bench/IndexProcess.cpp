@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <link.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -136,8 +137,33 @@ void bind(void* handle, const char* name, F& out, std::string& error) {
 }
 
 // The child's side: serve commands until the parent closes the pipe.
+// Runs a library's destructors as unloading it would (DT_FINI_ARRAY last
+// first, then DT_FINI; Clang's profile runtime registers its writer with
+// atexit, which the first of them, __cxa_finalize, runs): an instrumented
+// build writes its profile there, and _exit skips them. dlclose cannot be
+// asked to: glibc never unloads a library with STB_GNU_UNIQUE symbols,
+// which GCC gives C++ inline statics.
+void run_destructors(void* handle) {
+  link_map* map = nullptr;
+  if (dlinfo(handle, RTLD_DI_LINKMAP, &map) != 0 || !map) return;
+  ElfW(Addr) fini_array = 0, fini = 0;
+  size_t fini_array_bytes = 0;
+  for (const ElfW(Dyn)* entry = map->l_ld; entry->d_tag != DT_NULL; ++entry) {
+    if (entry->d_tag == DT_FINI_ARRAY) fini_array = entry->d_un.d_ptr;
+    if (entry->d_tag == DT_FINI_ARRAYSZ) fini_array_bytes = entry->d_un.d_val;
+    if (entry->d_tag == DT_FINI) fini = entry->d_un.d_ptr;
+  }
+  using Destructor = void (*)();
+  if (fini_array) {
+    auto* destructors = reinterpret_cast<Destructor*>(map->l_addr + fini_array);
+    for (size_t i = fini_array_bytes / sizeof(Destructor); i-- > 0;) destructors[i]();
+  }
+  if (fini) reinterpret_cast<Destructor>(map->l_addr + fini)();
+}
+
 [[noreturn]] void serve(const IndexSpec& spec, const data::Dataset& dataset, int in, int out) {
   Library lib{};
+  void* handle = nullptr;
   crinn_index* index = nullptr;
   std::vector<int64_t> ids;
   long rss_before_index = 0;  // KiB resident before the build or load
@@ -149,7 +175,7 @@ void bind(void* handle, const char* name, F& out, std::string& error) {
     ids.clear();
 
     if (command.op == kBuild) {
-      void* handle = dlopen(spec.library.c_str(), RTLD_NOW | RTLD_LOCAL);
+      handle = dlopen(spec.library.c_str(), RTLD_NOW | RTLD_LOCAL);
       if (!handle) {
         error = dlerror();
       } else {
@@ -244,6 +270,7 @@ void bind(void* handle, const char* name, F& out, std::string& error) {
         !write_all(out, ids.data(), reply.id_count * sizeof(int64_t)))
       break;
   }
+  if (handle && spec.writes_profile) run_destructors(handle);
   _exit(0);
 }
 

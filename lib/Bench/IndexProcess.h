@@ -29,6 +29,10 @@ struct IndexSpec {
   // (crinn_index_load) instead of building when it exists, else written
   // (crinn_index_save) after the build, side files included.
   std::string index_file;
+  // Built with -fprofile-generate (compile-flags' profile-guided training):
+  // the child runs the library's destructors before it exits, which is where
+  // the profile is written. Other libraries are left alone at exit.
+  bool writes_profile = false;
 };
 
 // Where `spec`'s index built on the dataset of `train_fingerprint`

@@ -26,6 +26,12 @@ void ChangeSet::append_line(size_t entry, const std::string& label, const std::s
   appended_[path].emplace_back(entry, line + "\n");
 }
 
+void ChangeSet::create_file(size_t entry, const std::string& label, const std::string& path, const std::string& text) {
+  labels_[entry] = label;
+  created_.insert(path);
+  edits_[path].insert(Edit{0, 0, text, entry});
+}
+
 namespace {
 
 std::string read_file(const std::string& path) {
@@ -128,7 +134,8 @@ std::string fixes_yaml(const std::vector<RewrittenFile>& files, const std::strin
   clang::tooling::TranslationUnitReplacements fixes;
   fixes.MainSourceFile = main_source;
   for (const RewrittenFile& file : files)
-    for (const clang::tooling::Replacement& r : file.replacements) fixes.Replacements.push_back(r);
+    if (!file.created)
+      for (const clang::tooling::Replacement& r : file.replacements) fixes.Replacements.push_back(r);
   std::string yaml;
   llvm::raw_string_ostream stream(yaml);
   llvm::yaml::Output out(stream);
@@ -142,7 +149,8 @@ std::vector<RewrittenFile> ChangeSet::render() const {
   for (const auto& [path, edits] : edits_) {
     RewrittenFile file;
     file.path = path;
-    file.original = read_file(path);
+    file.created = created_.count(path) > 0;
+    file.original = file.created ? "" : read_file(path);
     std::vector<Edit> ordered(edits.begin(), edits.end());
 
     if (auto headers = headers_.find(path); headers != headers_.end()) {

@@ -23,9 +23,11 @@ struct RewrittenFile {
   std::string original;
   std::string rewritten;
   clang::tooling::Replacements replacements;  // original -> rewritten
+  bool created = false;                        // a file the plan adds (original is empty)
 };
 
-// The edits as clang-apply-replacements YAML (a TranslationUnitReplacements).
+// The edits as clang-apply-replacements YAML (a TranslationUnitReplacements);
+// files the plan adds are left out, since the tool creates none.
 std::string fixes_yaml(const std::vector<RewrittenFile>& files, const std::string& main_source);
 
 class ChangeSet {
@@ -36,6 +38,9 @@ class ChangeSet {
 
   // Appends `line` (a comment) to the end of `path` for `entry`.
   void append_line(size_t entry, const std::string& label, const std::string& path, const std::string& line);
+
+  // Adds the file `path` with `text` for `entry`; it must not exist.
+  void create_file(size_t entry, const std::string& label, const std::string& path, const std::string& text);
 
   // Every changed file, in path order. Where one entry wraps an expression
   // (replaces it with code that still reads it), the other entries' copies of
@@ -58,6 +63,7 @@ class ChangeSet {
   std::map<std::string, std::set<Edit>> edits_;                  // by file
   std::map<std::string, std::set<std::string>> headers_;        // includes to add, by file
   std::map<std::string, std::vector<std::pair<size_t, std::string>>> appended_;  // lines to append, by file
+  std::set<std::string> created_;                                  // files that are new
   std::map<size_t, std::string> labels_;
 };
 

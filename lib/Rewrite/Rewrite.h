@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace clang {
 class ASTContext;
@@ -37,14 +38,40 @@ class Params {
   Values values_;
 };
 
+class BuildRewrite;
+
 class Rewrite {
  public:
   virtual ~Rewrite() = default;
   virtual const char* name() const = 0;
+  // A rewrite of the build rather than the C++ (compile-flags): Clang does
+  // not parse CMake, so it writes its files itself instead of a rule.
+  virtual const BuildRewrite* as_build() const { return nullptr; }
   // What this rewrite offers at `site`, or nothing if it does not apply there.
   virtual std::optional<schema::RewriteOption> option_for(const sites::Site& site, clang::ASTContext& context) const = 0;
   virtual llvm::Expected<clang::transformer::RewriteRule> rule(const sites::Site& site, const Params& params,
                                                                clang::ASTContext& context) const = 0;
+};
+
+// What a build rewrite changes: lines appended to a file of the build, or
+// a file it adds (`created`, with `text` its whole content).
+struct BuildFileEdit {
+  std::string path;
+  std::string text;
+  bool created = false;
+};
+
+// A rewrite whose site is the tree's build (sites::BuildScript). The AST of
+// no translation unit holds its site, so no rule is ever asked of it.
+class BuildRewrite : public Rewrite {
+ public:
+  const BuildRewrite* as_build() const final { return this; }
+  llvm::Expected<clang::transformer::RewriteRule> rule(const sites::Site& site, const Params&,
+                                                       clang::ASTContext&) const final {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s edits the build at %s, not C++", name(),
+                                   site.id.c_str());
+  }
+  virtual llvm::Expected<std::vector<BuildFileEdit>> build_edits(const sites::Site& site, const Params& params) const = 0;
 };
 
 // Every rewrite, in the order of Registry.def.

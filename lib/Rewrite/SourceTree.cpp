@@ -2,6 +2,7 @@
 
 #include "Rewrite/Rewrite.h"
 #include "Sites/BuildReach.h"
+#include "Sites/BuildSite.h"
 #include "Sites/SiteFinder.h"
 
 #include "clang/Frontend/ASTUnit.h"
@@ -177,12 +178,29 @@ SourceTree::SourceTree(const clang::tooling::CompilationDatabase& compilations, 
     for (const sites::Site& site : unit_sites_[u])
       if (ids.insert(site.id).second) catalogue_.push_back(site);
   }
+  // The build is no translation unit's: its site comes last, its options
+  // from the same catalogue (the C++ rewrites offer nothing there).
+  if (std::optional<sites::Site> build = sites::find_build_site(root_)) {
+    std::vector<sites::Site> build_sites = {std::move(*build)};
+    attach_options(build_sites, units_.front()->getASTContext());
+    catalogue_.push_back(std::move(build_sites.front()));
+  }
 }
 
 SourceTree::~SourceTree() = default;
 
-std::string SourceTree::applied_record(const schema::PlanEntry& entry) {
-  return "// crinn-opt: applied " + entry.rewrite + " at " + entry.site;
+namespace {
+
+// How a line comment starts in `file`: `#` in CMake, `//` in C++.
+std::string comment_leader(const std::string& file) {
+  fs::path path(file);
+  return path.filename() == "CMakeLists.txt" || path.extension() == ".cmake" ? "#" : "//";
+}
+
+}  // namespace
+
+std::string SourceTree::applied_record(const schema::PlanEntry& entry, const std::string& file) {
+  return comment_leader(file) + " crinn-opt: applied " + entry.rewrite + " at " + entry.site;
 }
 
 namespace {
@@ -201,7 +219,7 @@ bool edit_same_code(const sites::Site& site, const std::string& a, const std::st
 // Refuses an entry whose site's file says it was rewritten there already.
 void check_not_applied(const schema::PlanEntry& entry, size_t index, const sites::Site& site) {
   std::ifstream in(site.file, std::ios::binary);
-  const std::string prefix = "// crinn-opt: applied ", at = " at " + entry.site;
+  const std::string prefix = comment_leader(site.file) + " crinn-opt: applied ", at = " at " + entry.site;
   unsigned number = 0;
   for (std::string line; std::getline(in, line);) {
     ++number;
@@ -224,8 +242,16 @@ std::vector<RewrittenFile> SourceTree::apply(const schema::Plan& plan, Record re
                              [&](const sites::Site& s) { return s.id == plan[e].site; });
     if (site == catalogue_.end()) continue;
     check_not_applied(plan[e], e, *site);
-    if (record == Record::InFiles)
-      changes.append_line(e, schema::entry_label(plan[e], e), std::filesystem::canonical(site->file).string(), applied_record(plan[e]));
+    const std::string label = schema::entry_label(plan[e], e), file = fs::canonical(site->file).string();
+    if (record == Record::InFiles) changes.append_line(e, label, file, applied_record(plan[e], file));
+    if (const BuildRewrite* build = find_rewrite(plan[e].rewrite)->as_build()) {
+      auto edits = build->build_edits(*site, Params(plan[e].params));
+      if (!edits) throw PlanError(label + ": " + toString(edits.takeError()));
+      for (const BuildFileEdit& edit : *edits) {
+        if (edit.created) changes.create_file(e, label, edit.path, edit.text);
+        else changes.append_line(e, label, edit.path, edit.text);
+      }
+    }
   }
   // One traversal per translation unit runs the rules of every entry.
   for (size_t u = 0; u < units_.size(); ++u) {

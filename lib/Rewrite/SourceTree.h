@@ -45,7 +45,7 @@ class SourceTree {
   const std::vector<std::string>& project_files() const { return project_files_; }
 
   // Whether the rewritten files say what was applied to them: a line
-  // `// crinn-opt: applied <rewrite> at <site>` at the end of each site's
+  // `// crinn-opt: applied <rewrite> at <site>` (`#` in CMake) at the end of each site's
   // file, by which a plan applied to its own output is refused.
   enum class Record { InFiles, Nothing };
 
@@ -54,7 +54,8 @@ class SourceTree {
   // site's file records as applied already.
   std::vector<RewrittenFile> apply(const schema::Plan& plan, Record record = Record::InFiles);
 
-  static std::string applied_record(const schema::PlanEntry& entry);
+  // The record line in `file`: a `#` comment in the build's CMake files.
+  static std::string applied_record(const schema::PlanEntry& entry, const std::string& file);
 
   // The directory that holds all the sources.
   static std::string common_parent(const std::vector<std::string>& sources);

@@ -56,12 +56,13 @@ std::vector<Op> diff_ops(const std::vector<std::string>& a, const std::vector<st
 
 }  // namespace
 
-std::string unified_diff(const std::string& before, const std::string& after, const std::string& label) {
+std::string unified_diff(const std::string& before, const std::string& after, const std::string& label,
+                         bool created) {
   if (before == after) return "";
   std::vector<std::string> a = split_lines(before), b = split_lines(after);
   std::vector<Op> ops = diff_ops(a, b);
   const size_t context = 3;
-  std::string out = "--- a/" + label + "\n+++ b/" + label + "\n";
+  std::string out = (created ? "--- /dev/null" : "--- a/" + label) + "\n+++ b/" + label + "\n";
 
   size_t k = 0;
   while (k < ops.size()) {

@@ -64,12 +64,24 @@ std::string entry_label(const PlanEntry& entry, std::size_t index) {
   return "entry " + std::to_string(index + 1) + " (" + entry.rewrite + " at " + entry.site + ")";
 }
 
-bool changes_built_index(const SiteRecord& site, const RewriteOption& option, const ParamValues* params) {
-  if (option.preserves_results || !site.reached_by_build) return false;
-  if (option.build_switch.empty()) return option.changes_build;
+namespace {
+// Whether `param` is set and not 0; unknown (false) without `params`.
+bool switched_on(const std::string& param, const ParamValues* params) {
   if (!params) return false;
-  auto value = params->find(option.build_switch);
+  auto value = params->find(param);
   return value != params->end() && value->second != 0.0;
+}
+}  // namespace
+
+bool changes_results(const RewriteOption& option, const ParamValues* params) {
+  if (option.preserves_results) return false;
+  return option.results_switch.empty() || switched_on(option.results_switch, params);
+}
+
+bool changes_built_index(const SiteRecord& site, const RewriteOption& option, const ParamValues* params) {
+  if (!changes_results(option, params) || !site.reached_by_build) return false;
+  if (option.build_switch.empty()) return option.changes_build;
+  return switched_on(option.build_switch, params);
 }
 
 std::vector<Offer> offers(const std::vector<SiteRecord>& sites) {
@@ -84,6 +96,51 @@ std::vector<Offer> offers(const std::vector<SiteRecord>& sites) {
       out.push_back(std::move(offer));
     }
   return out;
+}
+
+RewriteOption compile_flags_option() {
+  auto flag = [](const char* name, int max, int default_value, const char* doc) {
+    return ParamRange{name, true, 0, double(max), double(default_value), {}, doc};
+  };
+  RewriteOption option;
+  option.rewrite = kCompileFlags;
+  option.params = {
+      flag("fast_math", 2, 0,
+           "0: IEEE order; 1: float reassociation (-fassociative-math -fno-signed-zeros -fno-trapping-math); "
+           "2: -ffast-math (also assumes no NaN or infinity)"),
+      flag("no_math_errno", 1, 1, "1: -fno-math-errno (sqrt and friends inline, errno is not set)"),
+      flag("unroll_loops", 1, 0, "1: -funroll-loops"),
+      flag("profile_guided", 1, 0,
+           "1: profile-guided optimization: built instrumented, trained on train vectors held out of a sample "
+           "index, rebuilt with the profile")};
+  option.preserves_results = false;
+  option.results_switch = "fast_math";
+  option.note = "fast_math lets the compiler reorder float sums, so distances and answers may change";
+  return option;
+}
+
+std::vector<std::string> CompileFlags::flags() const {
+  std::vector<std::string> out;
+  if (fast_math == 1) out = {"-fassociative-math", "-fno-signed-zeros", "-fno-trapping-math"};
+  if (fast_math == 2) out = {"-ffast-math"};
+  if (no_math_errno) out.push_back("-fno-math-errno");
+  if (unroll_loops) out.push_back("-funroll-loops");
+  return out;
+}
+
+CompileFlags compile_flags(const ParamValues& params) {
+  auto value = [&](const char* name) {
+    auto found = params.find(name);
+    return found == params.end() ? 0.0 : found->second;
+  };
+  return {int(value("fast_math")), value("no_math_errno") != 0.0, value("unroll_loops") != 0.0,
+          value("profile_guided") != 0.0};
+}
+
+bool profile_guided(const Plan& plan) {
+  return std::any_of(plan.begin(), plan.end(), [](const PlanEntry& entry) {
+    return entry.rewrite == kCompileFlags && compile_flags(entry.params).profile_guided;
+  });
 }
 
 nlohmann::json to_json(const SiteRecord& site) {
@@ -103,6 +160,7 @@ nlohmann::json to_json(const SiteRecord& site) {
     if (!option.changes_build) entry["changes_build"] = false;
     if (!option.exclusive_group.empty()) entry["exclusive"] = option.exclusive_group;
     if (!option.build_switch.empty()) entry["build_switch"] = option.build_switch;
+    if (!option.results_switch.empty()) entry["results_switch"] = option.results_switch;
     rewrites.push_back(entry);
   }
   nlohmann::json json = {{"id", site.id},
@@ -141,6 +199,7 @@ SiteRecord site_from_json(const nlohmann::json& json) {
       option.changes_build = entry.value("changes_build", true);
       option.exclusive_group = entry.value("exclusive", "");
       option.build_switch = entry.value("build_switch", "");
+      option.results_switch = entry.value("results_switch", "");
       for (const auto& [name, spec] : entry.at("params").items()) {
         ParamRange range;
         range.name = name;

@@ -52,6 +52,10 @@ struct RewriteOption {
   // When set, the rewrite changes the build exactly when this parameter is
   // not 0 (quantized-distance's `build`), whatever changes_build says.
   std::string build_switch;
+  // When set, results may change only when this parameter is not 0: with it
+  // 0 the option preserves results whatever preserves_results says
+  // (compile-flags' fast_math; its other flags keep the answers).
+  std::string results_switch;
 
   const ParamRange* param(const std::string& name) const;
 };
@@ -99,6 +103,11 @@ class PlanError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Whether an entry's answers may differ from the original's: its option does
+// not preserve results and, where a results switch decides, the switch is on;
+// unknown (false) without `params`.
+bool changes_results(const RewriteOption& option, const ParamValues* params);
+
 // Whether an entry builds another index than the original source does: it
 // may change results, the build can run its site, and the rewrite does not
 // keep itself out of the build; a build switch decides by its value, unknown
@@ -116,6 +125,33 @@ struct Offer : RewriteOption {
   std::string feature() const { return site_kind + "/" + rewrite; }
 };
 std::vector<Offer> offers(const std::vector<SiteRecord>& sites);
+
+// ---- Compile flags -----------------------------------------------------------
+
+// The rewrite whose site is the tree's build, not its C++ (docs/rewrites.md,
+// compile-flags): the flags every target of the tree is compiled with.
+inline constexpr const char* kCompileFlags = "compile-flags";
+inline constexpr const char* kBuildSiteKind = "build";
+
+// Its parameters and ranges, as the build site offers them.
+RewriteOption compile_flags_option();
+
+// A compile-flags entry's validated parameters, typed.
+struct CompileFlags {
+  int fast_math = 0;  // 0: IEEE order; 1: reassociation only; 2: -ffast-math
+  bool no_math_errno = false;
+  bool unroll_loops = false;
+  bool profile_guided = false;
+
+  // The GCC/Clang flags, profile-guided optimization's aside (they name a
+  // profile directory and depend on the compiler): each one survives a later
+  // -O3, unlike -Ofast, so they hold wherever the build puts its own.
+  std::vector<std::string> flags() const;
+};
+CompileFlags compile_flags(const ParamValues& params);
+
+// Whether a plan builds with profile-guided optimization.
+bool profile_guided(const Plan& plan);
 
 // ---- JSON ------------------------------------------------------------------
 

@@ -119,8 +119,14 @@ struct TunableConstant {
   bool rewritable = true;
 };
 
+// The tree's build: its top CMakeLists.txt, found from the tree rather than
+// the AST, where compile-flags sets the flags of every target it defines.
+struct BuildScript {
+  bool rewritable = true;
+};
+
 using SiteDetail = std::variant<DistanceKernel, NeighborLoop, PruningRoutine, VisitedSet, VectorStorage,
-                                CandidatePool, TunableConstant>;
+                                CandidatePool, TunableConstant, BuildScript>;
 
 // A site with what the rewrites need beyond its record: AST anchors and the
 // call graph's view of it.

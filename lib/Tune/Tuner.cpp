@@ -36,7 +36,7 @@ void write_tree(const std::string& root, const std::vector<rewrite::RewrittenFil
 std::string patch_of(const std::string& root, const std::vector<rewrite::RewrittenFile>& files) {
   std::string patch;
   for (const rewrite::RewrittenFile& file : files)
-    patch += rewrite::unified_diff(file.original, file.rewritten, fs::relative(file.path, root).string());
+    patch += rewrite::unified_diff(file.original, file.rewritten, fs::relative(file.path, root).string(), file.created);
   return patch;
 }
 
@@ -253,11 +253,18 @@ class Run {
     fs::path kept = dir_.best_library(options_.library_name);
     if (fs::exists(kept)) return kept.string();
     verify::BuildResult built =
-        verify::build_tree(dir_.file("best").string(), dir_.work("best-build").string(),
-                           {options_.crinn_include_dir, options_.library_name, options_.build_timeout_seconds});
+        verify::build_tree(dir_.file("best").string(), dir_.work("best-build").string(), build_options(result_.best_plan));
     if (!built.error.empty()) throw std::runtime_error(dir_.file("best").string() + ": no longer builds: " + built.error);
     dir_.keep_best_library(built.library, options_.library_name);
     return kept.string();
+  }
+
+  // How a tree of `plan` is built: a profile-guided plan trains on this run's dataset.
+  verify::BuildOptions build_options(const schema::Plan& plan) const {
+    verify::BuildOptions build{options_.crinn_include_dir, options_.library_name, options_.build_timeout_seconds};
+    if (schema::profile_guided(plan)) build.profile_training = &dataset_;
+    build.training_limits = options_.gates.bench.limits;
+    return build;
   }
 
   // The before/after table: the original, the best variant and the peers.
@@ -271,10 +278,9 @@ class Run {
   }
 
   void build_reference() {
-    verify::BuildOptions build{options_.crinn_include_dir, options_.library_name, options_.build_timeout_seconds};
     fs::path dir = dir_.work("reference");
     write_tree(tree_.root(), {}, dir / "tree");
-    verify::BuildResult built = verify::build_tree((dir / "tree").string(), (dir / "build").string(), build);
+    verify::BuildResult built = verify::build_tree((dir / "tree").string(), (dir / "build").string(), build_options({}));
     if (!built.error.empty()) throw std::runtime_error(tree_.root() + ": the unmodified source does not build: " + built.error);
     reference_ = bench::IndexSpec{"reference", built.library, "", index_file({})};
     observe_rebuild_cost(built.seconds);
@@ -418,18 +424,18 @@ class Run {
     bool preserving = true;
     for (const schema::PlanEntry& entry : plan)
       for (const sites::Site& site : tree_.sites())
-        if (site.id == entry.site && site.option(entry.rewrite)) preserving &= site.option(entry.rewrite)->preserves_results;
+        if (site.id == entry.site && site.option(entry.rewrite))
+          preserving &= !schema::changes_results(*site.option(entry.rewrite), &entry.params);
     record["preserves_results"] = preserving;
 
     fs::path dir = dir_.work(std::to_string(index));
     write_tree(tree_.root(), files, dir / "tree");
-    verify::BuildResult built = verify::build_tree(
-        (dir / "tree").string(), (dir / "build").string(),
-        {options_.crinn_include_dir, options_.library_name, options_.build_timeout_seconds});
+    verify::BuildResult built =
+        verify::build_tree((dir / "tree").string(), (dir / "build").string(), build_options(plan));
     record["build_seconds"] = built.seconds;
     if (!built.error.empty()) {
       fs::remove_all(dir);
-      return finish(built.error.rfind("timeout", 0) == 0 ? "timeout" : "compile", built.error);
+      return finish(verify::failure_kind(built), built.error);
     }
 
     bench::IndexSpec candidate{"candidate", built.library, "", cached_index};

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 
@@ -72,6 +73,65 @@ TEST_F(BuildTree, ABuildPastItsTimeLimitIsKilled) {
   options_.timeout_seconds = 0.05;
   BuildResult built = build_tree(dir_ + "/tree", dir_ + "/build", options_);
   EXPECT_EQ(built.error.rfind("timeout: ", 0), 0u) << built.error;
+}
+
+// compile-flags' profile_guided, end to end: crinn-opt writes the plan's
+// crinn-flags.cmake into a copy of the baseline; the instrumented build
+// trains on train vectors held out of a sample index, writes its profile,
+// and the library built again with it runs.
+TEST_F(BuildTree, AProfileGuidedPlanBuildsAroundATrainingRun) {
+  std::ofstream(dir_ + "/plan.json")
+      << R"({"plan": [{"site": "build:CMakeLists.txt", "rewrite": "compile-flags", "params": {"profile_guided": 1}}]})";
+  ASSERT_EQ(std::system((std::string(CRINN_TOOLS_DIR) + "/crinn-opt --plan " + dir_ + "/plan.json -o " + dir_ +
+                         "/pgo " + dir_ + "/tree/hnsw.cpp " + dir_ + "/tree/crinn_index.cpp -- -std=c++17 -I" +
+                         CRINN_SOURCE_DIR "/include 2>/dev/null")
+                            .c_str()),
+            0);
+  data::SyntheticSpec spec;
+  spec.train = 3000;
+  data::Dataset dataset = data::make_synthetic(spec);
+  options_.profile_training = &dataset;
+  BuildResult built = build_tree(dir_ + "/pgo", dir_ + "/build", options_);
+  ASSERT_EQ(built.error, "") << built.log;
+  EXPECT_EQ(std::system(("grep -q '^CRINN_PROFILE:STRING=use$' " + dir_ + "/build/CMakeCache.txt").c_str()), 0);
+  EXPECT_EQ(std::system(("ls " + dir_ + "/build/crinn-profile/*.gcda >/dev/null 2>&1 || ls " + dir_ +
+                         "/build/crinn-profile/*.profraw >/dev/null 2>&1")
+                            .c_str()),
+            0);
+  dataset.truth = data::compute_ground_truth(dataset, 10);
+  bench::BenchConfig config;
+  config.efs = {64};
+  config.runs = 1;
+  bench::IndexResult measured = bench::run_benchmark(dataset, {{"pgo", built.library, "", ""}}, config, [](auto&) {})[0];
+  EXPECT_EQ(measured.failure, "");
+  EXPECT_GT(measured.points.at(0).recall, 0.9);
+}
+
+// A tree that does not build instrumented (no crinn-flags.cmake) writes no
+// profile: the plan's build is a recorded failure that says so, not a
+// build without the profile.
+TEST_F(BuildTree, AProfileGuidedBuildWithoutAProfileIsARecordedFailure) {
+  data::Dataset dataset = data::make_synthetic({});
+  options_.profile_training = &dataset;
+  BuildResult built = build_tree(dir_ + "/tree", dir_ + "/build", options_);
+  EXPECT_EQ(failure_kind(built), "profile") << built.error;
+  EXPECT_NE(built.error.find("wrote no profile"), std::string::npos) << built.error;
+  EXPECT_EQ(built.library, "");
+}
+
+TEST(ProfileTrainingSet, HoldsOutItsQueriesFromItsIndexAndNeverUsesTheTestSet) {
+  data::SyntheticSpec spec;
+  spec.train = 1000;
+  data::Dataset dataset = data::make_synthetic(spec);
+  data::Dataset training = profile_training_set(dataset, 600, 100);
+  EXPECT_EQ(training.train.rows, 600);
+  EXPECT_EQ(training.test.rows, 100);
+  EXPECT_EQ(training.truth.k, 10);
+  EXPECT_TRUE(std::equal(training.test.values.begin(), training.test.values.end(), dataset.train.row(600)));
+  // A small train set keeps a fifth for queries.
+  data::Dataset small = profile_training_set(dataset, 10000, 500);
+  EXPECT_EQ(small.test.rows, 200);
+  EXPECT_EQ(small.train.rows, 800);
 }
 
 class Gates : public ::testing::Test {

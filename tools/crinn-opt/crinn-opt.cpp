@@ -116,6 +116,11 @@ std::string first_applied_record(const std::vector<std::string>& files) {
 // and so is every other file (all are checked before any is written).
 void check_writable(const std::vector<rewrite::RewrittenFile>& files) {
   for (const rewrite::RewrittenFile& file : files) {
+    if (file.created) {
+      if (access(fs::path(file.path).parent_path().c_str(), W_OK) != 0)
+        throw ToolError(fs::path(file.path).parent_path().string() + ": cannot add " + file.path + " there; nothing was written");
+      continue;
+    }
     std::error_code error;
     fs::perms perms = fs::status(file.path, error).permissions();
     if (error) throw ToolError(file.path + ": cannot read its permissions: " + error.message());
@@ -265,6 +270,28 @@ std::string depfile(const std::vector<std::string>& outputs, const std::vector<s
   return text + "\n";
 }
 
+// crinn_optimize() compiles the mirror's sources with its target's own flags,
+// and no build reads the mirror's CMake files: a plan's compile-flags entry
+// (a tuned plan may hold one) is left out, with a warning naming the flags
+// to give the target.
+schema::Plan without_build_entries(const schema::Plan& plan) {
+  schema::Plan sources;
+  for (const schema::PlanEntry& entry : plan) {
+    if (entry.rewrite != schema::kCompileFlags) {
+      sources.push_back(entry);
+      continue;
+    }
+    schema::CompileFlags chosen = schema::compile_flags(entry.params);
+    std::string flags;
+    for (const std::string& flag : chosen.flags()) flags += " " + flag;
+    errs() << "crinn-opt: warning: " << PlanPath << ": " << entry.rewrite << " at " << entry.site
+           << " is left out: --sources-only rewrites sources, not the build; give the target the plan's flags:"
+           << (flags.empty() ? " none" : flags)
+           << (chosen.profile_guided ? ", profile-guided (docs/rewrites.md, compile-flags)" : "") << "\n";
+  }
+  return sources;
+}
+
 // `compile_arguments_given`: the command line had "--" (what follows it,
 // possibly nothing, is every source's compiler arguments).
 int run(clang::tooling::CommonOptionsParser& options, const char* argv0, bool compile_arguments_given) {
@@ -322,6 +349,7 @@ int run(clang::tooling::CommonOptionsParser& options, const char* argv0, bool co
     throw ToolError(std::string(e.what()) +
                     (record.empty() ? "" : "; " + record + " records that crinn-opt rewrote this code already"));
   }
+  if (SourcesOnly) plan = without_build_entries(plan);
   std::vector<rewrite::RewrittenFile> files;
   try {
     files = tree->apply(plan);
@@ -330,12 +358,16 @@ int run(clang::tooling::CommonOptionsParser& options, const char* argv0, bool co
   }
 
   if (InPlace) check_writable(files);
+  for (const rewrite::RewrittenFile& file : files)
+    if (!ExportFixes.empty() && file.created)
+      errs() << "crinn-opt: warning: " << ExportFixes << " leaves out " << file.path
+             << ", which the plan adds: clang-apply-replacements edits files and creates none\n";
   if (!ExportFixes.empty())
     crinn::support::write_file_atomically(ExportFixes.getValue(),
                      rewrite::fixes_yaml(files, fs::absolute(sources.front()).string()));
   if (Diff)
     for (const rewrite::RewrittenFile& file : files)
-      std::cout << rewrite::unified_diff(file.original, file.rewritten, fs::relative(file.path, root).string());
+      std::cout << rewrite::unified_diff(file.original, file.rewritten, fs::relative(file.path, root).string(), file.created);
   if (!OutputDir.empty() && SourcesOnly) {
     std::vector<std::string> outputs =
         write_sources(sources, tree->project_files(), files, root, fs::absolute(OutputDir.getValue()));
