@@ -41,6 +41,7 @@ struct detail::Command {
 namespace {
 
 using detail::Command;
+using support::write_all;
 using detail::kMaxErrorBytes;
 using detail::kReplyMagic;
 
@@ -50,18 +51,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-bool write_all(int fd, const void* data, size_t size) {
-  const char* p = static_cast<const char*>(data);
-  while (size > 0) {
-    ssize_t n = write(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= size_t(n);
-  }
-  return true;
 }
 
 // Reads exactly `size` bytes unless the deadline passes (returns 0), the peer

@@ -23,18 +23,19 @@ bool is_secret(const char* entry) {
   return false;
 }
 
-bool write_all(int fd, const char* data, size_t size) {
+}  // namespace
+
+bool write_all(int fd, const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
   while (size > 0) {
-    ssize_t n = write(fd, data, size);
+    ssize_t n = write(fd, p, size);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
-    data += n;
+    p += n;
     size -= size_t(n);
   }
   return true;
 }
-
-}  // namespace
 
 ChildEnvironment::ChildEnvironment() {
   for (char** entry = environ; entry && *entry; ++entry)

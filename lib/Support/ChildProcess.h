@@ -5,6 +5,7 @@
 // from its environment into report.html and the progress output.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <vector>
@@ -47,5 +48,9 @@ struct ChildCall {
 // this process with it; the child is killed after timeout_seconds. `work`
 // runs in a copy of this process: nothing it changes is seen here.
 ChildCall call_in_child(const std::function<std::string()>& work, double timeout_seconds);
+
+// Writes all `size` bytes to `fd`, through interrupted and partial writes;
+// false when the other end is gone.
+bool write_all(int fd, const void* data, size_t size);
 
 }  // namespace crinn::support
