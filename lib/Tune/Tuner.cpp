@@ -331,13 +331,15 @@ class Run {
       result_.best_plan = history_[bests.back()].plan;
       best_candidate_ = int(bests.back());
     }
-    if (!result_.best_plan.empty())
-      best_index_file_ = index_file(rewrite::validate_plan(result_.best_plan, "history.jsonl", tree_.sites()));
-    if (!result_.best_plan.empty() && !dir_.best_is(schema::to_json(result_.best_plan))) {
-      // The journal names a best whose files a kill cut short: written again from its plan.
-      std::error_code ignored;
-      fs::remove_all(dir_.work("best-library"), ignored);
-      write_best(tree_.apply(rewrite::validate_plan(result_.best_plan, "history.jsonl", tree_.sites())));
+    if (!result_.best_plan.empty()) {
+      schema::Plan best = rewrite::validate_plan(result_.best_plan, "history.jsonl", tree_.sites());
+      best_index_file_ = index_file(best);
+      if (!dir_.best_is(schema::to_json(result_.best_plan))) {
+        // The journal names a best whose files a kill cut short: written again from its plan.
+        std::error_code ignored;
+        fs::remove_all(dir_.work("best-library"), ignored);
+        write_best(tree_.apply(best));
+      }
     }
     if (!history_.empty() && fs::exists(dir_.file("policy.json"))) {
       try {
