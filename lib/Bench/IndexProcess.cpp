@@ -205,7 +205,7 @@ void run_destructors(void* handle) {
         if (cached) {
           index = lib.load(saved.c_str());
           if (!index) error = "loading the cached index " + spec.index_file + " failed: " + lib.last_error();
-        } else if (lib.build(index, dataset.train.values.data(), dataset.train.rows) != 0) {
+        } else if (lib.build(index, dataset.train.data(), dataset.train.rows) != 0) {
           error = std::string("build failed: ") + lib.last_error();
         }
         reply.seconds = seconds_since(start);

@@ -52,8 +52,9 @@ double exact_distance(Metric metric, const float* a, const float* b, int dim) {
 
 static void check_finite(const Matrix& m, const std::string& source, const char* what) {
   if (m.rows <= 0 || m.dim <= 0) throw DataError(source, std::string(what) + " is empty");
-  for (size_t i = 0; i < m.values.size(); ++i)
-    if (!std::isfinite(m.values[i]))
+  const float* values = m.data();
+  for (size_t i = 0; i < m.size(); ++i)
+    if (!std::isfinite(values[i]))
       throw DataError(source, std::string(what) + " row " + std::to_string(i / size_t(m.dim)) +
                                   " holds a NaN or infinite value");
 }
@@ -81,7 +82,7 @@ std::string train_fingerprint(const Dataset& dataset) {
       .add(metric_name(dataset.metric))
       .add(uint64_t(train.rows))
       .add(uint64_t(train.dim))
-      .add_bytes(train.values.data(), train.values.size() * sizeof(float))
+      .add_bytes(train.data(), train.size() * sizeof(float))
       .hex();
 }
 

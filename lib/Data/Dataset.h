@@ -6,6 +6,7 @@
 #include "crinn/index_abi.h"
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -29,9 +30,16 @@ class DataError : public std::runtime_error {
 struct Matrix {
   int64_t rows = 0;
   int dim = 0;
-  std::vector<float> values;  // row-major, rows x dim
+  std::vector<float> values;  // row-major, rows x dim; empty when the rows are mapped
+  // The rows read in place from a memory-mapped file (HDF5 contiguous data),
+  // so a big train set is neither copied nor resident until it is read; the
+  // mapping lives as long as any copy of the matrix.
+  std::shared_ptr<const void> mapping;
+  const float* mapped_rows = nullptr;
 
-  const float* row(int64_t i) const { return values.data() + i * dim; }
+  const float* data() const { return mapped_rows ? mapped_rows : values.data(); }
+  size_t size() const { return size_t(rows) * size_t(dim); }
+  const float* row(int64_t i) const { return data() + i * dim; }
 };
 
 struct GroundTruth {

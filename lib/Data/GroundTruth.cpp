@@ -1,9 +1,11 @@
 #include "Data/GroundTruth.h"
+#include "Support/Progress.h"
 
 #include <cblas.h>
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace crinn::data {
 namespace {
@@ -11,19 +13,23 @@ namespace {
 constexpr int64_t kQueryBlock = 256;
 constexpr int64_t kTrainBlock = 4096;
 constexpr int kRerankMargin = 32;
+// Multiply-adds (train rows x queries x dimension) past which the work is
+// shown as it goes: about ten seconds of single-threaded BLAS.
+constexpr double kShowProgressFrom = 1e11;
 
-// Rows scaled to unit length for angular ranking, or copied as they are.
-std::vector<float> ranking_rows(const Matrix& m, Metric metric) {
-  std::vector<float> rows = m.values;
-  if (metric != Metric::Angular) return rows;
+// The rows ranked: the matrix's own, or for angular a copy scaled to unit
+// length (`scaled` holds it).
+const float* ranking_rows(const Matrix& m, Metric metric, std::vector<float>& scaled) {
+  if (metric != Metric::Angular) return m.data();
+  scaled.assign(m.data(), m.data() + m.size());
   for (int64_t r = 0; r < m.rows; ++r) {
-    float* row = &rows[size_t(r) * m.dim];
+    float* row = &scaled[size_t(r) * m.dim];
     double norm = 0.0;
     for (int d = 0; d < m.dim; ++d) norm += double(row[d]) * row[d];
     if (norm > 0.0)
       for (int d = 0; d < m.dim; ++d) row[d] = float(row[d] / std::sqrt(norm));
   }
-  return rows;
+  return scaled.data();
 }
 
 }  // namespace
@@ -35,8 +41,9 @@ GroundTruth compute_ground_truth(const Dataset& dataset, int k) {
   k = int(std::min<int64_t>(k, train.rows));
   const int keep = int(std::min<int64_t>(k + kRerankMargin, train.rows));
 
-  std::vector<float> train_rows = ranking_rows(train, dataset.metric);
-  std::vector<float> test_rows = ranking_rows(test, dataset.metric);
+  std::vector<float> scaled_train, scaled_test;
+  const float* train_rows = ranking_rows(train, dataset.metric, scaled_train);
+  const float* test_rows = ranking_rows(test, dataset.metric, scaled_test);
   // Euclidean ranks by |x|^2 - 2<q, x>, the squared distance less |q|^2.
   std::vector<float> train_norms(size_t(train.rows), 0.0f);
   if (dataset.metric == Metric::Euclidean)
@@ -52,7 +59,11 @@ GroundTruth compute_ground_truth(const Dataset& dataset, int k) {
   std::vector<float> products(size_t(kQueryBlock * kTrainBlock));
   std::vector<std::vector<Scored>> heaps;  // max-heaps of the best `keep` per query
 
+  std::optional<support::Progress> progress;
+  if (double(train.rows) * double(test.rows) * dim >= kShowProgressFrom)
+    progress.emplace("ground truth of " + dataset.name + " (queries)", test.rows);
   for (int64_t q0 = 0; q0 < test.rows; q0 += kQueryBlock) {
+    if (progress) progress->update(q0);
     const int64_t queries = std::min(kQueryBlock, test.rows - q0);
     heaps.assign(size_t(queries), {});
     for (int64_t t0 = 0; t0 < train.rows; t0 += kTrainBlock) {
@@ -88,6 +99,10 @@ GroundTruth compute_ground_truth(const Dataset& dataset, int k) {
         truth.distances[size_t((q0 + q) * k + i)] = float(exact[size_t(i)].first);
       }
     }
+  }
+  if (progress) {
+    progress->update(test.rows);
+    progress->finish();
   }
   return truth;
 }

@@ -4,9 +4,15 @@
 
 #include <hdf5.h>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
-#include <unistd.h>
+#include <cstring>
+#include <optional>
 
 namespace crinn::data {
 namespace {
@@ -86,6 +92,62 @@ Matrix read_matrix(hid_t file, const std::string& path, const char* name) {
   return m;
 }
 
+// Row `row` of a float matrix dataset read through libhdf5.
+bool read_row(hid_t dataset, hsize_t row, hsize_t cols, std::vector<float>& out) {
+  Handle file_space(H5Dget_space(dataset), H5Sclose);
+  const hsize_t start[2] = {row, 0}, count[2] = {1, cols};
+  Handle memory_space(H5Screate_simple(2, count, nullptr), H5Sclose);
+  out.resize(size_t(cols));
+  return H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) >= 0 &&
+         H5Dread(dataset, H5T_NATIVE_FLOAT, memory_space.get(), file_space.get(), H5P_DEFAULT, out.data()) >= 0;
+}
+
+// The matrix mapped in place when the file stores it as the rows a reader
+// wants: contiguous, unfiltered little-endian float32 at a float-aligned
+// offset (what h5py and crinn's own cache write). Nothing otherwise, and the
+// caller reads it; also nothing when the first and last rows read through
+// libhdf5 differ from the mapped ones, so a file the mapping misreads is
+// never used mapped.
+std::optional<Matrix> map_matrix(hid_t file, const std::string& path, const char* name) {
+  Handle dataset(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
+  if (!dataset) return std::nullopt;
+  Handle space(H5Dget_space(dataset.get()), H5Sclose);
+  if (H5Sget_simple_extent_ndims(space.get()) != 2) return std::nullopt;
+  hsize_t dims[2] = {0, 0};
+  H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  Handle type(H5Dget_type(dataset.get()), H5Tclose);
+  Handle creation(H5Dget_create_plist(dataset.get()), H5Pclose);
+  if (dims[0] == 0 || dims[1] == 0 || H5Tequal(type.get(), H5T_IEEE_F32LE) <= 0 || !creation ||
+      H5Pget_layout(creation.get()) != H5D_CONTIGUOUS || H5Pget_nfilters(creation.get()) != 0)
+    return std::nullopt;
+  check_declared_size(file, dataset.get(), type.get(), path, name, dims);
+  const haddr_t offset = H5Dget_offset(dataset.get());
+  const uint64_t bytes = uint64_t(dims[0]) * dims[1] * sizeof(float);
+  struct stat info;
+  if (offset == HADDR_UNDEF || offset % alignof(float) != 0 || stat(path.c_str(), &info) != 0 ||
+      offset > uint64_t(info.st_size) || bytes > uint64_t(info.st_size) - offset)
+    return std::nullopt;
+
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  const uint64_t page = uint64_t(sysconf(_SC_PAGESIZE));
+  const uint64_t map_start = offset / page * page;
+  const size_t map_length = size_t(offset + bytes - map_start);
+  void* base = mmap(nullptr, map_length, PROT_READ, MAP_PRIVATE, fd, off_t(map_start));
+  close(fd);
+  if (base == MAP_FAILED) return std::nullopt;
+  Matrix m;
+  m.rows = int64_t(dims[0]);
+  m.dim = int(dims[1]);
+  m.mapping = std::shared_ptr<const void>(base, [map_length](const void* at) { munmap(const_cast<void*>(at), map_length); });
+  m.mapped_rows = reinterpret_cast<const float*>(static_cast<const char*>(base) + (offset - map_start));
+  std::vector<float> row;
+  for (hsize_t r : {hsize_t(0), dims[0] - 1})
+    if (!read_row(dataset.get(), r, dims[1], row) || std::memcmp(row.data(), m.row(int64_t(r)), row.size() * sizeof(float)) != 0)
+      return std::nullopt;
+  return m;
+}
+
 std::string read_string_attribute(hid_t file, const std::string& path, const char* name) {
   if (H5Aexists(file, name) <= 0) throw DataError(path, std::string("no attribute '") + name + "'");
   Handle attribute(H5Aopen(file, name, H5P_DEFAULT), H5Aclose);
@@ -137,14 +199,13 @@ std::string read_string_attribute_in_child(hid_t file, const std::string& path, 
                             (call.signal ? "was killed by signal " + std::to_string(call.signal) : "ended without an answer"));
 }
 
-template <typename T>
-void write_2d(hid_t file, const std::string& path, const char* name, hid_t file_type,
-              hid_t memory_type, const std::vector<T>& values, int64_t rows, int cols) {
+void write_2d(hid_t file, const std::string& path, const char* name, hid_t file_type, hid_t memory_type,
+              const void* values, int64_t rows, int cols) {
   hsize_t dims[2] = {hsize_t(rows), hsize_t(cols)};
   Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
   Handle dataset(H5Dcreate2(file, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                  H5Dclose);
-  if (!dataset || H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
+  if (!dataset || H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0)
     throw DataError(path, std::string("cannot write dataset '") + name + "'");
 }
 
@@ -177,7 +238,10 @@ Dataset load_hdf5(const std::string& path) {
   } catch (const std::invalid_argument&) {
     throw DataError(path, "unsupported distance '" + distance + "'");
   }
-  dataset.train = read_matrix(file.get(), path, "train");
+  // Only train is mapped: it is what grows with the dataset, and queries are
+  // trimmed in place (limit_queries).
+  std::optional<Matrix> mapped_train = map_matrix(file.get(), path, "train");
+  dataset.train = mapped_train ? std::move(*mapped_train) : read_matrix(file.get(), path, "train");
   dataset.test = read_matrix(file.get(), path, "test");
 
   bool has_neighbors = H5Lexists(file.get(), "neighbors", H5P_DEFAULT) > 0;
@@ -204,15 +268,15 @@ void save_hdf5(const Dataset& dataset, const std::string& path) {
     if (!file) throw DataError(path, "cannot create file");
     write_string_attribute(file.get(), path, "distance", metric_name(dataset.metric));
     write_string_attribute(file.get(), path, "point_type", "float");
-    write_2d(file.get(), path, "train", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, dataset.train.values,
+    write_2d(file.get(), path, "train", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, dataset.train.data(),
              dataset.train.rows, dataset.train.dim);
-    write_2d(file.get(), path, "test", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, dataset.test.values,
+    write_2d(file.get(), path, "test", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, dataset.test.data(),
              dataset.test.rows, dataset.test.dim);
     if (!dataset.truth.empty()) {
-      write_2d(file.get(), path, "neighbors", H5T_STD_I32LE, H5T_NATIVE_INT32, dataset.truth.ids,
+      write_2d(file.get(), path, "neighbors", H5T_STD_I32LE, H5T_NATIVE_INT32, dataset.truth.ids.data(),
                dataset.test.rows, dataset.truth.k);
       write_2d(file.get(), path, "distances", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
-               dataset.truth.distances, dataset.test.rows, dataset.truth.k);
+               dataset.truth.distances.data(), dataset.test.rows, dataset.truth.k);
     }
   } catch (...) {
     std::remove(temporary.c_str());

@@ -17,6 +17,7 @@ namespace crinn::data {
 namespace {
 
 const char kFashionMnist[] = "fashion-mnist-784-euclidean";
+constexpr int64_t kCachedSyntheticRows = 100000;
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -173,9 +174,17 @@ Dataset open_dataset(const std::string& spec, const std::string& cache_dir) {
     });
   }
   if (spec.rfind("synthetic:", 0) == 0) {
-    Dataset dataset = make_synthetic(parse_synthetic_spec(spec.substr(std::string("synthetic:").size())));
-    dataset.truth = compute_ground_truth(dataset, kGroundTruthK);
-    return dataset;
+    const SyntheticSpec parsed = parse_synthetic_spec(spec.substr(std::string("synthetic:").size()));
+    // A big set is cached (and then read mapped): its ground truth takes
+    // minutes. A small one is made again faster than it loads.
+    if (parsed.train < kCachedSyntheticRows) {
+      Dataset dataset = make_synthetic(parsed);
+      dataset.truth = compute_ground_truth(dataset, kGroundTruthK);
+      return dataset;
+    }
+    return cached_with_truth(synthetic_name(parsed), cache_dir + "/" + synthetic_name(parsed) + "-g" +
+                                       std::to_string(kSyntheticGenerator) + ".hdf5",
+                             [&] { return make_synthetic(parsed); });
   }
   if (spec.rfind("texmex:", 0) == 0) return open_texmex(spec, cache_dir);
   if (ends_with(spec, ".hdf5") || ends_with(spec, ".h5")) {

@@ -80,6 +80,12 @@ SyntheticSpec parse_synthetic_spec(const std::string& text) {
   return spec;
 }
 
+std::string synthetic_name(const SyntheticSpec& spec) {
+  return "synthetic-n" + std::to_string(spec.train) + "-q" + std::to_string(spec.test) + "-d" +
+         std::to_string(spec.dim) + "-c" + std::to_string(spec.clusters) + "-" + metric_name(spec.metric) + "-s" +
+         std::to_string(spec.seed);
+}
+
 Dataset make_synthetic(const SyntheticSpec& spec) {
   Gaussian gaussian(spec.seed);
   // Centres spread well beyond the unit noise so that clusters are distinct.
@@ -87,9 +93,7 @@ Dataset make_synthetic(const SyntheticSpec& spec) {
   for (double& c : centers) c = 4.0 * gaussian.next();
 
   Dataset dataset;
-  dataset.name = "synthetic-n" + std::to_string(spec.train) + "-q" + std::to_string(spec.test) + "-d" +
-                 std::to_string(spec.dim) + "-c" + std::to_string(spec.clusters) + "-" +
-                 metric_name(spec.metric) + "-s" + std::to_string(spec.seed);
+  dataset.name = synthetic_name(spec);
   dataset.metric = spec.metric;
   dataset.train = sample(gaussian, centers, spec.clusters, spec.train, spec.dim);
   dataset.test = sample(gaussian, centers, spec.clusters, spec.test, spec.dim);

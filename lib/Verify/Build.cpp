@@ -134,10 +134,9 @@ data::Dataset profile_training_set(const data::Dataset& dataset, int64_t base_ro
   training.metric = dataset.metric;
   training.train.dim = training.test.dim = train.dim;
   training.train.rows = base_rows;
-  training.train.values.assign(train.values.begin(), train.values.begin() + base_rows * train.dim);
+  training.train.values.assign(train.data(), train.row(base_rows));
   training.test.rows = std::min(queries, train.rows - base_rows);
-  training.test.values.assign(train.values.begin() + base_rows * train.dim,
-                              train.values.begin() + (base_rows + training.test.rows) * train.dim);
+  training.test.values.assign(train.row(base_rows), train.row(base_rows + training.test.rows));
   training.truth = data::compute_ground_truth(training, 10);
   return training;
 }

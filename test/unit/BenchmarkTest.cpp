@@ -300,7 +300,7 @@ TEST_P(BaselineAbi, SaveAndLoadKeepAnswers) {
 
   crinn_index* index = create(dataset.train.dim, data::to_abi(dataset.metric), "M=8,ef_construction=100");
   ASSERT_NE(index, nullptr);
-  ASSERT_EQ(build(index, dataset.train.values.data(), dataset.train.rows), 0);
+  ASSERT_EQ(build(index, dataset.train.data(), dataset.train.rows), 0);
   std::vector<int64_t> before(size_t(dataset.test.rows) * 10), after(before.size());
   for (int64_t q = 0; q < dataset.test.rows; ++q)
     ASSERT_EQ(search(index, dataset.test.row(q), 10, 50, &before[size_t(q) * 10]), 10);

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <numeric>
 
 namespace crinn::data {
@@ -209,13 +210,15 @@ TEST_F(DataTest, TexmexDimensionIsCheckedAgainstTheFile) {
             path("huge.fvecs") + ": truncated vector 0: its dimension 16777216 needs 16777216 bytes, 0 follow");
 }
 
+std::vector<float> rows_of(const Matrix& m) { return std::vector<float>(m.data(), m.data() + m.size()); }
+
 TEST_F(DataTest, Hdf5RoundTripKeepsEverything) {
   Dataset original = small_dataset(Metric::Angular);
   original.truth = compute_ground_truth(original, 10);
   save_hdf5(original, path("set.hdf5"));
   Dataset loaded = load_hdf5(path("set.hdf5"));
   EXPECT_EQ(loaded.metric, Metric::Angular);
-  EXPECT_EQ(loaded.train.values, original.train.values);
+  EXPECT_EQ(rows_of(loaded.train), original.train.values);
   EXPECT_EQ(loaded.test.values, original.test.values);
   EXPECT_EQ(loaded.truth.k, 10);
   EXPECT_EQ(loaded.truth.ids, original.truth.ids);
@@ -331,6 +334,43 @@ TEST_F(DataTest, Hdf5DeclaredSizesAreCheckedFirst) {
   std::vector<float> expected(2000 * 12);
   for (size_t i = 0; i < expected.size(); ++i) expected[i] = pattern_value(i);
   EXPECT_EQ(loaded.train.values, expected);
+  EXPECT_EQ(loaded.train.mapped_rows, nullptr);  // deflated data cannot be read in place
+}
+
+// Issue 20: a big train set is read in place. crinn's cache and h5py write
+// contiguous float32, which is mapped; the mapping outlives the Dataset it
+// came with, in any copy.
+TEST_F(DataTest, Hdf5ContiguousTrainIsMappedInPlace) {
+  Dataset original = small_dataset();
+  save_hdf5(original, path("set.hdf5"));
+  Matrix train;
+  {
+    Dataset loaded = load_hdf5(path("set.hdf5"));
+    ASSERT_NE(loaded.train.mapped_rows, nullptr);
+    EXPECT_TRUE(loaded.train.values.empty());
+    EXPECT_EQ(loaded.test.mapped_rows, nullptr);  // queries stay owned: limit_queries trims them
+    train = loaded.train;
+  }
+  EXPECT_EQ(rows_of(train), original.train.values);
+  EXPECT_EQ(train_fingerprint(Dataset{"", original.metric, train, {}, {}}), train_fingerprint(original));
+}
+
+// Big-endian floats are converted by libhdf5, never mapped as they are.
+TEST_F(DataTest, Hdf5BigEndianTrainIsReadNotMapped) {
+  Dataset original = small_dataset();
+  save_hdf5(original, path("set.hdf5"));
+  hid_t file = H5Fopen(path("set.hdf5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  H5Ldelete(file, "train", H5P_DEFAULT);
+  hsize_t dims[2] = {hsize_t(original.train.rows), hsize_t(original.train.dim)};
+  hid_t space = H5Screate_simple(2, dims, nullptr);
+  hid_t dataset = H5Dcreate2(file, "train", H5T_IEEE_F32BE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  H5Dwrite(dataset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, original.train.values.data());
+  H5Dclose(dataset);
+  H5Sclose(space);
+  H5Fclose(file);
+  Dataset loaded = load_hdf5(path("set.hdf5"));
+  EXPECT_EQ(loaded.train.mapped_rows, nullptr);
+  EXPECT_EQ(loaded.train.values, original.train.values);
 }
 
 TEST(Synthetic, SameSpecSameBytesOtherSeedOtherBytes) {
@@ -420,6 +460,45 @@ TEST_F(DataTest, RegistryReadsTexmexWithGivenGroundTruth) {
   EXPECT_EQ(opened.truth.ids, d.truth.ids);
   for (size_t i = 0; i < d.truth.distances.size(); ++i)
     EXPECT_FLOAT_EQ(opened.truth.distances[i], d.truth.distances[i]);
+}
+
+// Issue 20: a big synthetic set is made and its ground truth computed once,
+// then read from the cache in place.
+TEST_F(DataTest, RegistryCachesBigSyntheticSets) {
+  const std::string spec = "synthetic:n=100000,queries=5,dim=4,clusters=20,seed=3";
+  Dataset made = open_dataset(spec, path("cache"));
+  EXPECT_EQ(made.train.rows, 100000);
+  EXPECT_EQ(made.name, "synthetic-n100000-q5-d4-c20-euclidean-s3");
+  Dataset cached = open_dataset(spec, path("cache"));
+  EXPECT_NE(cached.train.mapped_rows, nullptr);
+  EXPECT_EQ(cached.name, made.name);
+  EXPECT_EQ(cached.truth.ids, made.truth.ids);
+  EXPECT_EQ(train_fingerprint(cached), train_fingerprint(made));
+  // A small set is not cached.
+  open_dataset("synthetic:n=99999,queries=5,dim=4", path("cache"));
+  std::string listing = path("listing");
+  std::system(("ls " + path("cache") + " > " + listing).c_str());
+  std::ifstream names(listing);
+  std::vector<std::string> files{std::istream_iterator<std::string>(names), {}};
+  EXPECT_EQ(files, std::vector<std::string>{"synthetic-n100000-q5-d4-c20-euclidean-s3-g1.hdf5"});
+}
+
+// A texmex base file whose rows are read as floats; bvecs rows become floats too.
+TEST_F(DataTest, FvecsAndBvecsReadEveryRecordOfABigFile) {
+  std::ofstream floats(path("big.fvecs"), std::ios::binary), bytes(path("big.bvecs"), std::ios::binary);
+  for (int r = 0; r < 20000; ++r) {
+    write_record(floats, std::vector<float>{float(r), 0.5f, -1.0f});
+    write_record(bytes, std::vector<uint8_t>{uint8_t(r % 256), 7, 255});
+  }
+  floats.close();
+  bytes.close();
+  Matrix f = load_fvecs(path("big.fvecs")), b = load_bvecs(path("big.bvecs"));
+  ASSERT_EQ(f.rows, 20000);
+  ASSERT_EQ(b.rows, 20000);
+  EXPECT_EQ(f.row(19999)[0], 19999.0f);
+  EXPECT_EQ(f.row(19999)[2], -1.0f);
+  EXPECT_EQ(b.row(19999)[0], float(19999 % 256));
+  EXPECT_EQ(b.row(19999)[2], 255.0f);
 }
 
 TEST(Registry, UnknownDatasetIsAnError) {
