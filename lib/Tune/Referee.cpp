@@ -134,4 +134,36 @@ int next_repetitions(int done, const RefereeConfig& config) {
   return std::max(0, target - done);
 }
 
+namespace {
+
+std::vector<double> mean_ranks(const std::vector<double>& values) {
+  std::vector<size_t> order(values.size());
+  std::iota(order.begin(), order.end(), size_t(0));
+  std::sort(order.begin(), order.end(), [&](size_t x, size_t y) { return values[x] < values[y]; });
+  std::vector<double> ranks(values.size());
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i;
+    while (j + 1 < order.size() && values[order[j + 1]] == values[order[i]]) ++j;
+    for (size_t t = i; t <= j; ++t) ranks[order[t]] = double(i + j) / 2.0 + 1.0;
+    i = j + 1;
+  }
+  return ranks;
+}
+
+}  // namespace
+
+double rank_correlation(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size() || a.size() < 2) return std::nan("");
+  const std::vector<double> ra = mean_ranks(a), rb = mean_ranks(b);
+  const double mean = double(a.size() + 1) / 2.0;
+  double cov = 0.0, va = 0.0, vb = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    cov += (ra[i] - mean) * (rb[i] - mean);
+    va += (ra[i] - mean) * (ra[i] - mean);
+    vb += (rb[i] - mean) * (rb[i] - mean);
+  }
+  if (va == 0.0 || vb == 0.0) return std::nan("");
+  return cov / std::sqrt(va * vb);
+}
+
 }  // namespace crinn::tune

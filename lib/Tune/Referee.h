@@ -81,4 +81,9 @@ const char* call_name(Call call);
 // more than the cap leaves.
 int next_repetitions(int done, const RefereeConfig& config);
 
+// Spearman's rank correlation of two equally long lists (ties take their
+// mean rank): whether a ranking on a sample holds on the whole set. NaN for
+// fewer than two pairs or a list of equal values.
+double rank_correlation(const std::vector<double>& a, const std::vector<double>& b);
+
 }  // namespace crinn::tune

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -267,14 +268,104 @@ class Run {
     return build;
   }
 
-  // The before/after table: the original, the best variant and the peers.
+  // The before/after table: the original, the best variant and the peers;
+  // on a confirmation dataset, the next best variants too.
   void compare() {
     // Built afresh, not loaded from the cache, so that the table shows build time and memory.
     std::vector<bench::IndexSpec> indexes = {{"original", reference_.library, "", ""}};
-    if (!result_.best_plan.empty()) indexes.push_back({"best", best_library(), "", ""});
+    std::vector<Confirmed> confirmed;
+    if (!result_.best_plan.empty()) {
+      indexes.push_back({"best", best_library(), "", ""});
+      if (options_.confirmation_dataset) confirmed = build_runners_up(indexes);
+    }
     for (const bench::IndexSpec& peer : options_.peers) indexes.push_back(peer);
-    options_.log("closing comparison of " + std::to_string(indexes.size()) + " indexes");
-    closing_comparison(dataset_, indexes, options_, result_.noise_floor, dir_, result_);
+    const data::Dataset& measured_on = options_.confirmation_dataset ? *options_.confirmation_dataset : dataset_;
+    options_.log("closing comparison of " + std::to_string(indexes.size()) + " indexes on " + measured_on.name);
+    closing_comparison(measured_on, indexes, options_, result_.noise_floor, dir_, result_);
+    if (!confirmed.empty()) write_confirmation(confirmed);
+    for (size_t i = 1; i < confirmed.size(); ++i) fs::remove_all(dir_.work("confirm-" + std::to_string(confirmed[i].candidate)));
+  }
+
+  // A variant measured on the whole set beside the best: its journal index
+  // and its reward on the sample.
+  struct Confirmed {
+    int candidate;
+    double sample_reward;
+  };
+
+  // The best variant and the distinct plans that earned the next highest
+  // rewards on the sample, up to confirm_variants in all, built afresh and
+  // added to `indexes` after "best". Returns them all, the best first.
+  std::vector<Confirmed> build_runners_up(std::vector<bench::IndexSpec>& indexes) {
+    std::vector<Confirmed> confirmed = {{best_candidate_, result_.best.ratio}};
+    std::vector<int> order;
+    for (int i = 0; i < int(history_.size()); ++i)
+      if (!history_[size_t(i)].failed && i != best_candidate_) order.push_back(i);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int x, int y) { return history_[size_t(x)].reward > history_[size_t(y)].reward; });
+    std::vector<std::string> plans_taken = {schema::to_json(result_.best_plan).dump()};
+    for (int candidate : order) {
+      if (int(confirmed.size()) >= options_.confirm_variants) break;
+      const schema::Plan& plan = history_[size_t(candidate)].plan;
+      std::string key = schema::to_json(plan).dump();
+      if (std::find(plans_taken.begin(), plans_taken.end(), key) != plans_taken.end()) continue;
+      plans_taken.push_back(key);
+      fs::path dir = dir_.work("confirm-" + std::to_string(candidate));
+      write_tree(tree_.root(), tree_.apply(rewrite::validate_plan(plan, "history.jsonl", tree_.sites())), dir / "tree");
+      verify::BuildResult built = verify::build_tree((dir / "tree").string(), (dir / "build").string(), build_options(plan));
+      if (!built.error.empty()) {
+        options_.log("candidate " + std::to_string(candidate) + " no longer builds, not confirmed: " + built.error);
+        continue;
+      }
+      indexes.insert(indexes.begin() + int(confirmed.size()) + 1,
+                     bench::IndexSpec{"candidate-" + std::to_string(candidate), built.library, "", ""});
+      confirmed.push_back({candidate, history_[size_t(candidate)].reward});
+    }
+    return confirmed;
+  }
+
+  // confirmation.txt/json: each confirmed variant's reward on the sample
+  // beside its closing ratio on the whole set, and their rank correlation.
+  void write_confirmation(const std::vector<Confirmed>& confirmed) {
+    std::vector<double> on_sample, on_whole;
+    nlohmann::json variants = nlohmann::json::array();
+    std::ostringstream text;
+    text << "Tuned on " << dataset_.name << " (" << dataset_.train.rows << " train vectors), confirmed on "
+         << options_.confirmation_dataset->name << " (" << options_.confirmation_dataset->train.rows << "):\n";
+    for (size_t i = 0; i < confirmed.size(); ++i) {
+      const RatioInterval& whole = result_.comparison_ratios.at(i + 1);  // after the original
+      const std::string& label = result_.comparison.at(i + 1).spec.label;
+      nlohmann::json entry = {{"index", label}, {"candidate", confirmed[i].candidate},
+                              {"sample_reward", confirmed[i].sample_reward}};
+      char sample[32];
+      std::snprintf(sample, sizeof sample, "%.3fx", confirmed[i].sample_reward);
+      text << "  " << label << std::string(std::max<size_t>(1, 14 - label.size()), ' ') << "sample " << sample
+           << ", whole set ";
+      if (whole.repetitions == 0) {
+        entry["whole_set"] = nullptr;
+        text << "failed: " << result_.comparison.at(i + 1).failure << "\n";
+      } else {
+        entry["whole_set"] = interval_json(whole);
+        text << interval_text(whole) << "\n";
+        on_sample.push_back(confirmed[i].sample_reward);
+        on_whole.push_back(whole.ratio);
+      }
+      variants.push_back(entry);
+    }
+    result_.confirmation_rank_correlation = rank_correlation(on_sample, on_whole);
+    char line[160];
+    std::snprintf(line, sizeof line, "Spearman rank correlation of the sample's ranking and the whole set's: %.2f (%zu variants)",
+                  result_.confirmation_rank_correlation, on_sample.size());
+    text << line << "\n";
+    dir_.write_text("confirmation.txt", text.str());
+    nlohmann::json json = {{"sample", dataset_.name},
+                           {"whole_set", options_.confirmation_dataset->name},
+                           {"variants", variants},
+                           {"rank_correlation", std::isnan(result_.confirmation_rank_correlation)
+                                                    ? nlohmann::json(nullptr)
+                                                    : nlohmann::json(result_.confirmation_rank_correlation)}};
+    dir_.write_json("confirmation.json", json);
+    options_.log(line);
   }
 
   void build_reference() {

@@ -54,6 +54,12 @@ struct TuneOptions {
   // in a row in which the policy failed to propose any plan (an LLM endpoint
   // that is down, refuses the key or answers nonsense).
   int max_rounds_without_plan = 3;
+  // With --tune-sample: the whole dataset, of which the run tunes on a
+  // sample. The closing comparison then measures on it the best variant and
+  // the next best (up to confirm_variants in all), and confirmation.txt/json
+  // tells whether the sample's ranking of them holds.
+  const data::Dataset* confirmation_dataset = nullptr;
+  int confirm_variants = 5;
   bench::BenchConfig comparison_config() const {
     bench::BenchConfig config = gates.bench;
     config.runs = std::max(config.runs, compare_runs);
@@ -82,6 +88,9 @@ struct TuneResult {
   // (repetitions 0 for the original itself and a failed index); the
   // headline is the best variant's.
   std::vector<RatioInterval> comparison_ratios;
+  // With a confirmation dataset: the rank correlation of the confirmed
+  // variants' rewards on the sample and their closing ratios on the whole set.
+  double confirmation_rank_correlation = 0.0;
 };
 
 // A policy that proposed no plan round after round (max_rounds_without_plan);

@@ -1,6 +1,7 @@
 #include "Data/Formats.h"
 #include "Data/GroundTruth.h"
 #include "Data/Registry.h"
+#include "Data/Sample.h"
 #include "Data/Synthetic.h"
 
 #include <gtest/gtest.h>
@@ -499,6 +500,31 @@ TEST_F(DataTest, FvecsAndBvecsReadEveryRecordOfABigFile) {
   EXPECT_EQ(f.row(19999)[2], -1.0f);
   EXPECT_EQ(b.row(19999)[0], float(19999 % 256));
   EXPECT_EQ(b.row(19999)[2], 255.0f);
+}
+
+// Issue 20, --tune-sample: distinct rows of the set in their order, the
+// same for the same seed, with ground truth of the sample's own.
+TEST(Sample, SeededDistinctRowsWithTheirOwnGroundTruth) {
+  Dataset full = small_dataset();
+  full.truth = compute_ground_truth(full, 10);
+  Dataset sample = sample_train(full, 200, 7);
+  ASSERT_EQ(sample.train.rows, 200);
+  EXPECT_EQ(sample.test.values, full.test.values);
+  EXPECT_EQ(sample.truth.k, 10);
+  EXPECT_EQ(sample.truth.ids, compute_ground_truth(sample, 10).ids);
+  // Each sampled row is a row of the set, later rows later in it.
+  int64_t next = 0;
+  for (int64_t i = 0; i < sample.train.rows; ++i) {
+    while (next < full.train.rows &&
+           !std::equal(full.train.row(next), full.train.row(next) + full.train.dim, sample.train.row(i)))
+      ++next;
+    ASSERT_LT(next, full.train.rows) << "row " << i;
+    ++next;
+  }
+  EXPECT_EQ(sample_train(full, 200, 7).train.values, sample.train.values);
+  EXPECT_NE(sample_train(full, 200, 8).train.values, sample.train.values);
+  EXPECT_EQ(error_of([&] { sample_train(full, full.train.rows, 1); }),
+            full.name + ": a sample of 600 train vectors: the set has 600, so a sample must be smaller");
 }
 
 TEST(Registry, UnknownDatasetIsAnError) {

@@ -169,3 +169,19 @@ TEST(PairedRuns, EachIndexOfAComparisonIsPairedRunByRunWithTheFirst) {
 
 }  // namespace
 }  // namespace crinn::tune
+
+namespace crinn::tune {
+namespace {
+
+// --tune-sample's check that the sample ranks variants as the whole set does.
+TEST(RankCorrelation, SpearmanWithTiesAndDegenerateInput) {
+  EXPECT_DOUBLE_EQ(rank_correlation({1.0, 2.0, 3.0, 4.0}, {10.0, 20.0, 30.0, 40.0}), 1.0);
+  EXPECT_DOUBLE_EQ(rank_correlation({1.0, 2.0, 3.0, 4.0}, {4.0, 3.0, 2.0, 1.0}), -1.0);
+  // Ranks 1, 2.5, 2.5, 4 against 1, 2, 3, 4.
+  EXPECT_NEAR(rank_correlation({1.0, 2.0, 2.0, 4.0}, {1.0, 2.0, 3.0, 4.0}), 4.5 / std::sqrt(4.5 * 5.0), 1e-12);
+  EXPECT_TRUE(std::isnan(rank_correlation({1.0}, {2.0})));
+  EXPECT_TRUE(std::isnan(rank_correlation({1.0, 1.0, 1.0}, {1.0, 2.0, 3.0})));
+}
+
+}  // namespace
+}  // namespace crinn::tune

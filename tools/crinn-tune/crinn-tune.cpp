@@ -1,6 +1,7 @@
 // crinn-tune: make an ANNS source tree faster by searching its rewrite space.
 #include "Bench/Peers.h"
 #include "Data/Registry.h"
+#include "Data/Sample.h"
 #include "Policy/BuiltinPolicy.h"
 #include "Policy/LlmPolicy.h"
 #include "Policy/RandomPolicy.h"
@@ -62,6 +63,10 @@ of the original, the best variant and the peers (comparison.txt/json/svg).
                           the interval of its ratio straddles 1 (default 128); at the cap
                           the best variant stays
   --queries <n>           time the first n test queries only (default all)
+  --tune-sample <n>       tune on n train vectors drawn at random (seeded by --seed, exact
+                          ground truth computed for them), then measure the best variants
+                          on the whole set: the closing comparison is the whole set's, and
+                          confirmation.txt tells whether the sample ranked them right
   --recall-window <lo,hi> reward window (default 0.85,0.95)
   --peer <spec>           an index for the closing comparison, as crinn-bench's
                           --index takes it (hnswlib, faiss-hnsw, <lib.so>...); repeatable
@@ -137,7 +142,7 @@ int run(int argc, char** argv) {
   policy::LlmEndpoint endpoint;
   bool resume = false;
   uint64_t seed = 1;
-  int64_t queries = 0;
+  int64_t queries = 0, tune_sample = 0;
   tune::TuneOptions options;
   options.gates.bench.runs = 3;
   for (int i = 1; i < argc; ++i) {
@@ -171,6 +176,7 @@ int run(int argc, char** argv) {
     else if (arg == "--library") library = value;
     else if (arg == "--seed") seed = uint64_t(support::parse_integer(arg, value, 0, std::numeric_limits<int64_t>::max()));
     else if (arg == "--queries") queries = support::parse_integer(arg, value, 1, 1LL << 30);
+    else if (arg == "--tune-sample") tune_sample = support::parse_integer(arg, value, 1, 1LL << 34);
     else if (arg == "--peer") {
       try {
         options.peers.push_back(bench::parse_index_spec(value));
@@ -208,6 +214,8 @@ int run(int argc, char** argv) {
                              {"-p", build_dir},
                              {"--dataset", dataset_spec},
                              {"--queries", queries},
+                             // The sample is the seed's: [n, seed].
+                             {"--tune-sample", tune_sample > 0 ? nlohmann::json{tune_sample, seed} : nlohmann::json(0)},
                              {"--runs", bench.runs},
                              {"--ef", bench.efs},
                              {"--recall-window", {bench.recall_low, bench.recall_high}},
@@ -237,6 +245,17 @@ int run(int argc, char** argv) {
   options.log("loading " + dataset_spec);
   data::Dataset dataset = data::open_dataset(dataset_spec, data::default_cache_dir());
   data::limit_queries(dataset, queries);
+  data::Dataset whole_set;
+  if (tune_sample > 0) {
+    if (tune_sample >= dataset.train.rows)
+      throw UsageError("--tune-sample " + std::to_string(tune_sample) + " is not fewer than the " +
+                       std::to_string(dataset.train.rows) + " train vectors of " + dataset_spec);
+    whole_set = std::move(dataset);
+    options.log("tuning on " + std::to_string(tune_sample) + " of the " + std::to_string(whole_set.train.rows) +
+                " train vectors (seed " + std::to_string(seed) + "); the closing comparison measures on all of them");
+    dataset = data::sample_train(whole_set, tune_sample, seed);
+    options.confirmation_dataset = &whole_set;
+  }
 
   std::string root = fs::canonical(source).string();
   if (fs::exists(fs::path(root) / "crinn-vendor.txt")) {
