@@ -109,11 +109,17 @@ std::string SourceTree::resource_dir(const char* argv0) {
 SourceTree::SourceTree(const clang::tooling::CompilationDatabase& compilations, const std::vector<std::string>& sources,
                        const std::string& root, const std::string& resource_dir)
     : root_(root) {
-  clang::tooling::ClangTool tool(compilations, sources);
-  tool.appendArgumentsAdjuster(clang::tooling::getInsertArgumentAdjuster(
-      ("-resource-dir=" + resource_dir).c_str(), clang::tooling::ArgumentInsertPosition::END));
+  // One tool per file: a ClangTool given several prints "[1/2] Processing
+  // file ..." for each, which would mix with the tools' own progress output.
   BuildUnits build(units_);
-  if (tool.run(&build) != 0 || units_.size() != sources.size())
+  bool parsed = true;
+  for (const std::string& source : sources) {
+    clang::tooling::ClangTool tool(compilations, {source});
+    tool.appendArgumentsAdjuster(clang::tooling::getInsertArgumentAdjuster(
+        ("-resource-dir=" + resource_dir).c_str(), clang::tooling::ArgumentInsertPosition::END));
+    parsed &= tool.run(&build) == 0;
+  }
+  if (!parsed || units_.size() != sources.size())
     throw ParseError("the sources do not parse (clang's diagnostics above)");
   for (const auto& unit : units_)
     if (unit->getDiagnostics().hasErrorOccurred())
