@@ -337,6 +337,20 @@ TEST(LlmPolicy, TokensAreEstimatedWhenTheEndpointReportsNoUsage) {
   EXPECT_EQ(client.usage().completion_tokens, long(std::string(kGoodPlan).size() / kCharsPerToken));
 }
 
+// A resumed run's report counts the tokens of the whole run, not of its last process.
+TEST(LlmPolicy, ARestoredPolicyKeepsItsTokenCounts) {
+  LocalChatServer server({completion(kGoodPlan)});
+  LlmPolicy before(sites(), endpoint(server), check, config());
+  ASSERT_EQ(before.propose(history(), 1).size(), 1u);
+  LlmPolicy after(sites(), LlmEndpoint{}, check, config());
+  after.restore(before.state());
+  EXPECT_EQ(after.usage().requests, 1);
+  EXPECT_EQ(after.usage().prompt_tokens, 120);
+  EXPECT_EQ(after.usage().completion_tokens, 30);
+  EXPECT_EQ(after.state().at("largest_prompt_tokens"), before.state().at("largest_prompt_tokens"));
+  EXPECT_GT(after.state().at("largest_prompt_tokens").get<long>(), 0);
+}
+
 TEST(LlmPolicy, BadJsonGetsOneRetryWithTheErrorQuoted) {
   LocalChatServer server({completion("```json\n{\"plan\": [oops\n```"), completion(kGoodPlan)});
   LlmPolicy policy(sites(), endpoint(server), check);
