@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 namespace crinn::policy {
@@ -38,8 +39,30 @@ void init_curl() {
 
 LlmClient::LlmClient(LlmEndpoint endpoint) : endpoint_(std::move(endpoint)) { init_curl(); }
 
-ChatReply LlmClient::chat(const nlohmann::json& messages) {
-  const std::string body = nlohmann::json{{"model", endpoint_.model}, {"messages", messages}}.dump();
+void LlmClient::record(const nlohmann::json& request, long status, const std::string& body,
+                       const std::string& error) const {
+  if (endpoint_.transcript_path.empty()) return;
+  nlohmann::json line = {{"request", request}};
+  if (error.empty()) {
+    line["status"] = status;
+    line["body"] = body;
+  } else {
+    line["error"] = error;
+  }
+  std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // An endpoint that echoes the Authorization header must not put the key in the file.
+  for (size_t at; !endpoint_.api_key.empty() && (at = text.find(endpoint_.api_key)) != std::string::npos;)
+    text.replace(at, endpoint_.api_key.size(), "<CRINN_LLM_API_KEY>");
+  // Appended and flushed per exchange: a killed run keeps what it was told.
+  std::ofstream out(endpoint_.transcript_path, std::ios::app);
+  out << text << "\n";
+  if (!out.flush()) throw std::runtime_error(endpoint_.transcript_path + ": cannot write the transcript");
+}
+
+ChatReply LlmClient::chat(const nlohmann::json& messages, double temperature) {
+  nlohmann::json request = {{"model", endpoint_.model}, {"messages", messages}};
+  if (temperature >= 0) request["temperature"] = temperature;
+  const std::string body = request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   ChatReply reply;
   double backoff = endpoint_.backoff_seconds;
   for (int attempt = 1; attempt <= endpoint_.max_attempts; ++attempt) {
@@ -71,6 +94,10 @@ ChatReply LlmClient::chat(const nlohmann::json& messages) {
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
+    std::string unanswered;
+    if (response.too_large) unanswered = "the answer is longer than the limit of a reply";
+    else if (code != CURLE_OK) unanswered = std::string("request failed: ") + curl_easy_strerror(code);
+    record(request, status, response.text, unanswered);
 
     if (response.too_large)  // the same request would get the same answer: not retried
       return {"", "the endpoint's answer is longer than " + std::to_string(endpoint_.max_reply_bytes >> 20) +
@@ -86,11 +113,16 @@ ChatReply LlmClient::chat(const nlohmann::json& messages) {
     if (status != 200) return {"", "the endpoint answered HTTP " + std::to_string(status)};
     try {
       nlohmann::json parsed = nlohmann::json::parse(response.text);
-      if (parsed.contains("usage")) {
+      std::string content = parsed.at("choices").at(0).at("message").at("content").get<std::string>();
+      if (parsed.contains("usage") && parsed["usage"].is_object()) {
         usage_.prompt_tokens += parsed["usage"].value("prompt_tokens", 0L);
         usage_.completion_tokens += parsed["usage"].value("completion_tokens", 0L);
+      } else {
+        ++usage_.estimated_replies;
+        usage_.prompt_tokens += long(double(body.size()) / kCharsPerToken);
+        usage_.completion_tokens += long(double(content.size()) / kCharsPerToken);
       }
-      return {parsed.at("choices").at(0).at("message").at("content").get<std::string>(), ""};
+      return {content, ""};
     } catch (const nlohmann::json::exception&) {
       return {"", "the endpoint's answer is not a chat completion"};
     }

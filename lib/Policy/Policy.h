@@ -16,6 +16,12 @@ struct Evaluated {
   double reward = 0.0;  // reward ratio to the unmodified source; a penalty when failed
   bool failed = false;
   int parent = -1;      // index in the history of the plan it was derived from; -1: none
+  // Why it failed, "<gate>: <reason>" ("recall: ..."), so that a policy that
+  // explains (the LLM's) can tell a crash from a slow variant; "" when it passed.
+  std::string failure_reason;
+  // The code it changed, a unified diff against the unmodified source, cut
+  // to a few KB by the tuner; "" when its plan did not apply.
+  std::string diff;
 };
 
 struct Proposal {
@@ -25,6 +31,9 @@ struct Proposal {
   // held no valid plan): a failed proposal, whose plan is empty. The tuner
   // reports it and evaluates nothing.
   std::string failure;
+  // Why the policy chose this plan, in its own words (an LLM's reasoning);
+  // the tuner journals it with the plan.
+  std::string explanation;
 };
 
 class Policy {

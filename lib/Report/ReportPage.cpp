@@ -210,6 +210,48 @@ std::string failures_table(const std::vector<json>& history) {
          "<th>plan</th></tr>\n" + rows.str() + "</table>\n";
 }
 
+// An LLM policy's tokens and what they cost per candidate that became the
+// best; the cost needs the price the run was given (--llm-price).
+std::string llm_usage(const json& policy, size_t improvements) {
+  const json usage = policy.at("usage");
+  long tokens = usage.value("prompt_tokens", 0L) + usage.value("completion_tokens", 0L);
+  double price = policy.value("price_per_1k_tokens", 0.0);
+  std::ostringstream text;
+  text << " <span id=\"llm-usage\">LLM usage: " << usage.value("requests", 0) << " requests ("
+       << usage.value("retries", 0) << " retries), " << usage.value("prompt_tokens", 0) << " prompt and "
+       << usage.value("completion_tokens", 0) << " completion tokens";
+  if (usage.value("estimated_replies", 0) > 0)
+    text << " (" << usage.value("estimated_replies", 0) << " replies without usage counted at 4 characters a token)";
+  if (price > 0) text << ", cost " << format("%.4f", tokens * price / 1000);
+  text << "; ";
+  if (improvements == 0)
+    text << "no improvement yet";
+  else
+    text << format("%.0f", double(tokens) / double(improvements)) << " tokens"
+         << (price > 0 ? ", cost " + format("%.4f", tokens * price / 1000 / double(improvements)) : std::string())
+         << " per improvement (" << improvements << " candidates became the best)";
+  text << ". Prompts of up to " << policy.value("largest_prompt_tokens", 0) << " tokens, within a budget of "
+       << policy.value("prompt_budget_tokens", 0) << ".</span>";
+  return text.str();
+}
+
+// Each candidate's plan with the reasons the model gave for it.
+std::string reasoning_table(const std::vector<json>& history) {
+  std::ostringstream rows;
+  for (const json& r : history) {
+    if (!r.contains("explanation")) continue;
+    std::string outcome = r.at("failure") == "none" ? format("%.3fx", r.at("reward").get<double>())
+                                                    : r.at("failure").get<std::string>();
+    std::string plan;
+    for (const json& e : r.at("plan").at("plan")) plan += (plan.empty() ? "" : "; ") + entry_text(e);
+    rows << "<tr><td>" << r.value("index", 0) << "</td><td>" << escape(outcome) << "</td><td><code>" << escape(plan)
+         << "</code></td><td>" << escape(r.at("explanation").get<std::string>()) << "</td></tr>\n";
+  }
+  if (rows.str().empty()) return "<p id=\"reasoning\">The model gave no reasons with its plans.</p>\n";
+  return "<table id=\"reasoning\">\n<tr><th>candidate</th><th>outcome</th><th>plan</th><th>why, in the model's "
+         "words</th></tr>\n" + rows.str() + "</table>\n";
+}
+
 }  // namespace
 
 std::string render_report_html(const std::string& dir_name) {
@@ -257,10 +299,7 @@ std::string render_report_html(const std::string& dir_name) {
     html << " Noise floor: the unmodified source beside a copy of itself measured "
          << ratio_text(run["noise_floor"]["aa"], "ratio", "low", "high") << ".";
   html << " Policy: " << escape(run.value("policy", "?")) << ".";
-  if (policy.value("kind", "") == "llm" && policy.contains("usage"))
-    html << " LLM usage: " << policy["usage"].value("requests", 0) << " requests ("
-         << policy["usage"].value("retries", 0) << " retries), " << policy["usage"].value("prompt_tokens", 0)
-         << " prompt and " << policy["usage"].value("completion_tokens", 0) << " completion tokens.";
+  if (policy.value("kind", "") == "llm" && policy.contains("usage")) html << llm_usage(policy, winners.size());
   if (policy.value("failed_proposals", 0) > 0)
     html << " <span id=\"failed-proposals\">" << policy.value("failed_proposals", 0)
          << " proposals failed; the last: " << escape(policy.value("last_failure", "")) << ".</span>";
@@ -282,7 +321,9 @@ std::string render_report_html(const std::string& dir_name) {
   else
     html << "<p id=\"best-plan\">No candidate beat the unmodified source.</p>\n";
 
-  html << "<h2>Failures</h2>\n" << failures_table(history) << "</body>\n</html>\n";
+  html << "<h2>Failures</h2>\n" << failures_table(history);
+  if (policy.value("kind", "") == "llm") html << "<h2>The model's reasoning</h2>\n" << reasoning_table(history);
+  html << "</body>\n</html>\n";
   return html.str();
 }
 

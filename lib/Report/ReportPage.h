@@ -2,8 +2,9 @@
 // alone (so a finished or killed run can be re-rendered): the QPS-recall
 // curves of the original, the best variant and the peers from the closing
 // comparison, the reward of every candidate over the run, the rewrites of the
-// best plan with what the run saw of their effect, the failures, and the
-// patch. Plain HTML and inline SVG: no script, no network, opens anywhere.
+// best plan with what the run saw of their effect, the failures, the
+// patch and, for an LLM policy, its tokens, cost per improvement and the
+// reasons it gave for each plan. Plain HTML and inline SVG: no script, no network, opens anywhere.
 #pragma once
 
 #include <string>

@@ -41,6 +41,16 @@ std::string patch_of(const std::string& root, const std::vector<rewrite::Rewritt
   return patch;
 }
 
+// What a policy sees of a candidate's code: its patch, cut to this size
+// (a rewrite of a large file must not fill a history of thousands).
+constexpr size_t kPolicyDiffLimit = 8192;
+
+std::string policy_diff(const std::string& root, const std::vector<rewrite::RewrittenFile>& files) {
+  std::string patch = patch_of(root, files);
+  if (patch.size() <= kPolicyDiffLimit) return patch;
+  return patch.substr(0, patch.rfind('\n', kPolicyDiffLimit) + 1) + "[... the rest of the patch is cut]\n";
+}
+
 nlohmann::json curve_json(const bench::IndexResult& result) {
   nlohmann::json points = nlohmann::json::array();
   for (const bench::EfResult& p : result.points) points.push_back({{"ef", p.ef}, {"recall", p.recall}, {"qps", p.best_qps()}});
@@ -409,6 +419,9 @@ class Run {
       e.reward = record.at("reward");
       e.failed = record.at("failure") != "none";
       e.parent = record.value("parent", -1);
+      if (e.failed) e.failure_reason = record.at("failure").get<std::string>() + ": " + record.value("reason", "");
+      if (record.at("failure") != "invalid")
+        e.diff = policy_diff(tree_.root(), tree_.apply(rewrite::validate_plan(e.plan, "history.jsonl", tree_.sites())));
       history_.push_back(e);
       next_round_ = std::max(next_round_, record.value("round", 0) + 1);
       if (e.failed) ++result_.failures[record.at("failure").get<std::string>()];
@@ -485,11 +498,15 @@ class Run {
     policy::Evaluated evaluated{proposal.plan, 0.0, true, proposal.parent};
     nlohmann::json record = {{"index", index}, {"round", round}, {"parent", proposal.parent},
                              {"plan", schema::to_json(proposal.plan)}};
+    if (!proposal.explanation.empty()) record["explanation"] = proposal.explanation;
     auto finish = [&](const std::string& failure, const std::string& reason) {
       record["failure"] = failure;
       record["reason"] = reason;
       record["reward"] = evaluated.reward;
-      if (failure != "none") ++result_.failures[failure];
+      if (failure != "none") {
+        ++result_.failures[failure];
+        evaluated.failure_reason = failure + ": " + reason;
+      }
       dir_.journal(record);
       std::string timing;
       if (record.contains("measure_seconds"))
@@ -510,6 +527,7 @@ class Run {
     try {
       plan = rewrite::validate_plan(proposal.plan, "proposal", tree_.sites());
       files = tree_.apply(plan);
+      evaluated.diff = policy_diff(tree_.root(), files);
       cached_index = index_file(plan);
     } catch (const std::exception& e) {
       return finish("invalid", e.what());

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -109,7 +111,8 @@ LocalChatServer::Response completion(const std::string& content) {
 
 nlohmann::json sites() {
   nlohmann::json width = {{"type", "int"}, {"min", 0}, {"max", 512}, {"default", 512}, {"choices", {0, 256, 512}}};
-  nlohmann::json patience = {{"type", "int"}, {"min", 1}, {"max", 256}, {"default", 16}};
+  nlohmann::json patience = {{"type", "int"}, {"min", 1}, {"max", 256}, {"default", 16},
+                             {"doc", "consecutive expansions without a new result"}};
   return {{"sites",
            {{{"id", "distance-kernel:l2"}, {"kind", "distance-kernel"}, {"function", "l2"},
              {"excerpt", "for (int i = 0; i < dim; ++i) sum += (a[i] - b[i]) * (a[i] - b[i]);"},
@@ -188,10 +191,164 @@ TEST(LlmPolicy, ThePromptIsContrastive) {
   EXPECT_NE(prompt.find("for (int i = 0; i < dim; ++i)"), std::string::npos);
   EXPECT_NE(prompt.find("width int in [0, 512], default 512, one of [0,256,512]"), std::string::npos);
   EXPECT_NE(prompt.find("Better: reward 1.8"), std::string::npos);
-  EXPECT_NE(prompt.find("Worse: reward 0 (failed)"), std::string::npos);
+  EXPECT_NE(prompt.find("Worse: failed (no reason recorded)"), std::string::npos);
   EXPECT_NE(prompt.find("+ simd-distance at distance-kernel:l2 {\"width\":256.0}"), std::string::npos) << prompt;
   EXPECT_NE(prompt.find("- early-termination at neighbor-loop:search"), std::string::npos);
   EXPECT_NE(prompt.find("explain"), std::string::npos);
+}
+
+LlmPolicyConfig config() {
+  LlmPolicyConfig c;
+  c.run = {"synthetic:n=2000", 2000, 80, 16, "euclidean", {"Test CPU 9000", 8, {"avx2", "fma"}, {"L1d 48K", "L2 2048K"}}};
+  return c;
+}
+
+// A history whose failure has its reason and whose variants have their code.
+std::vector<Evaluated> history_with_code() {
+  std::vector<Evaluated> h = history();
+  h[0].diff = "--- a/hnsw.cpp\n+++ b/hnsw.cpp\n@@ -1 +1 @@\n-float l2()\n+float l2_avx()\n";
+  h[1].diff = "--- a/hnsw.cpp\n+++ b/hnsw.cpp\n@@ -9 +9 @@\n-for (;;)\n+for (int stall = 0; stall < 4;)\n";
+  h[1].failure_reason = "recall: recall 0.61 at ef 80,\nbelow the window's 0.99";
+  return h;
+}
+
+// Issue 19: what a model needs to reason about speed: the dataset, the CPU,
+// what each parameter means, the code the variants changed, why failures failed.
+TEST(LlmPolicy, ThePromptHasTheRunTheCodeAndTheFailuresWithReasons) {
+  LlmPolicy policy(sites(), LlmEndpoint{}, check, config());
+  std::string prompt = policy.prompt(history_with_code());
+  EXPECT_NE(prompt.find("Dataset: synthetic:n=2000: 2000 base vectors, 80 queries, dimension 16, metric euclidean."),
+            std::string::npos) << prompt;
+  EXPECT_NE(prompt.find("CPU: Test CPU 9000, 8 logical cores; SIMD: avx2 fma; caches: L1d 48K, L2 2048K."),
+            std::string::npos);
+  EXPECT_NE(prompt.find("  - patience int in [1, 256], default 16: consecutive expansions without a new result"),
+            std::string::npos);
+  EXPECT_NE(prompt.find("## The code of the best variant (reward 1.8), as a diff against the original\n```diff\n"
+                        "--- a/hnsw.cpp\n+++ b/hnsw.cpp\n@@ -1 +1 @@\n-float l2()\n+float l2_avx()\n```"),
+            std::string::npos);
+  EXPECT_NE(prompt.find("## The code of the worst variant, as a diff against the original\n```diff\n"
+                        "--- a/hnsw.cpp\n+++ b/hnsw.cpp\n@@ -9 +9 @@\n-for (;;)\n+for (int stall = 0; stall < 4;)"),
+            std::string::npos);
+  // The reason on one line, where a failure used to show as reward 0.
+  EXPECT_NE(prompt.find("Worse: failed (recall: recall 0.61 at ef 80, below the window's 0.99): {\"plan\""),
+            std::string::npos);
+  EXPECT_NE(prompt.find("## Failed variants, latest first, and why they failed\n- recall: recall 0.61"),
+            std::string::npos);
+}
+
+TEST(LlmPolicy, TheMembersOfAGroupGetDifferentPromptsAndTemperatures) {
+  std::vector<Evaluated> h = history_with_code();
+  for (int i = 0; i < 6; ++i)
+    h.push_back({{{"distance-kernel:l2", "simd-distance", {{"width", 0}}}}, 1.0 + 0.1 * i, false, -1});
+  LlmPolicy policy(sites(), LlmEndpoint{}, check, config());
+  std::string first = policy.prompt(h, 0, 2), second = policy.prompt(h, 1, 2);
+  EXPECT_NE(first, second);
+  EXPECT_NE(first.find("build it around a rewrite at a distance-kernel site"), std::string::npos);
+  EXPECT_NE(second.find("build it around a rewrite at a neighbor-loop site"), std::string::npos);
+  // Other exemplars, not only another closing line.
+  auto exemplars = [](const std::string& prompt) { return prompt.substr(prompt.find("## Variants"), 600); };
+  EXPECT_NE(exemplars(first), exemplars(second));
+  EXPECT_DOUBLE_EQ(LlmPolicy::temperature(0, 4), 0.2);
+  EXPECT_DOUBLE_EQ(LlmPolicy::temperature(3, 4), 1.0);
+
+  LocalChatServer server({completion(kGoodPlan),
+                          completion("```json\n{\"plan\": [{\"site\": \"neighbor-loop:search\", \"rewrite\": "
+                                     "\"early-termination\", \"params\": {\"patience\": 8}}]}\n```")});
+  LlmPolicy asked(sites(), endpoint(server), check, config());
+  ASSERT_EQ(asked.propose(h, 2).size(), 2u);
+  std::vector<std::string> requests = server.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_NE(requests[0].find("\"temperature\":0.2"), std::string::npos);
+  EXPECT_NE(requests[1].find("\"temperature\":1.0"), std::string::npos);
+}
+
+TEST(LlmPolicy, TheModelsExplanationGoesWithItsPlan) {
+  LocalChatServer server({completion(kGoodPlan)});
+  LlmPolicy policy(sites(), endpoint(server), check);
+  std::vector<Proposal> proposals = policy.propose(history(), 1);
+  ASSERT_EQ(proposals.size(), 1u);
+  EXPECT_EQ(proposals[0].explanation,
+            "The faster variants compute distances with SIMD; early termination cost recall.");
+  EXPECT_EQ(explanation_from_reply("Because.\n{\"plan\": []} That is all."), "Because.\n That is all.");
+}
+
+// Issue 19: every exchange is in the transcript a recorded endpoint replays,
+// and the key is not, even when the endpoint echoes it.
+TEST(LlmPolicy, TheTranscriptHoldsEachExchangeAndNotTheKey) {
+  std::string path = ::testing::TempDir() + "/transcript-" + std::to_string(getpid()) + ".jsonl";
+  std::remove(path.c_str());
+  LocalChatServer server({{500, "{\"echo\": \"Bearer sk-test-secret\"}"}, completion(kGoodPlan)});
+  LlmEndpoint e = endpoint(server);
+  e.transcript_path = path;
+  LlmPolicy policy(sites(), e, check, config());
+  ASSERT_EQ(policy.propose(history(), 1).size(), 1u);
+  std::ifstream in(path);
+  std::vector<nlohmann::json> lines;
+  for (std::string line; std::getline(in, line);) {
+    EXPECT_EQ(line.find("sk-test-secret"), std::string::npos) << line;
+    lines.push_back(nlohmann::json::parse(line));
+  }
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].at("status"), 500);
+  EXPECT_EQ(lines[0].at("body"), "{\"echo\": \"Bearer <CRINN_LLM_API_KEY>\"}");
+  EXPECT_EQ(lines[1].at("status"), 200);
+  EXPECT_EQ(lines[1].at("request").at("model"), "test-model");
+  EXPECT_NE(lines[1].at("request").at("messages").at(1).at("content").get<std::string>().find("Dataset: synthetic"),
+            std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(lines[1].at("body").get<std::string>()), nlohmann::json::parse(completion(kGoodPlan).body));
+  std::remove(path.c_str());
+}
+
+// A catalogue of many sites with long code: the prompt's budget grows with
+// it, up to the model's context, and the prompt stays within the budget.
+TEST(LlmPolicy, ThePromptFitsABudgetThatGrowsWithTheCatalogue) {
+  nlohmann::json many = sites();
+  nlohmann::json site = many["sites"][0];
+  for (int i = 0; i < 300; ++i) {
+    site["id"] = "distance-kernel:l2#" + std::to_string(i);
+    site["excerpt"] = std::string(3000, 'x');
+    many["sites"].push_back(site);
+  }
+  LlmPolicyConfig small_context = config();
+  small_context.context_tokens = 16384;
+  LlmPolicy large(many, LlmEndpoint{}, check, small_context);
+  EXPECT_EQ(large.prompt_budget_tokens(), 16384 - kReplyReserveTokens);
+  std::vector<Evaluated> h = history_with_code();
+  h[0].diff = std::string(200000, 'd');
+  std::string prompt = large.prompt(h);
+  EXPECT_LE(double(prompt.size()) / kCharsPerToken, double(large.prompt_budget_tokens())) << prompt.size();
+  EXPECT_NE(prompt.find("## Task"), std::string::npos);
+  EXPECT_NE(prompt.find("cut to fit the prompt budget"), std::string::npos);
+
+  LlmPolicy two_sites(sites(), LlmEndpoint{}, check, config());
+  EXPECT_EQ(two_sites.prompt_budget_tokens(), kPromptBaseTokens + 2 * kPromptTokensPerSite);
+  std::string whole = two_sites.prompt(history_with_code());
+  EXPECT_EQ(whole.find("cut to fit"), std::string::npos);
+}
+
+TEST(LlmPolicy, TokensAreEstimatedWhenTheEndpointReportsNoUsage) {
+  LocalChatServer server({{200, nlohmann::json{{"choices", {{{"message", {{"content", kGoodPlan}}}}}}}.dump()}});
+  LlmClient client(endpoint(server));
+  nlohmann::json messages = {{{"role", "user"}, {"content", std::string(4000, 'p')}}};
+  ASSERT_EQ(client.chat(messages).error, "");
+  EXPECT_EQ(client.usage().estimated_replies, 1);
+  EXPECT_GE(client.usage().prompt_tokens, 1000);
+  EXPECT_LT(client.usage().prompt_tokens, 1100);
+  EXPECT_EQ(client.usage().completion_tokens, long(std::string(kGoodPlan).size() / kCharsPerToken));
+}
+
+// A resumed run's report counts the tokens of the whole run, not of its last process.
+TEST(LlmPolicy, ARestoredPolicyKeepsItsTokenCounts) {
+  LocalChatServer server({completion(kGoodPlan)});
+  LlmPolicy before(sites(), endpoint(server), check, config());
+  ASSERT_EQ(before.propose(history(), 1).size(), 1u);
+  LlmPolicy after(sites(), LlmEndpoint{}, check, config());
+  after.restore(before.state());
+  EXPECT_EQ(after.usage().requests, 1);
+  EXPECT_EQ(after.usage().prompt_tokens, 120);
+  EXPECT_EQ(after.usage().completion_tokens, 30);
+  EXPECT_EQ(after.state().at("largest_prompt_tokens"), before.state().at("largest_prompt_tokens"));
+  EXPECT_GT(after.state().at("largest_prompt_tokens").get<long>(), 0);
 }
 
 TEST(LlmPolicy, BadJsonGetsOneRetryWithTheErrorQuoted) {

@@ -109,6 +109,34 @@ TEST_F(ReportPage, ShowsWhyTheLlmPolicysProposalsFailed) {
       << page;
 }
 
+// Issue 19: the model's reasons stay with each plan, and its tokens are
+// weighed against what they bought.
+TEST_F(ReportPage, ShowsTheModelsReasoningAndItsCostPerImprovement) {
+  write("history.jsonl",
+        std::string(R"({"index":0,"round":0,"plan":{"plan":[)") + kSimd +
+            R"(]},"failure":"none","reason":"","reward":1.5,"became_best":true,"explanation":"SIMD <wins>"})" + "\n" +
+            record(1, kPrefetch, "recall", 0.0, "recall 0.80 at ef 80") +
+            R"({"index":2,"round":1,"plan":{"plan":[)" + kPrefetch +
+            R"(]},"failure":"none","reason":"","reward":1.8,"became_best":true,"explanation":"prefetch hides misses"})" +
+            "\n");
+  write("run.json", R"({"policy":"llm"})");
+  write("policy.json", R"({"kind":"llm","prompt_budget_tokens":8500,"largest_prompt_tokens":4100,)"
+                       R"("price_per_1k_tokens":0.01,"usage":{"requests":3,"retries":0,"prompt_tokens":15000,)"
+                       R"("completion_tokens":5000,"estimated_replies":1}})");
+  std::string page = render();
+  EXPECT_NE(page.find("15000 prompt and 5000 completion tokens (1 replies without usage counted at 4 characters a "
+                      "token), cost 0.2000; 10000 tokens, cost 0.1000 per improvement (2 candidates became the best). "
+                      "Prompts of up to 4100 tokens, within a budget of 8500."),
+            std::string::npos)
+      << page;
+  EXPECT_NE(page.find("<td>0</td><td>1.500x</td><td><code>simd-distance at distance-kernel:l2 (width=256)</code></td>"
+                      "<td>SIMD &lt;wins&gt;</td>"),
+            std::string::npos);
+  EXPECT_NE(page.find("<td>prefetch hides misses</td>"), std::string::npos);
+  // Candidate 1 gave no reason: it has no row.
+  EXPECT_EQ(page.find("<tr><td>1</td><td>recall</td><td><code>"), std::string::npos);
+}
+
 TEST_F(ReportPage, UnreadableInputIsAnErrorNamingTheFile) {
   EXPECT_THROW(render(), std::runtime_error);  // no history.jsonl
   write("history.jsonl", record(0, kSimd, "none", 1.2));

@@ -8,6 +8,7 @@
 #include "Report/ReportPage.h"
 #include "Rewrite/SourceTree.h"
 #include "Support/AtomicFile.h"
+#include "Support/Cpu.h"
 #include "Support/Options.h"
 #include "Tune/ReportDir.h"
 #include "Tune/Tuner.h"
@@ -52,6 +53,10 @@ of the original, the best variant and the peers (comparison.txt/json/svg).
                           HTTP 429 or 5xx, with backoff from 1 s (default 3); a policy that
                           proposes no plan in 3 rounds in a row stops the run with the cause
                           random: uniform random search over the same space (a yardstick)
+  --llm-context <tokens>  the model's context window (default 32768): each prompt fits in it,
+                          less 4096 tokens for the reply; every exchange is in llm-transcript.jsonl
+  --llm-price <p>         price per 1000 tokens, for the cost per improvement in report.html
+                          (default: tokens only)
   --policy-init <file>    start the builtin policy from a saved policy.json
   --iterations <n>        rounds of proposals (default 4)
   --time-budget <t>       stop starting rounds after t (e.g. 600s, 30m, 1h)
@@ -140,6 +145,7 @@ int run(int argc, char** argv) {
   std::string source, dataset_spec, out, policy_kind = "builtin", policy_init;
   std::string library = "libcrinn_hnsw.so", build_dir;
   policy::LlmEndpoint endpoint;
+  policy::LlmPolicyConfig llm;
   bool resume = false;
   uint64_t seed = 1;
   int64_t queries = 0, tune_sample = 0;
@@ -167,6 +173,8 @@ int run(int argc, char** argv) {
     else if (arg == "--llm-model") endpoint.model = value;
     else if (arg == "--llm-timeout") endpoint.timeout_seconds = support::parse_real(arg, value, 0.001, 86400.0);
     else if (arg == "--llm-retries") endpoint.max_attempts = 1 + int(support::parse_integer(arg, value, 0, 100));
+    else if (arg == "--llm-context") llm.context_tokens = long(support::parse_integer(arg, value, 8192, 1 << 24));
+    else if (arg == "--llm-price") llm.price_per_1k_tokens = support::parse_real(arg, value, 0.0, 1e6);
     else if (arg == "--iterations") options.rounds = int(support::parse_integer(arg, value, 1, 1 << 20));
     else if (arg == "--time-budget") options.time_budget_seconds = parse_duration(value), options.rounds = 1 << 20;
     else if (arg == "--group") options.group_size = int(support::parse_integer(arg, value, 1, 1024));
@@ -315,7 +323,10 @@ int run(int argc, char** argv) {
         return e.what();
       }
     };
-    policy = std::make_unique<policy::LlmPolicy>(sites, endpoint, validator);
+    endpoint.transcript_path = (fs::path(out) / "llm-transcript.jsonl").string();
+    llm.run = {dataset_spec, dataset.train.rows, dataset.test.rows, dataset.train.dim,
+               data::metric_name(dataset.metric), support::probe_cpu()};
+    policy = std::make_unique<policy::LlmPolicy>(sites, endpoint, validator, llm);
   }
 
   fs::create_directories(out);

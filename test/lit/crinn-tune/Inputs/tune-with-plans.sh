@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # tune-with-plans.sh <crinn-tune> <plans.json> <out> [crinn-tune args...]:
 # runs crinn-tune with the llm policy against plan-server.py, which answers
-# with the plans of <plans.json> in order, so the run evaluates exactly those.
+# with the plans of <plans.json> in order, so the run evaluates exactly those
+# (or replays a recorded llm-transcript.jsonl: see plan-server.py).
 set -euo pipefail
 tune=$1 plans=$2 out=$3
 shift 3
-rm -rf "$out" "$out.url"
+rm -rf "$out" "$out.url" "$out.url.authorized"
 python3 "$(dirname "$0")/plan-server.py" "$plans" "$out.url" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
