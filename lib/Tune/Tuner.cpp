@@ -533,13 +533,15 @@ class Run {
     return evaluated;
   }
 
-  fs::path job_dir(int index) const { return dir_.file("jobs") / std::to_string(index); }
+  // Absolute: a job runs in its own dir, on another machine, and reads these paths there.
+  fs::path jobs_dir() const { return fs::absolute(dir_.file("jobs")); }
+  fs::path job_dir(int index) const { return jobs_dir() / std::to_string(index); }
 
   // Opens the Slurm executor and its event journal; returns the round a kill
   // interrupted (its proposals and the policy's state after making them), if
   // there is one.
   std::optional<nlohmann::json> start_slurm() {
-    fs::path jobs = dir_.file("jobs");
+    fs::path jobs = jobs_dir();
     fs::create_directories(jobs / "rounds");
     // The tree every node builds its reference from, written once: a resumed
     // run must not rewrite it under a job still reading it.
@@ -645,7 +647,7 @@ class Run {
     fs::remove_all(dir);
     write_tree(tree_.root(), p.files, dir / "tree");
     dir_.write_json("jobs/" + std::to_string(p.index) + "/spec.json",
-                    to_json(job_spec(p, dir / "tree", dir_.file("jobs") / "reference" / "tree")));
+                    to_json(job_spec(p, dir / "tree", jobs_dir() / "reference" / "tree")));
     slurm_->submit(p.index, dir);
   }
 

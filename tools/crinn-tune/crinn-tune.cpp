@@ -260,7 +260,8 @@ int run(int argc, char** argv) {
       {"source", source}, {"dataset", dataset_spec}, {"policy", policy_kind}, {"seed", seed}, {"options", measured}};
   options.library_name = library;
   options.crinn_include_dir = include_dir();
-  options.dataset_spec = dataset_spec;
+  // A dataset file named relative to here is opened by jobs that run elsewhere.
+  options.dataset_spec = fs::exists(dataset_spec) ? fs::absolute(dataset_spec).string() : dataset_spec;
   options.dataset_queries = queries;
 
   // Bad input is found before the report dir is written (but for the copy of
