@@ -25,6 +25,7 @@ packages=(
   libhnswlib-dev libfaiss-dev                          # peers
   dataset-fashion-mnist                                # real data
   chromium                                             # renders report.html in the tests
+  slurm-wlm munge                                      # crinn-tune --executor slurm: its test starts a one-node cluster
 )
 # Bench scripts add what only they need (bench/peers-python.sh: python3-pynndescent).
 read -r -a extra <<< "${CRINN_EXTRA_PACKAGES:-}"

@@ -33,6 +33,8 @@ class IndexCache {
   // used indexes and the `pinned` ones: on a large dataset each is hundreds of MB.
   void evict_all_but(const std::string& used, const std::vector<std::string>& pinned) const;
 
+  const std::filesystem::path& dir() const { return dir_; }
+
  private:
   std::filesystem::path dir_;
   std::string run_key_;

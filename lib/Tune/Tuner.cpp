@@ -7,6 +7,7 @@
 #include "Rewrite/UnifiedDiff.h"
 #include "Support/AtomicFile.h"
 #include "Tune/IndexCache.h"
+#include "Tune/Job.h"
 #include "Tune/PairedRuns.h"
 #include "Tune/ReportDir.h"
 #include "Verify/Build.h"
@@ -17,6 +18,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <sstream>
 
 namespace crinn::tune {
@@ -49,12 +51,6 @@ std::string policy_diff(const std::string& root, const std::vector<rewrite::Rewr
   std::string patch = patch_of(root, files);
   if (patch.size() <= kPolicyDiffLimit) return patch;
   return patch.substr(0, patch.rfind('\n', kPolicyDiffLimit) + 1) + "[... the rest of the patch is cut]\n";
-}
-
-nlohmann::json curve_json(const bench::IndexResult& result) {
-  nlohmann::json points = nlohmann::json::array();
-  for (const bench::EfResult& p : result.points) points.push_back({{"ef", p.ef}, {"recall", p.recall}, {"qps", p.best_qps()}});
-  return points;
 }
 
 nlohmann::json interval_json(const RatioInterval& interval) {
@@ -115,7 +111,8 @@ class Run {
         policy_(policy),
         options_(options),
         dir_(options.out_dir),
-        cache_(dir_.work("index-cache"), IndexCache::run_key(tree.root(), dataset, options.library_name)) {}
+        run_key_(IndexCache::run_key(tree.root(), dataset, options.library_name)),
+        cache_(dir_.work("index-cache"), run_key_) {}
 
   TuneResult run() {
     // Checked before anything is written or built: a damaged journal stops a resume at once.
@@ -126,6 +123,8 @@ class Run {
     build_reference();
     settle_noise_floor(resumed);
     resume(journaled);
+    std::optional<nlohmann::json> unfinished_round;
+    if (options_.executor == Executor::Slurm) unfinished_round = start_slurm();
     // Opened (so created) before the first proposal: the report of a run
     // whose policy never proposes a plan reads an empty journal.
     dir_.open_journal();
@@ -134,22 +133,38 @@ class Run {
     for (int round = next_round_; round < options_.rounds; ++round) {
       double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (options_.time_budget_seconds > 0 && elapsed > options_.time_budget_seconds) break;
-      std::vector<policy::Proposal> proposals = policy_.propose(history_, options_.group_size);
+      std::vector<policy::Proposal> proposals;
+      if (unfinished_round) {
+        // The round a kill interrupted, as it was proposed: its plans, and the policy as it was after proposing them.
+        proposals = proposals_from_json(unfinished_round->at("proposals"));
+        policy_.restore(unfinished_round->at("policy"));
+        unfinished_round.reset();
+      } else {
+        proposals = policy_.propose(history_, options_.group_size);
+        if (slurm_) write_round(round, proposals);
+      }
       std::vector<policy::Evaluated> group;
       std::string policy_failure;
       for (const policy::Proposal& proposal : proposals) {
-        if (!proposal.failure.empty()) {
-          ++result_.failed_proposals;
-          policy_failure = proposal.failure;
-          options_.log("round " + std::to_string(round + 1) + ": the policy proposed no plan: " + proposal.failure);
-          continue;
+        if (proposal.failure.empty()) continue;
+        ++result_.failed_proposals;
+        policy_failure = proposal.failure;
+        options_.log("round " + std::to_string(round + 1) + ": the policy proposed no plan: " + proposal.failure);
+      }
+      if (slurm_) {
+        group = evaluate_on_slurm(proposals, round);
+      } else {
+        for (const policy::Proposal& proposal : proposals) {
+          if (!proposal.failure.empty()) continue;
+          group.push_back(evaluate(proposal, round));
+          history_.push_back(group.back());
+          round_of_.push_back(round);
         }
-        group.push_back(evaluate(proposal, round));
-        history_.push_back(group.back());
       }
       rounds_without_plan = group.empty() && !policy_failure.empty() ? rounds_without_plan + 1 : 0;
       policy_.update(group, history_);
       dir_.write_json("policy.json", policy_.state());
+      if (slurm_) job_events_->append({{"event", "round_done"}, {"round", round}});
       options_.report_dir_updated();
       options_.log(progress(round, start));
       if (rounds_without_plan >= options_.max_rounds_without_plan)
@@ -218,11 +233,6 @@ class Run {
                              {"run_sd", result_.noise_floor.run_sd},
                              {"log_ratios", floor_log_ratios_}};
     dir_.write_json("run.json", info);
-  }
-
-  // The reward of each run of `result` in the window.
-  std::vector<double> rewards(const bench::IndexResult& result) const {
-    return run_rewards(result, options_.gates.bench.recall_low, options_.gates.bench.recall_high);
   }
 
   // The ratio of paired runs with its interval; a reward of 0 without any.
@@ -423,6 +433,7 @@ class Run {
       if (record.at("failure") != "invalid")
         e.diff = policy_diff(tree_.root(), tree_.apply(rewrite::validate_plan(e.plan, "history.jsonl", tree_.sites())));
       history_.push_back(e);
+      round_of_.push_back(record.value("round", 0));
       next_round_ = std::max(next_round_, record.value("round", 0) + 1);
       if (e.failed) ++result_.failures[record.at("failure").get<std::string>()];
     }
@@ -455,20 +466,15 @@ class Run {
     if (!history_.empty()) options_.log("resuming after " + std::to_string(history_.size()) + " candidates");
   }
 
-  // Measures `candidate` beside the reference in one interleaved run and
-  // applies the gates; with the log ratios of its paired runs (none if it failed).
-  std::pair<verify::Verdict, std::vector<double>> measure(const bench::IndexSpec& candidate, bool preserving) {
+  // The gates a candidate is measured with.
+  verify::GateConfig candidate_gates() const {
     verify::GateConfig gates = options_.gates;
     // A candidate whose build is far slower than the reference's (large
     // construction constants) is a timeout, not a stall of the whole run.
     if (reference_build_seconds_ > 0.0)
       gates.bench.limits.build_timeout_seconds = std::min(
           gates.bench.limits.build_timeout_seconds, std::max(kMinBuildLimit, kBuildLimitFactor * reference_build_seconds_));
-    verify::Verdict verdict = verify::verify_candidate(dataset_, candidate, reference_, preserving, gates);
-    if (bench::auc_reward(verdict.parent.curve(), gates.bench.recall_low, gates.bench.recall_high) <= 0.0)
-      throw no_reward_in_window();
-    if (verdict.failure != verify::Failure::None) return {verdict, {}};
-    return {verdict, paired_log_ratios(rewards(verdict.parent), rewards(verdict.candidate))};
+    return gates;
   }
 
   // A would-be best (its reward beside the reference above the best's) meets
@@ -476,9 +482,11 @@ class Run {
   // head to head, and becomes the best only if the referee calls it the
   // winner. Returns its reward beside the reference, over all its runs:
   // measured directly, never scaled from the incumbent's.
-  Scored contend(const bench::IndexSpec& candidate, const std::vector<double>& to_reference, nlohmann::json& record) {
+  Scored contend(const std::function<bench::IndexSpec()>& challenger, const std::vector<double>& to_reference,
+                 nlohmann::json& record) {
     RatioInterval reward = interval(to_reference);
     if (reward.ratio <= (result_.best_plan.empty() ? 1.0 : result_.best.ratio)) return {reward, false};
+    bench::IndexSpec candidate = challenger();
     std::optional<bench::IndexSpec> best;
     if (!result_.best_plan.empty()) best = bench::IndexSpec{"best", best_library(), "", best_index_file_};
     HeadToHead contest = head_to_head(dataset_, reference_, best ? &*best : nullptr, candidate, to_reference,
@@ -493,12 +501,87 @@ class Run {
     return {interval(contest.to_reference), contest.call == Call::ChallengerWins};
   }
 
+  // A proposal made ready to build: its journal record so far and its plan
+  // applied; `invalid` says why it could not be (the candidate's failure).
+  struct Prepared {
+    int index = 0;
+    policy::Proposal proposal;
+    nlohmann::json record;
+    schema::Plan plan;
+    std::vector<rewrite::RewrittenFile> files;
+    std::string cached_index;
+    std::string diff;  // what the policy sees of its code (policy_diff)
+    bool preserving = true;
+    std::string invalid;
+  };
+
+  Prepared prepare(const policy::Proposal& proposal, int round, int index) {
+    Prepared p;
+    p.index = index;
+    p.proposal = proposal;
+    p.record = {{"index", index}, {"round", round}, {"parent", proposal.parent}, {"plan", schema::to_json(proposal.plan)}};
+    if (!proposal.explanation.empty()) p.record["explanation"] = proposal.explanation;
+    try {
+      p.plan = rewrite::validate_plan(proposal.plan, "proposal", tree_.sites());
+      p.files = tree_.apply(p.plan);
+      p.diff = policy_diff(tree_.root(), p.files);
+      p.cached_index = index_file(p.plan);
+    } catch (const std::exception& e) {
+      p.invalid = e.what();
+      return p;
+    }
+    for (const schema::PlanEntry& entry : p.plan)
+      for (const sites::Site& site : tree_.sites())
+        if (site.id == entry.site && site.option(entry.rewrite))
+          p.preserving &= !schema::changes_results(*site.option(entry.rewrite), &entry.params);
+    p.record["preserves_results"] = p.preserving;
+    return p;
+  }
+
+  // The job of building `tree` (the candidate's rewritten tree) and measuring it beside the reference.
+  JobSpec job_spec(const Prepared& p, const fs::path& tree, const fs::path& reference_tree) const {
+    JobSpec spec;
+    spec.index = p.index;
+    spec.tree = tree.string();
+    spec.reference_tree = reference_tree.string();
+    spec.run_key = run_key_;
+    spec.dataset = options_.dataset_spec;
+    spec.queries = options_.dataset_queries;
+    spec.sample = options_.dataset_sample;
+    spec.sample_seed = options_.dataset_sample_seed;
+    spec.crinn_include_dir = options_.crinn_include_dir;
+    spec.library_name = options_.library_name;
+    spec.build_timeout_seconds = options_.build_timeout_seconds;
+    spec.profile_guided = schema::profile_guided(p.plan);
+    spec.preserving = p.preserving;
+    spec.gates = candidate_gates();
+    spec.index_file = fs::path(p.cached_index).filename().string();
+    spec.reference_index_file = fs::path(reference_.index_file).filename().string();
+    if (!best_index_file_.empty()) spec.pinned_index_files = {fs::path(best_index_file_).filename().string()};
+    spec.candidate = p.record;
+    return spec;
+  }
+
+  // Here, in this process: built in work/<index>, beside this process's reference and index cache.
   policy::Evaluated evaluate(const policy::Proposal& proposal, int round) {
-    int index = int(history_.size());
-    policy::Evaluated evaluated{proposal.plan, 0.0, true, proposal.parent};
-    nlohmann::json record = {{"index", index}, {"round", round}, {"parent", proposal.parent},
-                             {"plan", schema::to_json(proposal.plan)}};
-    if (!proposal.explanation.empty()) record["explanation"] = proposal.explanation;
+    Prepared p = prepare(proposal, round, int(history_.size()));
+    if (!p.invalid.empty()) return conclude(p, JobResult{}, {});
+    fs::path dir = dir_.work(std::to_string(p.index));
+    write_tree(tree_.root(), p.files, dir / "tree");
+    JobResult result = run_candidate(job_spec(p, dir / "tree", dir_.work("reference") / "tree"), dataset_, reference_,
+                                     cache_, dir / "build");
+    policy::Evaluated evaluated = conclude(p, result, [&] { return result.library; });
+    fs::remove_all(dir);
+    return evaluated;
+  }
+
+  // Journals a candidate from its job's result; a would-be best meets the
+  // incumbent here, with the library `library` gives (built on demand).
+  policy::Evaluated conclude(Prepared& p, const JobResult& result, const std::function<std::string()>& library) {
+    policy::Evaluated evaluated{p.proposal.plan, 0.0, true, p.proposal.parent};
+    evaluated.diff = p.diff;
+    nlohmann::json& record = p.record;
+    int index = p.index;
     auto finish = [&](const std::string& failure, const std::string& reason) {
       record["failure"] = failure;
       record["reason"] = reason;
@@ -520,50 +603,27 @@ class Run {
       options_.log("candidate " + std::to_string(index) + ": " + reward + timing);
       return evaluated;
     };
+    if (!p.invalid.empty()) return finish("invalid", p.invalid);
+    if (result.reference_without_reward) throw no_reward_in_window();
+    if (slurm_ && !result.node.empty()) record["node"] = result.node;
+    if (result.failure != "executor") record["build_seconds"] = result.build_seconds;
+    if (!result.measured) return finish(result.failure, result.reason);
+    record["measure_seconds"] = result.measure_seconds;
+    record["index_loaded"] = result.index_loaded;
+    record["curve"] = result.curve;
+    record["reference_curve"] = result.reference_curve;
+    if (result.failure != "none") return finish(result.failure, result.reason);
 
-    schema::Plan plan;
-    std::vector<rewrite::RewrittenFile> files;
-    std::string cached_index;
-    try {
-      plan = rewrite::validate_plan(proposal.plan, "proposal", tree_.sites());
-      files = tree_.apply(plan);
-      evaluated.diff = policy_diff(tree_.root(), files);
-      cached_index = index_file(plan);
-    } catch (const std::exception& e) {
-      return finish("invalid", e.what());
-    }
-    bool preserving = true;
-    for (const schema::PlanEntry& entry : plan)
-      for (const sites::Site& site : tree_.sites())
-        if (site.id == entry.site && site.option(entry.rewrite))
-          preserving &= !schema::changes_results(*site.option(entry.rewrite), &entry.params);
-    record["preserves_results"] = preserving;
-
-    fs::path dir = dir_.work(std::to_string(index));
-    write_tree(tree_.root(), files, dir / "tree");
-    verify::BuildResult built =
-        verify::build_tree((dir / "tree").string(), (dir / "build").string(), build_options(plan));
-    record["build_seconds"] = built.seconds;
-    if (!built.error.empty()) {
-      fs::remove_all(dir);
-      return finish(verify::failure_kind(built), built.error);
-    }
-
-    bench::IndexSpec candidate{"candidate", built.library, "", cached_index};
-    cache_.evict_all_but(candidate.index_file, {reference_.index_file, best_index_file_});
-    auto measure_start = std::chrono::steady_clock::now();
-    auto [verdict, to_reference] = measure(candidate, preserving);
-    auto measured_for = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - measure_start).count(); };
-    record["measure_seconds"] = measured_for();
-    record["index_loaded"] = verdict.candidate.loaded;
-    record["curve"] = curve_json(verdict.candidate);
-    record["reference_curve"] = curve_json(verdict.parent);
-    if (verdict.failure != verify::Failure::None) {
-      fs::remove_all(dir);
-      return finish(verify::failure_name(verdict.failure), verdict.reason);
-    }
-    Scored scored = contend(candidate, to_reference, record);
-    record["measure_seconds"] = measured_for();
+    std::string built;
+    auto challenger_library = [&] {
+      if (built.empty()) built = library();
+      return built;
+    };
+    auto contest_start = std::chrono::steady_clock::now();
+    Scored scored = contend([&] { return bench::IndexSpec{"candidate", challenger_library(), "", p.cached_index}; },
+                            result.to_reference, record);
+    record["measure_seconds"] =
+        result.measure_seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - contest_start).count();
     record["reward_low"] = scored.reward.low;
     record["reward_high"] = scored.reward.high;
     record["repetitions"] = scored.reward.repetitions;
@@ -572,19 +632,146 @@ class Run {
     evaluated.failed = false;
     if (scored.became_best) {
       result_.best = scored.reward;
-      result_.best_plan = proposal.plan;
-      best_index_file_ = cached_index;
+      result_.best_plan = p.proposal.plan;
+      best_index_file_ = p.cached_index;
       best_candidate_ = index;
     }
     // The journal first: a kill before the best's files are all written
     // leaves a journal whose best resume() writes again (ReportDir::best_is).
     finish("none", "");
     if (scored.became_best) {
-      dir_.keep_best_library(built.library, options_.library_name);
-      write_best(files);
+      dir_.keep_best_library(challenger_library(), options_.library_name);
+      write_best(p.files);
     }
-    fs::remove_all(dir);
     return evaluated;
+  }
+
+  // Absolute: a job runs in its own dir, on another machine, and reads these paths there.
+  fs::path jobs_dir() const { return fs::absolute(dir_.file("jobs")); }
+  fs::path job_dir(int index) const { return jobs_dir() / std::to_string(index); }
+
+  // Opens the Slurm executor and its event journal; returns the round a kill
+  // interrupted (its proposals and the policy's state after making them), if
+  // there is one.
+  std::optional<nlohmann::json> start_slurm() {
+    fs::path jobs = jobs_dir();
+    fs::create_directories(jobs / "rounds");
+    // The tree every node builds its reference from, written once: a resumed
+    // run must not rewrite it under a job still reading it.
+    if (!fs::exists(jobs / "reference")) {
+      fs::path staging = support::make_staging_directory(jobs / "reference");
+      write_tree(tree_.root(), {}, staging / "tree");
+      support::replace_directory(staging, jobs / "reference");
+    }
+    std::vector<Journal::Record> events = Journal::read((jobs / "jobs.jsonl").string());
+    job_events_.emplace((jobs / "jobs.jsonl").string());
+    slurm_.emplace(options_.slurm, [this](const nlohmann::json& event) { job_events_->append(event); }, options_.log);
+    int last_round = -1, last_done = -1;
+    for (const auto& entry : fs::directory_iterator(jobs / "rounds"))
+      if (entry.path().extension() == ".json") last_round = std::max(last_round, std::stoi(entry.path().stem().string()));
+    for (const Journal::Record& event : events) {
+      const nlohmann::json& e = event.value;
+      if (e.at("event") == "round_done") last_done = std::max(last_done, e.at("round").get<int>());
+      if (e.at("event") == "submitted") submissions_[e.at("index").get<int>()] = {e.at("job_id").get<std::string>(), e.at("attempt").get<int>()};
+      if (e.at("event") == "result") collected_.insert(e.at("index").get<int>());
+    }
+    if (last_round < 0 || last_round <= last_done) return std::nullopt;
+    next_round_ = last_round;
+    return read_json_file(jobs / "rounds" / (std::to_string(last_round) + ".json"));
+  }
+
+  // Before anything of the round starts: what a resume continues it from.
+  void write_round(int round, const std::vector<policy::Proposal>& proposals) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const policy::Proposal& proposal : proposals)
+      list.push_back({{"plan", schema::to_json(proposal.plan)}, {"parent", proposal.parent}, {"failure", proposal.failure}});
+    dir_.write_json("jobs/rounds/" + std::to_string(round) + ".json", {{"proposals", list}, {"policy", policy_.state()}});
+  }
+
+  static std::vector<policy::Proposal> proposals_from_json(const nlohmann::json& list) {
+    std::vector<policy::Proposal> proposals;
+    for (const nlohmann::json& item : list)
+      proposals.push_back({schema::plan_from_json(item.at("plan"), "jobs/rounds"), item.at("parent").get<int>(),
+                           item.at("failure").get<std::string>()});
+    return proposals;
+  }
+
+  // The round's candidates as Slurm jobs, up to --parallel in flight; each
+  // is journaled as soon as its result and those of all candidates before it
+  // are in (the journal keeps index order). Candidates of a resumed round
+  // that were journaled already are kept; a job an earlier process submitted
+  // is reattached to, or its result collected. Returns the round's evaluations.
+  std::vector<policy::Evaluated> evaluate_on_slurm(const std::vector<policy::Proposal>& proposals, int round) {
+    int first = int(history_.size());
+    while (first > 0 && round_of_[first - 1] == round) --first;
+    std::vector<Prepared> prepared;
+    for (const policy::Proposal& proposal : proposals)
+      if (proposal.failure.empty()) prepared.push_back(prepare(proposal, round, first + int(prepared.size())));
+    std::map<int, JobResult> results;
+    std::vector<bool> started(prepared.size(), false);
+    for (size_t i = 0; i < prepared.size(); ++i) {
+      Prepared& p = prepared[i];
+      if (p.index < int(history_.size()) || !p.invalid.empty()) {
+        started[i] = true;
+        continue;
+      }
+      auto submitted = submissions_.find(p.index);
+      if (submitted == submissions_.end()) continue;
+      started[i] = true;
+      if (fs::exists(job_dir(p.index) / "result.json")) {
+        results[p.index] = job_result_from_json(read_json_file(job_dir(p.index) / "result.json"));
+        if (!collected_.count(p.index))
+          job_events_->append({{"event", "result"}, {"index", p.index}, {"job_id", submitted->second.first},
+                               {"failure", results[p.index].failure}});
+      } else {
+        slurm_->reattach(p.index, job_dir(p.index), submitted->second.first, submitted->second.second);
+      }
+    }
+    for (size_t next = 0; next < prepared.size();) {
+      Prepared& p = prepared[next];
+      if (p.index < int(history_.size())) {
+        ++next;
+        continue;
+      }
+      for (size_t i = 0; i < prepared.size() && slurm_->in_flight() < size_t(slurm_->parallel()); ++i) {
+        if (started[i]) continue;
+        started[i] = true;
+        submit(prepared[i]);
+      }
+      if (p.invalid.empty() && !results.count(p.index)) {
+        auto [index, result] = slurm_->next_result();
+        results[index] = result;
+        continue;
+      }
+      const JobResult& result = results[p.index];
+      fs::path dir = dir_.work(std::to_string(p.index));
+      history_.push_back(conclude(p, result, [&] { return build_here(p, dir); }));
+      round_of_.push_back(round);
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+      fs::remove_all(job_dir(p.index) / "tree", ignored);
+      ++next;
+    }
+    return std::vector<policy::Evaluated>(history_.begin() + first, history_.end());
+  }
+
+  void submit(const Prepared& p) {
+    fs::path dir = job_dir(p.index);
+    fs::remove_all(dir);
+    write_tree(tree_.root(), p.files, dir / "tree");
+    dir_.write_json("jobs/" + std::to_string(p.index) + "/spec.json",
+                    to_json(job_spec(p, dir / "tree", jobs_dir() / "reference" / "tree")));
+    slurm_->submit(p.index, dir);
+  }
+
+  // A would-be best from a node, built again here for its head-to-head: the
+  // node's library may use instructions this machine lacks.
+  std::string build_here(const Prepared& p, const fs::path& dir) {
+    write_tree(tree_.root(), p.files, dir / "tree");
+    verify::BuildResult built = verify::build_tree((dir / "tree").string(), (dir / "build").string(), build_options(p.plan));
+    if (!built.error.empty())
+      throw std::runtime_error("candidate " + std::to_string(p.index) + " built on its node but not here: " + built.error);
+    return built.library;
   }
 
   void write_best(const std::vector<rewrite::RewrittenFile>& files) {
@@ -599,7 +786,15 @@ class Run {
   policy::Policy& policy_;
   const TuneOptions& options_;
   ReportDir dir_;
+  std::string run_key_;  // IndexCache::run_key, also what nodes key their caches by
   IndexCache cache_;
+  // With --executor slurm: the executor, jobs/jobs.jsonl (every submission,
+  // end and result), and each candidate's last submission (job id, attempt)
+  // as that journal holds it.
+  std::optional<SlurmExecutor> slurm_;
+  std::optional<Journal> job_events_;
+  std::map<int, std::pair<std::string, int>> submissions_;
+  std::set<int> collected_;  // candidates whose result that journal holds
   bench::IndexSpec reference_;
   std::vector<double> floor_log_ratios_;  // the A/A run's, kept in run.json for a resume
   std::string best_index_file_;  // the best variant's cached index, which head-to-heads load
@@ -607,6 +802,7 @@ class Run {
   double reference_build_seconds_ = 0.0;  // its index build; 0 when it was loaded
   static constexpr double kBuildLimitFactor = 4.0, kMinBuildLimit = 60.0;
   std::vector<policy::Evaluated> history_;
+  std::vector<int> round_of_;  // each history_ entry's round
   int next_round_ = 0;
   TuneResult result_;
 };

@@ -15,6 +15,7 @@
 #include "Data/Dataset.h"
 #include "Policy/Policy.h"
 #include "Tune/Referee.h"
+#include "Tune/SlurmExecutor.h"
 #include "Verify/Gates.h"
 
 #include <algorithm>
@@ -30,6 +31,8 @@ class SourceTree;
 }
 
 namespace crinn::tune {
+
+enum class Executor { Local, Slurm };
 
 struct TuneOptions {
   std::string out_dir;            // report dir: history.jsonl, policy.json, plan.json, best/, best.patch
@@ -65,6 +68,15 @@ struct TuneOptions {
     config.runs = std::max(config.runs, compare_runs);
     return config;
   }
+  // Where candidates are built and measured: in this process, or each as a
+  // Slurm job (SlurmExecutor) that opens the dataset on its node by its
+  // crinn-bench spec and query count.
+  Executor executor = Executor::Local;
+  SlurmConfig slurm;
+  std::string dataset_spec;
+  int64_t dataset_queries = 0;
+  int64_t dataset_sample = 0;  // --tune-sample, with its seed: what a job draws
+  uint64_t dataset_sample_seed = 0;
   // Source, dataset, policy...: written to run.json for the report; its
   // "options" are those a resume must repeat (check_resume_options).
   nlohmann::json run_info;

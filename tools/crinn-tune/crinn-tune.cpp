@@ -77,6 +77,14 @@ of the original, the best variant and the peers (comparison.txt/json/svg).
                           --index takes it (hnswlib, faiss-hnsw, <lib.so>...); repeatable
   --library <name>        what the tree builds (default libcrinn_hnsw.so)
   --seed <n>              the builtin or random policy's seed (default 1)
+  --executor <e>          where candidates are built and measured: local (the default: here,
+                          one at a time) or slurm (each a Slurm job; see docs/guide-slurm.md)
+  --parallel <n>          slurm: jobs in flight (default 1)
+  --slurm-partition <p>   slurm: the partition jobs go to (default the cluster's)
+  --slurm-cpus <n>        slurm: cores a job asks for (default 0: a whole node, --exclusive)
+  --slurm-args "<args>"   slurm: more sbatch options, e.g. "--time=30 --constraint=avx2"
+  --slurm-node-cache <d>  slurm: a node-local dir for each node's reference build and index
+                          cache (default ${TMPDIR:-/tmp}/crinn-node-cache on the node)
 )";
 
 struct UsageError : std::runtime_error {
@@ -91,6 +99,14 @@ std::string include_dir() {
   fs::path installed = exe.parent_path().parent_path() / "include";
   if (!error && fs::exists(installed / "crinn" / "index_abi.h")) return installed.string();
   return CRINN_INCLUDE_DIR;
+}
+
+// crinn-job, which Slurm jobs run: beside this binary, a path the nodes see
+// when crinn-tune is installed on the shared dir or on every node alike.
+std::string job_runner() {
+  fs::path runner = fs::read_symlink("/proc/self/exe").parent_path() / "crinn-job";
+  if (!fs::exists(runner)) throw std::runtime_error(runner.string() + ": missing; --executor slurm needs crinn-job beside crinn-tune");
+  return runner.string();
 }
 
 // Code a tree's crinn-vendor.txt names to copy in ("<path in the tree>
@@ -151,6 +167,8 @@ int run(int argc, char** argv) {
   int64_t queries = 0, tune_sample = 0;
   tune::TuneOptions options;
   options.gates.bench.runs = 3;
+  std::string executor = "local";
+  bool parallel_given = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
@@ -185,6 +203,13 @@ int run(int argc, char** argv) {
     else if (arg == "--seed") seed = uint64_t(support::parse_integer(arg, value, 0, std::numeric_limits<int64_t>::max()));
     else if (arg == "--queries") queries = support::parse_integer(arg, value, 1, 1LL << 30);
     else if (arg == "--tune-sample") tune_sample = support::parse_integer(arg, value, 1, 1LL << 34);
+    // Where candidates run (issue 20): one block.
+    else if (arg == "--executor") executor = value;
+    else if (arg == "--parallel") options.slurm.parallel = int(support::parse_integer(arg, value, 1, 4096)), parallel_given = true;
+    else if (arg == "--slurm-partition") options.slurm.partition = value;
+    else if (arg == "--slurm-cpus") options.slurm.cpus = int(support::parse_integer(arg, value, 0, 4096));
+    else if (arg == "--slurm-args") options.slurm.extra_args = value;
+    else if (arg == "--slurm-node-cache") options.slurm.node_cache = value;
     else if (arg == "--peer") {
       try {
         options.peers.push_back(bench::parse_index_spec(value));
@@ -208,6 +233,12 @@ int run(int argc, char** argv) {
   if (source.empty() || dataset_spec.empty() || out.empty()) throw UsageError("--source, --dataset and --out are required");
   if (policy_kind != "builtin" && policy_kind != "llm" && policy_kind != "random")
     throw UsageError("--policy is builtin, llm or random");
+  if (executor != "local" && executor != "slurm") throw UsageError("--executor is local or slurm");
+  if (executor == "local" && parallel_given) throw UsageError("--parallel needs --executor slurm");
+  if (executor == "slurm") {
+    options.executor = tune::Executor::Slurm;
+    options.slurm.job_runner = job_runner();
+  }
   if (!fs::is_directory(source)) throw std::runtime_error(source + ": not a directory");
   {
     // Every candidate copies the tree: a report dir inside it would be copied into itself.
@@ -245,6 +276,11 @@ int run(int argc, char** argv) {
       {"source", source}, {"dataset", dataset_spec}, {"policy", policy_kind}, {"seed", seed}, {"options", measured}};
   options.library_name = library;
   options.crinn_include_dir = include_dir();
+  // A dataset file named relative to here is opened by jobs that run elsewhere.
+  options.dataset_spec = fs::exists(dataset_spec) ? fs::absolute(dataset_spec).string() : dataset_spec;
+  options.dataset_queries = queries;
+  options.dataset_sample = tune_sample;
+  options.dataset_sample_seed = seed;
 
   // Bad input is found before the report dir is written (but for the copy of
   // a vendoring tree, which the parse reads): the dataset, the vendor

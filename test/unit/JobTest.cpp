@@ -1,0 +1,67 @@
+#include "Tune/Job.h"
+#include "Tune/SlurmExecutor.h"
+
+#include <gtest/gtest.h>
+
+namespace crinn::tune {
+namespace {
+
+// A node reads back exactly the job the tuner wrote: every field that
+// decides what is built and how it is measured.
+TEST(JobTest, SpecSurvivesJson) {
+  JobSpec spec;
+  spec.index = 7;
+  spec.tree = "/shared/out/jobs/7/tree";
+  spec.reference_tree = "/shared/out/jobs/reference/tree";
+  spec.run_key = "0123456789abcdef";
+  spec.dataset = "synthetic:n=2000";
+  spec.queries = 40;
+  spec.crinn_include_dir = "/opt/crinn/include";
+  spec.library_name = "libcrinn_hnsw.so";
+  spec.build_timeout_seconds = 123.0;
+  spec.profile_guided = true;
+  spec.preserving = false;
+  spec.gates.bench.efs = {10, 20};
+  spec.gates.bench.runs = 2;
+  spec.gates.bench.recall_low = 0.8;
+  spec.gates.bench.recall_high = 0.9;
+  spec.gates.bench.limits.build_timeout_seconds = 61.0;
+  spec.gates.bench.limits.memory_limit_mb = 999;
+  spec.gates.check_ef = 20;
+  spec.index_file = "a.index";
+  spec.reference_index_file = "r.index";
+  spec.pinned_index_files = {"b.index"};
+  spec.candidate = {{"index", 7}, {"round", 1}};
+
+  JobSpec back = job_spec_from_json(nlohmann::json::parse(to_json(spec).dump()));
+  EXPECT_EQ(to_json(back), to_json(spec));
+  EXPECT_EQ(back.gates.bench.efs, (std::vector<int>{10, 20}));
+  EXPECT_EQ(back.gates.bench.limits.memory_limit_mb, 999);
+  EXPECT_TRUE(back.profile_guided);
+  EXPECT_FALSE(back.preserving);
+}
+
+TEST(JobTest, ResultSurvivesJson) {
+  JobResult result;
+  result.failure = "recall";
+  result.reason = "best recall 0.5";
+  result.node = "n12";
+  result.build_seconds = 3.5;
+  result.measured = true;
+  result.to_reference = {0.01, -0.02};
+  result.curve = nlohmann::json::array({{{"ef", 10}, {"recall", 0.5}, {"qps", 100.0}}});
+  JobResult back = job_result_from_json(nlohmann::json::parse(to_json(result).dump()));
+  EXPECT_EQ(to_json(back), to_json(result));
+  EXPECT_EQ(back.to_reference, result.to_reference);
+}
+
+// Only final states count as a lost job; a requeued or pending one is still Slurm's.
+TEST(JobTest, EndedSlurmStates) {
+  for (const char* state : {"COMPLETED", "CANCELLED", "NODE_FAIL", "PREEMPTED", "TIMEOUT", "LOST"})
+    EXPECT_TRUE(slurm_state_ended(state)) << state;
+  for (const char* state : {"PENDING", "RUNNING", "REQUEUED", "COMPLETING", "CONFIGURING", ""})
+    EXPECT_FALSE(slurm_state_ended(state)) << state;
+}
+
+}  // namespace
+}  // namespace crinn::tune
