@@ -47,10 +47,11 @@ of the original, the best variant and the peers (comparison.txt/json/svg).
 
 opt<std::string> Source("source", llvm::cl::value_desc("dir"), llvm::cl::cat(Category),
                         llvm::cl::desc("the tree (with the code its crinn-vendor.txt names copied\n"
-                                       "in, if it has one); its .cpp files are parsed with -std=c++17, or"));
+                                       "in, if it has one); its .cpp files are parsed with -std=c++17\n"
+                                       "unless -p is given"));
 opt<std::string> BuildDir("p", llvm::cl::value_desc("build dir"), llvm::cl::cat(Category),
-                          llvm::cl::desc("with the commands of <build dir>/compile_commands.json, whose\n"
-                                         "files under --source are then the tree's sources"));
+                          llvm::cl::desc("parse the files of <build dir>/compile_commands.json under\n"
+                                         "--source, with their own commands"));
 opt<std::string> DatasetSpec("dataset", llvm::cl::value_desc("dataset"), llvm::cl::cat(Category),
                              llvm::cl::desc("as crinn-bench takes it (fashion-mnist-784-euclidean, ...)"));
 opt<std::string> Out("out", llvm::cl::value_desc("dir"), llvm::cl::desc("the report dir"), llvm::cl::cat(Category));
