@@ -4,7 +4,7 @@
 #include "Bench/Peers.h"
 #include "Data/Registry.h"
 #include "Support/AtomicFile.h"
-#include "Support/Options.h"
+#include "ToolSupport/CommandLine.h"
 
 #include <unistd.h>
 
@@ -12,54 +12,68 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 namespace {
 
-const char kUsage[] = R"(usage: crinn-bench --dataset <dataset> [options]
+using llvm::cl::opt;
+using crinn::tools::InRange;
+using crinn::tools::NumberList;
+using crinn::tools::NumberOption;
+
+llvm::cl::OptionCategory Category("crinn-bench options");
+
+const char kOverview[] = R"(measure index libraries side by side on one dataset
 
 Builds each index, sweeps ef over all of them interleaved, and prints recall@k,
 QPS (single thread, one query at a time, best of N runs), distance computations
 per query, QPS at fixed recalls and the QPS-recall area (reward), with ratios
-against the first index.
-
-  --dataset <d>          fashion-mnist-784-euclidean | <file>.hdf5 |
-                         texmex:base=<f>,query=<f>[,groundtruth=<f>][,metric=<m>] |
-                         synthetic:n=<n>,queries=<q>,dim=<d>,clusters=<c>,metric=<m>,seed=<s>
-  --index <spec>         [<label>@]<peer or library.so>[:key=value,...], repeatable;
-                         peers: hnsw (the baseline), hnswlib, faiss-hnsw, bruteforce;
-                         default: all four
-  --ef <list>            default 10,12,16,20,24,32,48,64,96,128,192,256
-  --runs <n>             timed runs per point, best reported (default 5)
-  --k <k>                default 10
-  --recall-window <lo,hi>  reward window (default 0.85,0.95)
-  --queries <n>          use the first n test queries only
-  --exact-queries <n>    queries for indexes that ignore ef (default 1000)
-  --json <file>          every point as JSON
-  --plot <file>          QPS-recall plot: .svg, or .html with the tables
-  --cache-dir <dir>      ground-truth cache (default $XDG_CACHE_HOME/crinn)
-  --index-cache <dir>    keep each built index in <dir>/<label>-<key>/ and load it
-                         from there on later runs instead of building (the library
-                         must save and load); the key is a hash of the library's
-                         path and bytes, its params and the dataset
-  --build-timeout <s>    per index (default 3600)
-  --search-timeout <s>   per pass over the queries (default 600)
-  --memory-limit <MiB>   address space of each index's process (default 16384)
+against the first index. --dataset is required.
 )";
+
+opt<std::string> DatasetSpec("dataset", llvm::cl::value_desc("dataset"), llvm::cl::cat(Category),
+                             llvm::cl::desc("fashion-mnist-784-euclidean | <file>.hdf5 |\n"
+                                            "texmex:base=<f>,query=<f>[,groundtruth=<f>][,metric=<m>] |\n"
+                                            "synthetic:n=<n>,queries=<q>,dim=<d>,clusters=<c>,metric=<m>,seed=<s>"));
+llvm::cl::list<std::string> IndexTexts("index", llvm::cl::value_desc("spec"), llvm::cl::cat(Category),
+                                       llvm::cl::desc("[<label>@]<peer or library.so>[:key=value,...], repeatable;\n"
+                                                      "peers: hnsw (the baseline), hnswlib, faiss-hnsw, bruteforce;\n"
+                                                      "default: all four"));
+NumberList<int> Efs("ef", llvm::cl::CommaSeparated, InRange{1, 1 << 20}, llvm::cl::value_desc("list"),
+                    llvm::cl::desc("default 10,12,16,20,24,32,48,64,96,128,192,256"), llvm::cl::cat(Category));
+NumberOption<int> Runs("runs", InRange{1, 1000}, llvm::cl::value_desc("n"),
+                       llvm::cl::desc("timed runs per point, best reported (default 5)"), llvm::cl::cat(Category));
+NumberOption<int> K("k", InRange{1, 1 << 20}, llvm::cl::value_desc("k"), llvm::cl::desc("default 10"),
+                    llvm::cl::cat(Category));
+NumberList<double> RecallWindow("recall-window", llvm::cl::CommaSeparated, InRange{1e-9, 1.0},
+                                llvm::cl::value_desc("lo,hi"), llvm::cl::desc("reward window (default 0.85,0.95)"),
+                                llvm::cl::cat(Category));
+NumberOption<long long> Queries("queries", InRange{1LL, 1LL << 30}, llvm::cl::value_desc("n"),
+                                llvm::cl::desc("use the first n test queries only"), llvm::cl::cat(Category));
+NumberOption<long long> ExactQueries("exact-queries", InRange{1LL, 1LL << 30}, llvm::cl::value_desc("n"),
+                                     llvm::cl::desc("queries for indexes that ignore ef (default 1000)"),
+                                     llvm::cl::cat(Category));
+opt<std::string> JsonPath("json", llvm::cl::value_desc("file"), llvm::cl::desc("every point as JSON"),
+                          llvm::cl::cat(Category));
+opt<std::string> PlotPath("plot", llvm::cl::value_desc("file"),
+                          llvm::cl::desc("QPS-recall plot: .svg, or .html with the tables"), llvm::cl::cat(Category));
+opt<std::string> CacheDir("cache-dir", llvm::cl::value_desc("dir"), llvm::cl::cat(Category),
+                          llvm::cl::desc("ground-truth cache (default $XDG_CACHE_HOME/crinn)"));
+opt<std::string> IndexCache("index-cache", llvm::cl::value_desc("dir"), llvm::cl::cat(Category),
+                            llvm::cl::desc("keep each built index in <dir>/<label>-<key>/ and load it\n"
+                                           "from there on later runs instead of building (the library\n"
+                                           "must save and load); the key is a hash of the library's\n"
+                                           "path and bytes, its params and the dataset"));
+NumberOption<double> BuildTimeout("build-timeout", InRange{1e-3, 1e7}, llvm::cl::value_desc("s"),
+                                  llvm::cl::desc("per index (default 3600)"), llvm::cl::cat(Category));
+NumberOption<double> SearchTimeout("search-timeout", InRange{1e-3, 1e7}, llvm::cl::value_desc("s"),
+                                   llvm::cl::desc("per pass over the queries (default 600)"), llvm::cl::cat(Category));
+NumberOption<long long> MemoryLimit("memory-limit", InRange{64LL, 1LL << 24}, llvm::cl::value_desc("MiB"),
+                                    llvm::cl::desc("address space of each index's process (default 16384)"),
+                                    llvm::cl::cat(Category));
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-
-using crinn::support::parse_integer;
-using crinn::support::parse_real;
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> parts;
-  std::stringstream stream(s);
-  for (std::string part; std::getline(stream, part, sep);) parts.push_back(part);
-  return parts;
-}
 
 // The address space this process maps (VmSize), which each index's process,
 // a fork of it, starts with.
@@ -70,46 +84,28 @@ long mapped_mib() {
   return 0;
 }
 
-int run(int argc, char** argv) {
+int run() {
   crinn::bench::BenchConfig config;
-  std::string dataset_spec, json_path, plot_path, index_cache, cache_dir = crinn::data::default_cache_dir();
-  std::vector<std::string> index_texts;
-  long queries = 0;
-
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kUsage;
-      return 0;
-    }
-    if (arg.rfind("--", 0) != 0 || i + 1 >= argc) throw UsageError("unexpected argument '" + arg + "'");
-    std::string value = argv[++i];
-    if (arg == "--dataset") dataset_spec = value;
-    else if (arg == "--index") index_texts.push_back(value);
-    else if (arg == "--ef") {
-      config.efs.clear();
-      for (const std::string& ef : split(value, ',')) config.efs.push_back(int(parse_integer(arg, ef, 1, 1 << 20)));
-      if (config.efs.empty()) throw UsageError("--ef needs at least one value");
-    } else if (arg == "--runs") config.runs = int(parse_integer(arg, value, 1, 1000));
-    else if (arg == "--k") config.k = int(parse_integer(arg, value, 1, 1 << 20));
-    else if (arg == "--recall-window") {
-      std::vector<std::string> ends = split(value, ',');
-      if (ends.size() != 2) throw UsageError("--recall-window needs <low>,<high>");
-      config.recall_low = parse_real(arg, ends[0], 1e-9, 1.0);
-      config.recall_high = parse_real(arg, ends[1], 1e-9, 1.0);
-      if (config.recall_low >= config.recall_high || config.recall_high > 1.0)
-        throw UsageError("--recall-window needs 0 < low < high <= 1");
-    } else if (arg == "--queries") queries = parse_integer(arg, value, 1, 1LL << 30);
-    else if (arg == "--exact-queries") config.exact_queries = parse_integer(arg, value, 1, 1LL << 30);
-    else if (arg == "--json") json_path = value;
-    else if (arg == "--plot") plot_path = value;
-    else if (arg == "--cache-dir") cache_dir = value;
-    else if (arg == "--index-cache") index_cache = value;
-    else if (arg == "--build-timeout") config.limits.build_timeout_seconds = parse_real(arg, value, 1e-3, 1e7);
-    else if (arg == "--search-timeout") config.limits.search_timeout_seconds = parse_real(arg, value, 1e-3, 1e7);
-    else if (arg == "--memory-limit") config.limits.memory_limit_mb = parse_integer(arg, value, 64, 1LL << 24);
-    else throw UsageError("unknown option '" + arg + "'");
+  // BenchConfig holds the defaults; each option given replaces its own.
+  if (!Efs.empty()) config.efs.assign(Efs.begin(), Efs.end());
+  if (Runs.getNumOccurrences()) config.runs = Runs;
+  if (K.getNumOccurrences()) config.k = K;
+  if (!RecallWindow.empty()) {
+    if (RecallWindow.size() != 2) throw UsageError("--recall-window needs <low>,<high>");
+    config.recall_low = RecallWindow[0];
+    config.recall_high = RecallWindow[1];
+    if (config.recall_low >= config.recall_high) throw UsageError("--recall-window needs 0 < low < high <= 1");
   }
+  if (ExactQueries.getNumOccurrences()) config.exact_queries = ExactQueries;
+  if (BuildTimeout.getNumOccurrences()) config.limits.build_timeout_seconds = BuildTimeout;
+  if (SearchTimeout.getNumOccurrences()) config.limits.search_timeout_seconds = SearchTimeout;
+  if (MemoryLimit.getNumOccurrences()) config.limits.memory_limit_mb = MemoryLimit;
+  const std::string& dataset_spec = DatasetSpec;
+  const std::string& json_path = JsonPath;
+  const std::string& plot_path = PlotPath;
+  std::string cache_dir = CacheDir.getNumOccurrences() ? CacheDir.getValue() : crinn::data::default_cache_dir();
+  std::vector<std::string> index_texts(IndexTexts.begin(), IndexTexts.end());
+
   if (dataset_spec.empty()) throw UsageError("--dataset is required");
   if (index_texts.empty()) index_texts = {"hnsw", "hnswlib", "faiss-hnsw", "bruteforce"};
   std::vector<crinn::bench::IndexSpec> indexes;
@@ -138,7 +134,7 @@ int run(int argc, char** argv) {
 
   log("loading " + dataset_spec);
   crinn::data::Dataset dataset = crinn::data::open_dataset(dataset_spec, cache_dir);
-  crinn::data::limit_queries(dataset, queries);
+  crinn::data::limit_queries(dataset, Queries);
   if (config.k > dataset.truth.k)
     throw crinn::data::DataError(dataset.name, "ground truth has " + std::to_string(dataset.truth.k) +
                                                    " neighbours per query, fewer than k=" + std::to_string(config.k));
@@ -146,10 +142,10 @@ int run(int argc, char** argv) {
     throw UsageError("--memory-limit " + std::to_string(config.limits.memory_limit_mb) +
                      ": each index's process starts with the " + std::to_string(mapped) +
                      " MiB crinn-bench maps with the dataset loaded, so no library could load there; give more");
-  if (!index_cache.empty()) {
+  if (!IndexCache.empty()) {
     std::string train = crinn::data::train_fingerprint(dataset);
     for (crinn::bench::IndexSpec& index : indexes)
-      index.index_file = crinn::bench::index_cache_entry(index_cache, index, train);
+      index.index_file = crinn::bench::index_cache_entry(IndexCache, index, train);
   }
 
   std::vector<crinn::bench::IndexResult> results = crinn::bench::run_benchmark(dataset, indexes, config, log);
@@ -166,11 +162,9 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (!crinn::tools::parse_command_line(argc, argv, "crinn-bench", Category, kOverview)) return 2;
   try {
-    return run(argc, argv);
-  } catch (const crinn::support::OptionError& e) {
-    std::cerr << "crinn-bench: error: " << e.what() << "\n";
-    return 2;
+    return run();
   } catch (const UsageError& e) {
     std::cerr << "crinn-bench: error: " << e.what() << " (see --help)\n";
     return 2;

@@ -3,6 +3,7 @@
 #include "Rewrite/SourceTree.h"
 #include "Rewrite/UnifiedDiff.h"
 #include "Support/AtomicFile.h"
+#include "ToolSupport/CommandLine.h"
 
 #include "clang/Tooling/CommonOptionsParser.h"
 #include "llvm/Support/CommandLine.h"
@@ -390,11 +391,17 @@ int main(int argc, const char** argv) {
   std::vector<const char*> args(argv, argv + argc);
   if (!compile_arguments_given) args.push_back("--");
   int count = int(args.size());
-  auto options = clang::tooling::CommonOptionsParser::create(count, args.data(), Category, cl::ZeroOrMore);
-  if (!options) {
-    errs() << "crinn-opt: error: " << toString(options.takeError()) << "\n";
-    return 2;
-  }
+  std::optional<clang::tooling::CommonOptionsParser> options;
+  bool parsed = crinn::tools::parse_command_line("crinn-opt", argv[0], [&](raw_ostream& messages) {
+    auto created = clang::tooling::CommonOptionsParser::create(count, args.data(), Category, cl::ZeroOrMore);
+    if (!created) {
+      messages << toString(created.takeError());
+      return false;
+    }
+    options.emplace(std::move(*created));
+    return true;
+  });
+  if (!parsed) return 2;
   try {
     return run(*options, argv[0], compile_arguments_given);
   } catch (const UsageError& e) {

@@ -9,7 +9,7 @@
 #include "Rewrite/SourceTree.h"
 #include "Support/AtomicFile.h"
 #include "Support/Cpu.h"
-#include "Support/Options.h"
+#include "ToolSupport/CommandLine.h"
 #include "Tune/ReportDir.h"
 #include "Tune/Tuner.h"
 
@@ -29,7 +29,14 @@ using namespace crinn;
 
 namespace {
 
-const char kUsage[] = R"(usage: crinn-tune --source <tree> --dataset <dataset> --out <report dir> [options]
+using llvm::cl::opt;
+using tools::InRange;
+using tools::NumberList;
+using tools::NumberOption;
+
+llvm::cl::OptionCategory Category("crinn-tune options");
+
+const char kOverview[] = R"(make an ANNS source tree faster by searching its rewrite space
 
 Searches the rewrite space of an index source tree (one with a CMakeLists.txt
 building an index_abi.h library) for the fastest variant that keeps recall,
@@ -37,55 +44,101 @@ and writes the report dir: report.html (open it in a browser), history.jsonl
 (every candidate), policy.json, plan.json, best/ (the rewritten tree),
 best.patch, fixes.yaml (clang-apply-replacements) and the closing comparison
 of the original, the best variant and the peers (comparison.txt/json/svg).
-
-  --source <dir>          the tree (with the code its crinn-vendor.txt names copied
-                          in, if it has one); its .cpp files are parsed with -std=c++17, or
-  -p <build dir>          with the commands of <build dir>/compile_commands.json, whose
-                          files under --source are then the tree's sources
-  --dataset <d>           as crinn-bench takes it (fashion-mnist-784-euclidean, ...)
-  --out <dir>             the report dir
-  --resume                continue the run journaled in --out
-  --policy <p>            builtin (the default, offline), llm or random; llm needs --llm-url, --llm-model
-                          and CRINN_LLM_API_KEY in the environment if the endpoint wants one
-                          (no child process sees it)
-  --llm-timeout <s>       seconds one request to the endpoint may take (default 120)
-  --llm-retries <n>       retries of a request that times out, fails to connect or gets
-                          HTTP 429 or 5xx, with backoff from 1 s (default 3); a policy that
-                          proposes no plan in 3 rounds in a row stops the run with the cause
-                          random: uniform random search over the same space (a yardstick)
-  --llm-context <tokens>  the model's context window (default 32768): each prompt fits in it,
-                          less 4096 tokens for the reply; every exchange is in llm-transcript.jsonl
-  --llm-price <p>         price per 1000 tokens, for the cost per improvement in report.html
-                          (default: tokens only)
-  --policy-init <file>    start the builtin policy from a saved policy.json
-  --iterations <n>        rounds of proposals (default 4)
-  --time-budget <t>       stop starting rounds after t (e.g. 600s, 30m, 1h)
-  --group <n>             plans per round (default 4)
-  --ef <list>             ef sweep (default crinn-bench's)
-  --runs <n>              timed runs per point (default 3)
-  --compare-runs <n>      timed runs per point of the closing comparison (default 5)
-  --max-repetitions <n>   paired runs a would-be best may take beside the best variant while
-                          the interval of its ratio straddles 1 (default 128); at the cap
-                          the best variant stays
-  --queries <n>           time the first n test queries only (default all)
-  --tune-sample <n>       tune on n train vectors drawn at random (seeded by --seed, exact
-                          ground truth computed for them), then measure the best variants
-                          on the whole set: the closing comparison is the whole set's, and
-                          confirmation.txt tells whether the sample ranked them right
-  --recall-window <lo,hi> reward window (default 0.85,0.95)
-  --peer <spec>           an index for the closing comparison, as crinn-bench's
-                          --index takes it (hnswlib, faiss-hnsw, <lib.so>...); repeatable
-  --library <name>        what the tree builds (default libcrinn_hnsw.so)
-  --seed <n>              the builtin or random policy's seed (default 1)
-  --executor <e>          where candidates are built and measured: local (the default: here,
-                          one at a time) or slurm (each a Slurm job; see docs/guide-slurm.md)
-  --parallel <n>          slurm: jobs in flight (default 1)
-  --slurm-partition <p>   slurm: the partition jobs go to (default the cluster's)
-  --slurm-cpus <n>        slurm: cores a job asks for (default 0: a whole node, --exclusive)
-  --slurm-args "<args>"   slurm: more sbatch options, e.g. "--time=30 --constraint=avx2"
-  --slurm-node-cache <d>  slurm: a node-local dir for each node's reference build and index
-                          cache (default ${TMPDIR:-/tmp}/crinn-node-cache on the node)
+--source, --dataset and --out are required.
 )";
+
+opt<std::string> Source("source", llvm::cl::value_desc("dir"), llvm::cl::cat(Category),
+                        llvm::cl::desc("the tree (with the code its crinn-vendor.txt names copied\n"
+                                       "in, if it has one); its .cpp files are parsed with -std=c++17\n"
+                                       "unless -p is given"));
+opt<std::string> BuildDir("p", llvm::cl::value_desc("build dir"), llvm::cl::cat(Category),
+                          llvm::cl::desc("parse the files of <build dir>/compile_commands.json under\n"
+                                         "--source, with their own commands"));
+opt<std::string> DatasetSpec("dataset", llvm::cl::value_desc("dataset"), llvm::cl::cat(Category),
+                             llvm::cl::desc("as crinn-bench takes it (fashion-mnist-784-euclidean, ...)"));
+opt<std::string> Out("out", llvm::cl::value_desc("dir"), llvm::cl::desc("the report dir"), llvm::cl::cat(Category));
+opt<bool> Resume("resume", llvm::cl::desc("continue the run journaled in --out"), llvm::cl::cat(Category));
+opt<std::string> PolicyKind("policy", llvm::cl::init("builtin"), llvm::cl::value_desc("p"), llvm::cl::cat(Category),
+                            llvm::cl::desc("builtin (the default, offline), llm or random; llm needs --llm-url,\n"
+                                           "--llm-model and CRINN_LLM_API_KEY in the environment if the endpoint\n"
+                                           "wants one (no child process sees it); random: uniform random search\n"
+                                           "over the same space (a yardstick)"));
+opt<std::string> LlmUrl("llm-url", llvm::cl::value_desc("url"), llvm::cl::cat(Category),
+                        llvm::cl::desc("the llm policy's OpenAI-compatible chat completions endpoint"));
+opt<std::string> LlmModel("llm-model", llvm::cl::value_desc("name"), llvm::cl::cat(Category),
+                          llvm::cl::desc("the model the llm policy asks"));
+NumberOption<double> LlmTimeout("llm-timeout", InRange{0.001, 86400.0}, llvm::cl::value_desc("s"),
+                                llvm::cl::desc("seconds one request to the endpoint may take (default 120)"),
+                                llvm::cl::cat(Category));
+NumberOption<int> LlmRetries("llm-retries", InRange{0, 100}, llvm::cl::value_desc("n"), llvm::cl::cat(Category),
+                             llvm::cl::desc("retries of a request that times out, fails to connect or gets\n"
+                                            "HTTP 429 or 5xx, with backoff from 1 s (default 3); a policy that\n"
+                                            "proposes no plan in 3 rounds in a row stops the run with the cause"));
+opt<std::string> PolicyInit("policy-init", llvm::cl::value_desc("file"), llvm::cl::cat(Category),
+                            llvm::cl::desc("start the builtin policy from a saved policy.json"));
+NumberOption<int> Iterations("iterations", InRange{1, 1 << 20}, llvm::cl::value_desc("n"),
+                             llvm::cl::desc("rounds of proposals (default 4)"), llvm::cl::cat(Category));
+opt<std::string> TimeBudget("time-budget", llvm::cl::value_desc("t"), llvm::cl::cat(Category),
+                            llvm::cl::desc("stop starting rounds after t (e.g. 600s, 30m, 1h); with\n"
+                                           "--iterations too, whichever comes first"));
+NumberOption<int> Group("group", InRange{1, 1024}, llvm::cl::value_desc("n"),
+                        llvm::cl::desc("plans per round (default 4)"), llvm::cl::cat(Category));
+NumberList<int> Efs("ef", llvm::cl::CommaSeparated, InRange{1, 1 << 20}, llvm::cl::value_desc("list"),
+                    llvm::cl::desc("ef sweep (default crinn-bench's)"), llvm::cl::cat(Category));
+NumberOption<int> Runs("runs", InRange{1, 1000}, llvm::cl::value_desc("n"),
+                       llvm::cl::desc("timed runs per point (default 3)"), llvm::cl::cat(Category));
+NumberOption<int> CompareRuns("compare-runs", InRange{1, 1000}, llvm::cl::value_desc("n"),
+                              llvm::cl::desc("timed runs per point of the closing comparison (default 5)"),
+                              llvm::cl::cat(Category));
+NumberOption<int> MaxRepetitions(
+    "max-repetitions", InRange{1, 1 << 20}, llvm::cl::value_desc("n"), llvm::cl::cat(Category),
+    llvm::cl::desc("paired runs a would-be best may take beside the best variant while\n"
+                   "the interval of its ratio straddles 1 (default 128); at the cap\n"
+                   "the best variant stays"));
+NumberOption<long long> Queries("queries", InRange{1LL, 1LL << 30}, llvm::cl::value_desc("n"),
+                                llvm::cl::desc("time the first n test queries only (default all)"),
+                                llvm::cl::cat(Category));
+NumberList<double> RecallWindow("recall-window", llvm::cl::CommaSeparated, InRange{1e-9, 1.0},
+                                llvm::cl::value_desc("lo,hi"), llvm::cl::desc("reward window (default 0.85,0.95)"),
+                                llvm::cl::cat(Category));
+llvm::cl::list<std::string> Peers("peer", llvm::cl::value_desc("spec"), llvm::cl::cat(Category),
+                                  llvm::cl::desc("an index for the closing comparison, as crinn-bench's\n"
+                                                 "--index takes it (hnswlib, faiss-hnsw, <lib.so>...); repeatable"));
+opt<std::string> Library("library", llvm::cl::init("libcrinn_hnsw.so"), llvm::cl::value_desc("name"),
+                         llvm::cl::desc("what the tree builds (default libcrinn_hnsw.so)"), llvm::cl::cat(Category));
+NumberOption<long long> Seed("seed", InRange<long long>{0, std::numeric_limits<long long>::max()},
+                             llvm::cl::init(1), llvm::cl::value_desc("n"),
+                             llvm::cl::desc("the builtin or random policy's seed (default 1)"),
+                             llvm::cl::cat(Category));
+NumberOption<long long> LlmContext("llm-context", InRange{8192LL, 1LL << 24}, llvm::cl::value_desc("tokens"),
+                              llvm::cl::cat(Category),
+                              llvm::cl::desc("the model's context window (default 32768): each prompt fits in it,\n"
+                                             "less 4096 tokens for the reply; every exchange is in llm-transcript.jsonl"));
+NumberOption<double> LlmPrice("llm-price", InRange{0.0, 1e6}, llvm::cl::value_desc("p"), llvm::cl::cat(Category),
+                              llvm::cl::desc("price per 1000 tokens, for the cost per improvement in report.html\n"
+                                             "(default: tokens only)"));
+NumberOption<long long> TuneSample(
+    "tune-sample", InRange{1LL, 1LL << 34}, llvm::cl::value_desc("n"), llvm::cl::cat(Category),
+    llvm::cl::desc("tune on n train vectors drawn at random (seeded by --seed, exact\n"
+                   "ground truth computed for them), then measure the best variants\n"
+                   "on the whole set: the closing comparison is the whole set's, and\n"
+                   "confirmation.txt tells whether the sample ranked them right"));
+
+// Where candidates run (issue 20).
+opt<std::string> ExecutorKind("executor", llvm::cl::init("local"), llvm::cl::value_desc("e"), llvm::cl::cat(Category),
+                              llvm::cl::desc("where candidates are built and measured: local (the default: here,\n"
+                                             "one at a time) or slurm (each a Slurm job; see docs/guide-slurm.md)"));
+NumberOption<int> Parallel("parallel", InRange{1, 4096}, llvm::cl::value_desc("n"), llvm::cl::cat(Category),
+                           llvm::cl::desc("slurm: jobs in flight (default 1)"));
+opt<std::string> SlurmPartition("slurm-partition", llvm::cl::value_desc("p"), llvm::cl::cat(Category),
+                                llvm::cl::desc("slurm: the partition jobs go to (default the cluster's)"));
+NumberOption<int> SlurmCpus("slurm-cpus", InRange{0, 4096}, llvm::cl::value_desc("n"), llvm::cl::cat(Category),
+                            llvm::cl::desc("slurm: cores a job asks for (default 0: a whole node, --exclusive)"));
+opt<std::string> SlurmArgs("slurm-args", llvm::cl::value_desc("args"), llvm::cl::cat(Category),
+                           llvm::cl::desc("slurm: more sbatch options, e.g. \"--time=30 --constraint=avx2\""));
+opt<std::string> SlurmNodeCache("slurm-node-cache", llvm::cl::value_desc("dir"), llvm::cl::cat(Category),
+                                llvm::cl::desc("slurm: a node-local dir for each node's reference build and index\n"
+                                               "cache (default ${TMPDIR:-/tmp}/crinn-node-cache on the node)"));
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -157,79 +210,55 @@ double parse_duration(const std::string& text) {
   return value * (unit == "m" ? 60 : unit == "h" ? 3600 : 1);
 }
 
-int run(int argc, char** argv) {
-  std::string source, dataset_spec, out, policy_kind = "builtin", policy_init;
-  std::string library = "libcrinn_hnsw.so", build_dir;
-  policy::LlmEndpoint endpoint;
-  policy::LlmPolicyConfig llm;
-  bool resume = false;
-  uint64_t seed = 1;
-  int64_t queries = 0, tune_sample = 0;
+int run(const char* argv0) {
+  // TuneOptions holds the defaults, but for 3 runs per point (a candidate is
+  // timed often); each option given replaces its own.
   tune::TuneOptions options;
   options.gates.bench.runs = 3;
-  std::string executor = "local";
-  bool parallel_given = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kUsage;
-      return 0;
-    }
-    if (arg == "--resume") {
-      resume = true;
-      continue;
-    }
-    if (i + 1 >= argc) throw UsageError("option '" + arg + "' needs a value");
-    std::string value = argv[++i];
-    if (arg == "--source") source = value;
-    else if (arg == "--dataset") dataset_spec = value;
-    else if (arg == "--out") out = value;
-    else if (arg == "-p") build_dir = value;
-    else if (arg == "--policy") policy_kind = value;
-    else if (arg == "--policy-init") policy_init = value;
-    else if (arg == "--llm-url") endpoint.url = value;
-    else if (arg == "--llm-model") endpoint.model = value;
-    else if (arg == "--llm-timeout") endpoint.timeout_seconds = support::parse_real(arg, value, 0.001, 86400.0);
-    else if (arg == "--llm-retries") endpoint.max_attempts = 1 + int(support::parse_integer(arg, value, 0, 100));
-    else if (arg == "--llm-context") llm.context_tokens = long(support::parse_integer(arg, value, 8192, 1 << 24));
-    else if (arg == "--llm-price") llm.price_per_1k_tokens = support::parse_real(arg, value, 0.0, 1e6);
-    else if (arg == "--iterations") options.rounds = int(support::parse_integer(arg, value, 1, 1 << 20));
-    else if (arg == "--time-budget") options.time_budget_seconds = parse_duration(value), options.rounds = 1 << 20;
-    else if (arg == "--group") options.group_size = int(support::parse_integer(arg, value, 1, 1024));
-    else if (arg == "--runs") options.gates.bench.runs = int(support::parse_integer(arg, value, 1, 1000));
-    else if (arg == "--compare-runs") options.compare_runs = int(support::parse_integer(arg, value, 1, 1000));
-    else if (arg == "--max-repetitions") options.referee.max_repetitions = int(support::parse_integer(arg, value, 1, 1 << 20));
-    else if (arg == "--library") library = value;
-    else if (arg == "--seed") seed = uint64_t(support::parse_integer(arg, value, 0, std::numeric_limits<int64_t>::max()));
-    else if (arg == "--queries") queries = support::parse_integer(arg, value, 1, 1LL << 30);
-    else if (arg == "--tune-sample") tune_sample = support::parse_integer(arg, value, 1, 1LL << 34);
-    // Where candidates run (issue 20): one block.
-    else if (arg == "--executor") executor = value;
-    else if (arg == "--parallel") options.slurm.parallel = int(support::parse_integer(arg, value, 1, 4096)), parallel_given = true;
-    else if (arg == "--slurm-partition") options.slurm.partition = value;
-    else if (arg == "--slurm-cpus") options.slurm.cpus = int(support::parse_integer(arg, value, 0, 4096));
-    else if (arg == "--slurm-args") options.slurm.extra_args = value;
-    else if (arg == "--slurm-node-cache") options.slurm.node_cache = value;
-    else if (arg == "--peer") {
-      try {
-        options.peers.push_back(bench::parse_index_spec(value));
-      } catch (const bench::IndexSpecError& e) {
-        throw UsageError(std::string("--peer: ") + e.what());
-      }
-    }
-    else if (arg == "--ef") {
-      options.gates.bench.efs.clear();
-      std::stringstream list(value);
-      for (std::string ef; std::getline(list, ef, ',');) options.gates.bench.efs.push_back(int(support::parse_integer(arg, ef, 1, 1 << 20)));
-    } else if (arg == "--recall-window") {
-      size_t comma = value.find(',');
-      if (comma == std::string::npos) throw UsageError("--recall-window needs <low>,<high>");
-      options.gates.bench.recall_low = support::parse_real(arg, value.substr(0, comma), 1e-9, 1.0);
-      options.gates.bench.recall_high = support::parse_real(arg, value.substr(comma + 1), 1e-9, 1.0);
-    } else {
-      throw UsageError("unknown option '" + arg + "'");
+  if (Runs.getNumOccurrences()) options.gates.bench.runs = Runs;
+  if (!Efs.empty()) options.gates.bench.efs.assign(Efs.begin(), Efs.end());
+  if (!RecallWindow.empty()) {
+    if (RecallWindow.size() != 2) throw UsageError("--recall-window needs <low>,<high>");
+    options.gates.bench.recall_low = RecallWindow[0];
+    options.gates.bench.recall_high = RecallWindow[1];
+  }
+  if (TimeBudget.getNumOccurrences()) {
+    options.time_budget_seconds = parse_duration(TimeBudget);
+    options.rounds = 1 << 20;
+  }
+  if (Iterations.getNumOccurrences()) options.rounds = Iterations;
+  if (Group.getNumOccurrences()) options.group_size = Group;
+  if (CompareRuns.getNumOccurrences()) options.compare_runs = CompareRuns;
+  if (MaxRepetitions.getNumOccurrences()) options.referee.max_repetitions = MaxRepetitions;
+  for (const std::string& peer : Peers) {
+    try {
+      options.peers.push_back(bench::parse_index_spec(peer));
+    } catch (const bench::IndexSpecError& e) {
+      throw UsageError("--peer: " + std::string(e.what()));
     }
   }
+  policy::LlmEndpoint endpoint;
+  endpoint.url = LlmUrl;
+  endpoint.model = LlmModel;
+  if (LlmTimeout.getNumOccurrences()) endpoint.timeout_seconds = LlmTimeout;
+  if (LlmRetries.getNumOccurrences()) endpoint.max_attempts = 1 + LlmRetries;
+  const std::string &source = Source, &dataset_spec = DatasetSpec, &out = Out, &build_dir = BuildDir;
+  const std::string &policy_kind = PolicyKind, &policy_init = PolicyInit, &library = Library;
+  const bool resume = Resume;
+  const uint64_t seed = uint64_t(Seed.getValue());
+  const int64_t queries = Queries;
+  const int64_t tune_sample = TuneSample;
+  policy::LlmPolicyConfig llm;
+  if (LlmContext.getNumOccurrences()) llm.context_tokens = long(LlmContext.getValue());
+  if (LlmPrice.getNumOccurrences()) llm.price_per_1k_tokens = LlmPrice;
+  const std::string& executor = ExecutorKind;
+  const bool parallel_given = Parallel.getNumOccurrences() > 0;
+  if (parallel_given) options.slurm.parallel = Parallel;
+  options.slurm.partition = SlurmPartition;
+  if (SlurmCpus.getNumOccurrences()) options.slurm.cpus = SlurmCpus;
+  options.slurm.extra_args = SlurmArgs;
+  options.slurm.node_cache = SlurmNodeCache;
+
   if (source.empty() || dataset_spec.empty() || out.empty()) throw UsageError("--source, --dataset and --out are required");
   if (policy_kind != "builtin" && policy_kind != "llm" && policy_kind != "random")
     throw UsageError("--policy is builtin, llm or random");
@@ -325,7 +354,7 @@ int run(int argc, char** argv) {
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
   options.log("parsing " + std::to_string(files.size()) + " files of " + root);
-  rewrite::SourceTree tree(*compilations, files, root, rewrite::SourceTree::resource_dir(argv[0]));
+  rewrite::SourceTree tree(*compilations, files, root, rewrite::SourceTree::resource_dir(argv0));
 
   const std::vector<schema::SiteRecord> records(tree.sites().begin(), tree.sites().end());
   nlohmann::json sites = nlohmann::json::array();
@@ -405,15 +434,13 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (!tools::parse_command_line(argc, argv, "crinn-tune", Category, kOverview)) return 2;
   try {
-    return run(argc, argv);
+    return run(argv[0]);
   } catch (const tune::ResumeError& e) {
     std::cerr << "crinn-tune: error: " << e.what() << "\n";
     return 2;
   } catch (const UsageError& e) {
-    std::cerr << "crinn-tune: error: " << e.what() << " (see --help)\n";
-    return 2;
-  } catch (const support::OptionError& e) {
     std::cerr << "crinn-tune: error: " << e.what() << " (see --help)\n";
     return 2;
   } catch (const std::exception& e) {
