@@ -28,4 +28,27 @@ void Progress::finish() {
   line_open_ = false;
 }
 
+StatusLine::StatusLine(std::FILE* out) : out_(out), terminal_(isatty(fileno(out)) == 1) {}
+
+StatusLine::~StatusLine() {
+  if (terminal_ && !state_.empty()) std::fputc('\n', out_);
+}
+
+void StatusLine::log(const std::string& line) {
+  std::fprintf(out_, "%s%s\n%s", terminal_ ? "\r\033[K" : "", line.c_str(), terminal_ ? state_.c_str() : "");
+  std::fflush(out_);
+}
+
+void StatusLine::clear() {
+  if (terminal_ && !state_.empty()) std::fputs("\r\033[K", out_);
+  state_.clear();
+}
+
+void StatusLine::show(const std::string& state) {
+  if (!terminal_) return;
+  state_ = state;
+  std::fprintf(out_, "\r\033[K%s", state_.c_str());
+  std::fflush(out_);
+}
+
 }  // namespace crinn::support

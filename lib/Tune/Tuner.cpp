@@ -159,6 +159,7 @@ class Run {
           group.push_back(evaluate(proposal, round));
           history_.push_back(group.back());
           round_of_.push_back(round);
+          options_.status(progress(round, int(group.size()), start));
         }
       }
       rounds_without_plan = group.empty() && !policy_failure.empty() ? rounds_without_plan + 1 : 0;
@@ -166,7 +167,9 @@ class Run {
       dir_.write_json("policy.json", policy_.state());
       if (slurm_) job_events_->append({{"event", "round_done"}, {"round", round}});
       options_.report_dir_updated();
-      options_.log(progress(round, start));
+      const std::string state = progress(round, options_.group_size, start);
+      options_.log(state);
+      options_.status(state);
       if (rounds_without_plan >= options_.max_rounds_without_plan)
         throw PolicyError("no usable plan in " + std::to_string(rounds_without_plan) +
                           " rounds in a row; the last failure: " + policy_failure);
@@ -181,7 +184,7 @@ class Run {
 
  private:
   // "round 2 of 4: 8 candidates, 1 failed proposals, failures: compile 1, recall 2; best 1.49x [1.38, 1.61]; ETA 3m10s"
-  std::string progress(int round, std::chrono::steady_clock::time_point start) const {
+  std::string progress(int round, int in_round, std::chrono::steady_clock::time_point start) const {
     std::string line = "round " + std::to_string(round + 1) + " of " +
                        (options_.time_budget_seconds > 0 ? std::string("the budget") : std::to_string(options_.rounds)) +
                        ": " + std::to_string(history_.size()) + " candidates";
@@ -192,9 +195,11 @@ class Run {
     }
     line += result_.best_plan.empty() ? "; best 1.000x (the unmodified source)" : "; best " + format_interval(result_.best);
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    int done = round + 1 - next_round_;
+    // Rounds done in this process, the current one in part.
+    double done = round - next_round_ + double(in_round) / std::max(1, options_.group_size);
     double left = options_.time_budget_seconds > 0 ? options_.time_budget_seconds - elapsed
-                                                   : elapsed / done * (options_.rounds - round - 1);
+                  : done > 0                       ? elapsed / done * (options_.rounds - next_round_ - done)
+                                                   : 0.0;
     if (left > 0) line += "; ETA " + std::to_string(int(left) / 60) + "m" + std::to_string(int(left) % 60) + "s";
     return line;
   }

@@ -81,6 +81,10 @@ struct TuneOptions {
   // "options" are those a resume must repeat (check_resume_options).
   nlohmann::json run_info;
   std::function<void(const std::string&)> log = [](const std::string&) {};
+  // The run's state in one line (round, candidates, failures by reason, the
+  // best ratio with its interval, ETA), after every candidate and round:
+  // crinn-tune keeps it as one updating line at the foot of a terminal.
+  std::function<void(const std::string&)> status = [](const std::string&) {};
   // Called after every round and after the closing comparison, when the
   // report dir's files are complete: crinn-tune renders report.html here.
   std::function<void()> report_dir_updated = [] {};

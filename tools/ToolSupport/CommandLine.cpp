@@ -141,4 +141,11 @@ bool parse_command_line(int argc, const char* const* argv, const char* tool, llv
   });
 }
 
+void take_option_name(llvm::cl::Option& option, llvm::StringRef name) {
+  llvm::StringMap<llvm::cl::Option*>& registered = llvm::cl::getRegisteredOptions();
+  auto holder = registered.find(name);
+  if (holder != registered.end() && holder->second != &option) holder->second->removeArgument();
+  option.setArgStr(name);
+}
+
 }  // namespace crinn::tools

@@ -63,4 +63,9 @@ bool parse_command_line(int argc, const char* const* argv, const char* tool, llv
 // to the stream it is given, and returns whether the command line was good.
 bool parse_command_line(const char* tool, const char* argv0, llvm::function_ref<bool(llvm::raw_ostream&)> parse);
 
+// Gives `option` the name `name` when a linked library's option holds it
+// already: clang's tooling registers --executor for executors these tools
+// never use, and crinn-tune's --executor must be its own. Call before parsing.
+void take_option_name(llvm::cl::Option& option, llvm::StringRef name);
+
 }  // namespace crinn::tools

@@ -9,6 +9,7 @@
 #include "Rewrite/SourceTree.h"
 #include "Support/AtomicFile.h"
 #include "Support/Cpu.h"
+#include "Support/Progress.h"
 #include "ToolSupport/CommandLine.h"
 #include "Tune/ReportDir.h"
 #include "Tune/Tuner.h"
@@ -125,7 +126,8 @@ NumberOption<long long> TuneSample(
                    "confirmation.txt tells whether the sample ranked them right"));
 
 // Where candidates run (issue 20).
-opt<std::string> ExecutorKind("executor", llvm::cl::init("local"), llvm::cl::value_desc("e"), llvm::cl::cat(Category),
+// Registered as --crinn-executor, renamed --executor in main() (clang's tooling holds that name).
+opt<std::string> ExecutorKind("crinn-executor", llvm::cl::init("local"), llvm::cl::value_desc("e"), llvm::cl::cat(Category),
                               llvm::cl::desc("where candidates are built and measured: local (the default: here,\n"
                                              "one at a time) or slurm (each a Slurm job; see docs/guide-slurm.md)"));
 NumberOption<int> Parallel("parallel", InRange{1, 4096}, llvm::cl::value_desc("n"), llvm::cl::cat(Category),
@@ -295,10 +297,14 @@ int run(const char* argv0) {
     throw std::runtime_error(out + ": holds a run already; pass --resume to continue it or choose another --out");
 
   auto start = std::chrono::steady_clock::now();
+  support::StatusLine console;
   options.log = [&](const std::string& message) {
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::fprintf(stderr, "[%7.1fs] %s\n", elapsed, message.c_str());
+    char stamp[32];
+    std::snprintf(stamp, sizeof stamp, "[%7.1fs] ", elapsed);
+    console.log(stamp + message);
   };
+  options.status = [&](const std::string& state) { console.show(state); };
   options.out_dir = out;
   options.report_dir_updated = [&out] { report::write_report_html(out); };
   options.run_info = {
@@ -404,6 +410,7 @@ int run(const char* argv0) {
                              "; continue the run with --resume)");
   }
 
+  console.clear();
   // The closing comparison's tables and paired ratios, as comparison.txt holds them.
   std::cout << std::ifstream(fs::path(out) / "comparison.txt").rdbuf();
   std::cout << "\ncrinn-tune: " << result.evaluated << " candidates evaluated";
@@ -434,6 +441,7 @@ int run(const char* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tools::take_option_name(ExecutorKind, "executor");
   if (!tools::parse_command_line(argc, argv, "crinn-tune", Category, kOverview)) return 2;
   try {
     return run(argv[0]);
