@@ -125,6 +125,7 @@ class Run {
     resume(journaled);
     std::optional<nlohmann::json> unfinished_round;
     if (options_.executor == Executor::Slurm) unfinished_round = start_slurm();
+    else unfinished_round = unfinished_local_round();
     // Opened (so created) before the first proposal: the report of a run
     // whose policy never proposes a plan reads an empty journal.
     dir_.open_journal();
@@ -141,7 +142,7 @@ class Run {
         unfinished_round.reset();
       } else {
         proposals = policy_.propose(history_, options_.group_size);
-        if (slurm_) write_round(round, proposals);
+        write_round(round, proposals);
       }
       std::vector<policy::Evaluated> group;
       std::string policy_failure;
@@ -154,8 +155,18 @@ class Run {
       if (slurm_) {
         group = evaluate_on_slurm(proposals, round);
       } else {
+        // A resumed round keeps the candidates a kill left journaled (they
+        // were evaluated in proposal order) and evaluates the rest.
+        int first = int(history_.size());
+        while (first > 0 && round_of_[size_t(first - 1)] == round) --first;
+        group.assign(history_.begin() + first, history_.end());
+        size_t evaluated_before = group.size();
         for (const policy::Proposal& proposal : proposals) {
           if (!proposal.failure.empty()) continue;
+          if (evaluated_before > 0) {
+            --evaluated_before;
+            continue;
+          }
           group.push_back(evaluate(proposal, round));
           history_.push_back(group.back());
           round_of_.push_back(round);
@@ -660,7 +671,7 @@ class Run {
   // there is one.
   std::optional<nlohmann::json> start_slurm() {
     fs::path jobs = jobs_dir();
-    fs::create_directories(jobs / "rounds");
+    fs::create_directories(dir_.file("rounds"));
     // The tree every node builds its reference from, written once: a resumed
     // run must not rewrite it under a job still reading it.
     if (!fs::exists(jobs / "reference")) {
@@ -671,9 +682,7 @@ class Run {
     std::vector<Journal::Record> events = Journal::read((jobs / "jobs.jsonl").string());
     job_events_.emplace((jobs / "jobs.jsonl").string());
     slurm_.emplace(options_.slurm, [this](const nlohmann::json& event) { job_events_->append(event); }, options_.log);
-    int last_round = -1, last_done = -1;
-    for (const auto& entry : fs::directory_iterator(jobs / "rounds"))
-      if (entry.path().extension() == ".json") last_round = std::max(last_round, std::stoi(entry.path().stem().string()));
+    int last_round = last_round_written(), last_done = -1;
     for (const Journal::Record& event : events) {
       const nlohmann::json& e = event.value;
       if (e.at("event") == "round_done") last_done = std::max(last_done, e.at("round").get<int>());
@@ -682,7 +691,34 @@ class Run {
     }
     if (last_round < 0 || last_round <= last_done) return std::nullopt;
     next_round_ = last_round;
-    return read_json_file(jobs / "rounds" / (std::to_string(last_round) + ".json"));
+    return read_json_file(dir_.file("rounds/" + std::to_string(last_round) + ".json"));
+  }
+
+  // The highest round whose proposals were written (write_round), -1 for none.
+  int last_round_written() const {
+    int last = -1;
+    if (!fs::exists(dir_.file("rounds"))) return last;
+    for (const auto& entry : fs::directory_iterator(dir_.file("rounds")))
+      if (entry.path().extension() == ".json") last = std::max(last, std::stoi(entry.path().stem().string()));
+    return last;
+  }
+
+  // The round a kill cut short in a local run: its file holds more plans
+  // than the journal has candidates of that round. Resumed from its
+  // proposals and the policy's state after making them, so that the round's
+  // update of the policy sees the whole group.
+  std::optional<nlohmann::json> unfinished_local_round() {
+    int last = last_round_written();
+    if (last < 0) return std::nullopt;
+    nlohmann::json round = read_json_file(dir_.file("rounds/" + std::to_string(last) + ".json"));
+    long planned = 0;
+    for (const nlohmann::json& proposal : round.at("proposals")) planned += proposal.at("failure").get<std::string>().empty();
+    long journaled = std::count(round_of_.begin(), round_of_.end(), last);
+    if (journaled >= planned) return std::nullopt;
+    next_round_ = last;
+    options_.log("continuing round " + std::to_string(last + 1) + " after " + std::to_string(journaled) + " of its " +
+                 std::to_string(planned) + " candidates");
+    return round;
   }
 
   // Before anything of the round starts: what a resume continues it from.
@@ -690,13 +726,14 @@ class Run {
     nlohmann::json list = nlohmann::json::array();
     for (const policy::Proposal& proposal : proposals)
       list.push_back({{"plan", schema::to_json(proposal.plan)}, {"parent", proposal.parent}, {"failure", proposal.failure}});
-    dir_.write_json("jobs/rounds/" + std::to_string(round) + ".json", {{"proposals", list}, {"policy", policy_.state()}});
+    fs::create_directories(dir_.file("rounds"));
+    dir_.write_json("rounds/" + std::to_string(round) + ".json", {{"proposals", list}, {"policy", policy_.state()}});
   }
 
   static std::vector<policy::Proposal> proposals_from_json(const nlohmann::json& list) {
     std::vector<policy::Proposal> proposals;
     for (const nlohmann::json& item : list)
-      proposals.push_back({schema::plan_from_json(item.at("plan"), "jobs/rounds"), item.at("parent").get<int>(),
+      proposals.push_back({schema::plan_from_json(item.at("plan"), "rounds"), item.at("parent").get<int>(),
                            item.at("failure").get<std::string>()});
     return proposals;
   }
