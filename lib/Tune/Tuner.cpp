@@ -698,8 +698,12 @@ class Run {
   int last_round_written() const {
     int last = -1;
     if (!fs::exists(dir_.file("rounds"))) return last;
-    for (const auto& entry : fs::directory_iterator(dir_.file("rounds")))
-      if (entry.path().extension() == ".json") last = std::max(last, std::stoi(entry.path().stem().string()));
+    for (const auto& entry : fs::directory_iterator(dir_.file("rounds"))) {
+      const std::string stem = entry.path().stem().string();
+      if (entry.path().extension() == ".json" && !stem.empty() && stem.size() < 9 &&
+          std::all_of(stem.begin(), stem.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        last = std::max(last, std::stoi(stem));
+    }
     return last;
   }
 
@@ -725,7 +729,10 @@ class Run {
   void write_round(int round, const std::vector<policy::Proposal>& proposals) {
     nlohmann::json list = nlohmann::json::array();
     for (const policy::Proposal& proposal : proposals)
-      list.push_back({{"plan", schema::to_json(proposal.plan)}, {"parent", proposal.parent}, {"failure", proposal.failure}});
+      list.push_back({{"plan", schema::to_json(proposal.plan)},
+                      {"parent", proposal.parent},
+                      {"failure", proposal.failure},
+                      {"explanation", proposal.explanation}});
     fs::create_directories(dir_.file("rounds"));
     dir_.write_json("rounds/" + std::to_string(round) + ".json", {{"proposals", list}, {"policy", policy_.state()}});
   }
@@ -734,7 +741,7 @@ class Run {
     std::vector<policy::Proposal> proposals;
     for (const nlohmann::json& item : list)
       proposals.push_back({schema::plan_from_json(item.at("plan"), "rounds"), item.at("parent").get<int>(),
-                           item.at("failure").get<std::string>()});
+                           item.at("failure").get<std::string>(), item.value("explanation", "")});
     return proposals;
   }
 
