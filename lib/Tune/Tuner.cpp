@@ -671,7 +671,7 @@ class Run {
   // there is one.
   std::optional<nlohmann::json> start_slurm() {
     fs::path jobs = jobs_dir();
-    fs::create_directories(dir_.file("rounds"));
+    fs::create_directories(jobs);
     // The tree every node builds its reference from, written once: a resumed
     // run must not rewrite it under a job still reading it.
     if (!fs::exists(jobs / "reference")) {
