@@ -4,6 +4,8 @@
 // job script that calls this.
 #include "Tune/Job.h"
 
+#include <unistd.h>
+
 #include <iostream>
 #include <string>
 
@@ -12,6 +14,11 @@ int main(int argc, char** argv) {
     std::cerr << "usage: crinn-job --node-cache <dir on this node> <job dir>\n";
     return 2;
   }
+  // A line in slurm-<id>.out that says the job's payload runs: a cancel from
+  // here on reaches this process, not only the job script.
+  char host[256] = "?";
+  gethostname(host, sizeof host - 1);
+  std::cout << "crinn-job: started on " << host << " for " << argv[3] << std::endl;
   try {
     crinn::tune::run_job(argv[3], argv[2]);
     return 0;

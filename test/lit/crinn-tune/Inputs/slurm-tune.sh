@@ -50,7 +50,14 @@ if grep -rqs slurm-test-secret "$dir/cluster/state" "$dir/slurm/jobs"; then
   echo "the API key reached a job" >&2
   exit 1
 fi
-cancelled=$(python3 -c 'import json, sys; print(next(e["job_id"] for e in map(json.loads, open(sys.argv[1])) if e["event"] == "submitted"))' "$jobs")
+read -r cancelled cancelled_index < <(python3 -c 'import json, sys; e = next(e for e in map(json.loads, open(sys.argv[1])) if e["event"] == "submitted"); print(e["job_id"], e["index"])' "$jobs")
+# A cancel while Slurm is still launching the job can miss its payload, which
+# then runs to a result: cancel once crinn-job says it has started.
+for _ in $(seq 600); do
+  grep -qs "crinn-job: started" "$dir/slurm/jobs/$cancelled_index/slurm-$cancelled.out" && break
+  sleep 0.2
+done
+grep -qs "crinn-job: started" "$dir/slurm/jobs/$cancelled_index/slurm-$cancelled.out" || { echo "job $cancelled never started" >&2; exit 1; }
 scancel "$cancelled"
 wait_for 'e["event"] == "submitted" and e["attempt"] == 2' 1
 kill -9 "$pid"
