@@ -64,10 +64,10 @@ std::string plan_difference(const Plan& a, const Plan& b) {
   };
   for (const PlanEntry& e : b)
     if (const PlanEntry* other = find(a, e); !other)
-      out << "+ " << e.rewrite << " at " << e.site << " " << nlohmann::json(e.params).dump() << "\n";
+      out << "+ " << e.rewrite << " at " << e.site << " " << schema::to_json(e.params).dump() << "\n";
     else if (!(other->params == e.params))
-      out << "~ " << e.rewrite << " at " << e.site << " " << nlohmann::json(other->params).dump() << " -> "
-          << nlohmann::json(e.params).dump() << "\n";
+      out << "~ " << e.rewrite << " at " << e.site << " " << schema::to_json(other->params).dump() << " -> "
+          << schema::to_json(e.params).dump() << "\n";
   for (const PlanEntry& e : a)
     if (!find(b, e)) out << "- " << e.rewrite << " at " << e.site << "\n";
   return out.str();

@@ -151,7 +151,11 @@ nlohmann::json to_json(const SiteRecord& site) {
       nlohmann::json spec = {{"type", p.integer ? "int" : "float"}, {"min", p.min}, {"max", p.max},
                              {"default", p.default_value}, {"doc", p.doc}};
       if (p.integer) spec["min"] = int64_t(p.min), spec["max"] = int64_t(p.max), spec["default"] = int64_t(p.default_value);
-      if (!p.choices.empty()) spec["choices"] = p.choices;
+      // Whole numbers written as integers, so that readers (and the LLM's prompt) see 256, not 256.0.
+      if (!p.choices.empty()) {
+        spec["choices"] = nlohmann::json::array();
+        for (double choice : p.choices) spec["choices"].push_back(number_json(choice));
+      }
       params[p.name] = spec;
     }
     nlohmann::json entry = {{"rewrite", option.rewrite}, {"params", params}, {"preserves_results", option.preserves_results}};
@@ -221,12 +225,16 @@ SiteRecord site_from_json(const nlohmann::json& json) {
   return site;
 }
 
+nlohmann::json to_json(const ParamValues& params) {
+  nlohmann::json json = nlohmann::json::object();
+  for (const auto& [name, value] : params) json[name] = number_json(value);
+  return json;
+}
+
 nlohmann::json to_json(const Plan& plan) {
   nlohmann::json list = nlohmann::json::array();
   for (const PlanEntry& entry : plan) {
-    nlohmann::json params = nlohmann::json::object();
-    for (const auto& [name, value] : entry.params) params[name] = number_json(value);
-    list.push_back({{"site", entry.site}, {"rewrite", entry.rewrite}, {"params", params}});
+    list.push_back({{"site", entry.site}, {"rewrite", entry.rewrite}, {"params", to_json(entry.params)}});
   }
   return {{"plan", list}};
 }

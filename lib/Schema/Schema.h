@@ -159,6 +159,7 @@ nlohmann::json to_json(const SiteRecord& site);
 // A site as to_json writes it; a std::runtime_error names what is missing.
 SiteRecord site_from_json(const nlohmann::json& json);
 
+nlohmann::json to_json(const ParamValues& params);  // whole numbers as integers
 nlohmann::json to_json(const Plan& plan);  // {"plan": [...]}, whole numbers as integers
 // The shape of a plan, `{"plan": [...]}` or a bare list of
 // {site, rewrite[, params]} with numeric params; a PlanError names `source`

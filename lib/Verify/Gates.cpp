@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string>
 
 namespace crinn::verify {
 
@@ -63,10 +64,14 @@ Verdict verify_candidate(const data::Dataset& dataset, const bench::IndexSpec& c
   for (const bench::EfResult& p : measured.points) best_recall = std::max(best_recall, p.recall);
   if (best_recall < config.bench.recall_high) {
     verdict.failure = Failure::Recall;
-    char text[160];
-    std::snprintf(text, sizeof text, "best recall %.4f in the sweep is below the window's top %.4f", best_recall,
-                  config.bench.recall_high);
-    verdict.reason = text;
+    // Four decimals, or more where four would print the two as equal (0.99898 against 0.999).
+    char mine_text[32], top_text[32];
+    for (int digits = 4; digits <= 8; ++digits) {
+      std::snprintf(mine_text, sizeof mine_text, "%.*f", digits, best_recall);
+      std::snprintf(top_text, sizeof top_text, "%.*f", digits, config.bench.recall_high);
+      if (std::string(mine_text) != top_text) break;
+    }
+    verdict.reason = std::string("best recall ") + mine_text + " in the sweep is below the window's top " + top_text;
   }
   return verdict;
 }

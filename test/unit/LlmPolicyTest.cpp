@@ -3,6 +3,8 @@
 #include "Policy/LlmPolicy.h"
 
 #include <arpa/inet.h>
+#include "SiteListing.h"
+
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -124,12 +126,7 @@ nlohmann::json sites() {
                             {"params", {{"patience", patience}}}}}}}}}};
 }
 
-// The offers of sites written as --list-sites prints them.
-std::vector<Offer> offers_of(const nlohmann::json& sites) {
-  std::vector<schema::SiteRecord> records;
-  for (const nlohmann::json& site : sites.at("sites")) records.push_back(schema::site_from_json(site));
-  return schema::offers(records);
-}
+using test::offers_of;
 
 // Checks a plan against the options the sites offer (in crinn-tune this is
 // crinn-opt's own plan validation).
@@ -192,7 +189,7 @@ TEST(LlmPolicy, ThePromptIsContrastive) {
   EXPECT_NE(prompt.find("width int in [0, 512], default 512, one of [0,256,512]"), std::string::npos);
   EXPECT_NE(prompt.find("Better: reward 1.8"), std::string::npos);
   EXPECT_NE(prompt.find("Worse: failed (no reason recorded)"), std::string::npos);
-  EXPECT_NE(prompt.find("+ simd-distance at distance-kernel:l2 {\"width\":256.0}"), std::string::npos) << prompt;
+  EXPECT_NE(prompt.find("+ simd-distance at distance-kernel:l2 {\"width\":256}"), std::string::npos) << prompt;
   EXPECT_NE(prompt.find("- early-termination at neighbor-loop:search"), std::string::npos);
   EXPECT_NE(prompt.find("explain"), std::string::npos);
 }

@@ -1,6 +1,8 @@
 #include "Policy/BuiltinPolicy.h"
 #include "Policy/RandomPolicy.h"
 
+#include "SiteListing.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -40,12 +42,7 @@ nlohmann::json catalogue() {
   return {{"sites", sites}};
 }
 
-// The offers of sites written as --list-sites prints them.
-std::vector<Offer> offers_of(const nlohmann::json& sites) {
-  std::vector<schema::SiteRecord> records;
-  for (const nlohmann::json& site : sites.at("sites")) records.push_back(schema::site_from_json(site));
-  return schema::offers(records);
-}
+using test::offers_of;
 
 const PlanEntry* find(const Plan& plan, const std::string& rewrite) {
   for (const PlanEntry& e : plan)

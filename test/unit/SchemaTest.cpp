@@ -52,5 +52,15 @@ TEST(CompileFlags, TheResultsSwitchRoundTripsThroughJson) {
   EXPECT_EQ(site.rewrites.front().param("no_math_errno")->default_value, 1);
 }
 
+// Integer choices are written as integers (the LLM's prompt showed
+// [0.0,256.0]) and read back as the same values.
+TEST(SiteJson, IntegerChoicesAreWrittenAsIntegers) {
+  SiteRecord site = build_site();
+  site.rewrites.front().params.push_back(ParamRange{"lines", true, 0, 256, 0, {0, 64, 256}, "cache lines"});
+  nlohmann::json json = to_json(site);
+  EXPECT_EQ(json["rewrites"][0]["params"]["lines"]["choices"].dump(), "[0,64,256]");
+  EXPECT_EQ(site_from_json(json).rewrites.front().param("lines")->choices, (std::vector<double>{0, 64, 256}));
+}
+
 }  // namespace
 }  // namespace crinn::schema

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 namespace crinn::verify {
 namespace {
@@ -197,6 +198,16 @@ TEST_F(Gates, RecallBelowTheWindowsTopFails) {
                                      library("parent", baseline_), false, config_);
   EXPECT_EQ(verdict.failure, Failure::Recall);
   EXPECT_EQ(verdict.reason.rfind("best recall 0.", 0), 0u) << verdict.reason;
+  // A top just above the recall reached is printed with the digits that tell them apart.
+  config_.bench.recall_high = verdict.candidate.points.front().recall + 1e-6;
+  verdict = verify_candidate(dataset_, library("candidate", baseline_, "M=2,ef_construction=4"),
+                             library("parent", baseline_), false, config_);
+  ASSERT_EQ(verdict.failure, Failure::Recall);
+  std::istringstream words(verdict.reason);
+  std::string best, top, word;
+  words >> word >> word >> best;
+  while (words >> word) top = word;
+  EXPECT_NE(best, top) << verdict.reason;
 }
 
 }  // namespace

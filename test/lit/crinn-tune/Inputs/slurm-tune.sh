@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # slurm-tune.sh <crinn-tune> <source> <dir>: the Slurm executor end to end on
-# a one-node cluster this script starts (slurm-cluster.sh) and stops. A short
+# a one-node cluster this script starts (tools/slurm-local-cluster.sh) and stops. A short
 # tune with --executor slurm --parallel 2 in which the first job is killed
 # with scancel (crinn-tune must submit it once more) and crinn-tune itself is
 # killed with kill -9 once its jobs are in flight; --resume must reattach to
@@ -12,7 +12,7 @@ tune=$1 source=$2 dir=$3
 rm -rf "$dir"
 mkdir -p "$dir"
 here=$(cd "$(dirname "$0")" && pwd)
-source "$here/slurm-cluster.sh"
+source "$here/../../../../tools/slurm-local-cluster.sh"
 start_slurm_cluster "$dir/cluster"
 
 args=(--source "$source" --dataset synthetic:n=2000,queries=80,dim=16,clusters=10 --policy random --seed 5
