@@ -9,6 +9,10 @@
 
 namespace crinn::data {
 
+std::string sample_name(const std::string& full_name, int64_t rows, uint64_t seed) {
+  return full_name + "-sample" + std::to_string(rows) + "-s" + std::to_string(seed);
+}
+
 Dataset sample_train(const Dataset& full, int64_t rows, uint64_t seed) {
   if (rows <= 0 || rows >= full.train.rows)
     throw DataError(full.name, "a sample of " + std::to_string(rows) + " train vectors: the set has " +
@@ -23,7 +27,7 @@ Dataset sample_train(const Dataset& full, int64_t rows, uint64_t seed) {
   std::sort(ids.begin(), ids.end());
 
   Dataset sample;
-  sample.name = full.name + "-sample" + std::to_string(rows) + "-s" + std::to_string(seed);
+  sample.name = sample_name(full.name, rows, seed);
   sample.metric = full.metric;
   sample.train.rows = rows;
   sample.train.dim = full.train.dim;

@@ -10,4 +10,7 @@ namespace crinn::data {
 // `rows` train vectors of `full` (fewer than it has), in their original order.
 Dataset sample_train(const Dataset& full, int64_t rows, uint64_t seed);
 
+// The name sample_train gives that sample ("<full name>-sample<rows>-s<seed>").
+std::string sample_name(const std::string& full_name, int64_t rows, uint64_t seed);
+
 }  // namespace crinn::data

@@ -1,9 +1,11 @@
 #include "Tune/Job.h"
 
 #include "Bench/Metrics.h"
+#include "Data/Formats.h"
 #include "Data/Registry.h"
 #include "Data/Sample.h"
 #include "Support/AtomicFile.h"
+#include "Support/Hash.h"
 #include "Tune/Referee.h"
 #include "Verify/Build.h"
 
@@ -105,6 +107,27 @@ std::string node_reference(const JobSpec& spec, const data::Dataset& dataset, co
 }
 
 }  // namespace
+
+// On a big set drawing the sample and its ground truth take seconds to
+// minutes, which every job would otherwise repeat.
+data::Dataset node_sample(const data::Dataset& full, const JobSpec& spec, const fs::path& node_dir) {
+  FileLock lock(node_dir / "sample.lock");
+  std::string key = support::Hash()
+                        .add(spec.dataset)
+                        .add(std::to_string(spec.queries))
+                        .add(std::to_string(spec.sample))
+                        .add(std::to_string(spec.sample_seed))
+                        .hex();
+  fs::path cached = node_dir / ("sample-" + key + ".hdf5");
+  if (fs::exists(cached)) {
+    data::Dataset sample = data::load_hdf5(cached.string());
+    sample.name = data::sample_name(full.name, spec.sample, spec.sample_seed);
+    return sample;
+  }
+  data::Dataset sample = data::sample_train(full, spec.sample, spec.sample_seed);
+  data::save_hdf5(sample, cached.string());
+  return sample;
+}
 
 nlohmann::json curve_json(const bench::IndexResult& result) {
   nlohmann::json points = nlohmann::json::array();
@@ -231,9 +254,9 @@ void run_job(const fs::path& job_dir, const fs::path& node_cache) {
   JobSpec spec = job_spec_from_json(nlohmann::json::parse(std::ifstream(job_dir / "spec.json")));
   data::Dataset dataset = data::open_dataset(spec.dataset, data::default_cache_dir());
   data::limit_queries(dataset, spec.queries);
-  if (spec.sample > 0) dataset = data::sample_train(dataset, spec.sample, spec.sample_seed);
   fs::path node_dir = node_cache / node_name() / spec.run_key;
   fs::create_directories(node_dir);
+  if (spec.sample > 0) dataset = node_sample(dataset, spec, node_dir);
   IndexCache cache(node_dir / "index-cache", spec.run_key);
   bench::IndexSpec reference{"reference", node_reference(spec, dataset, node_dir), "",
                              (cache.dir() / spec.reference_index_file).string()};

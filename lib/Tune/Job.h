@@ -80,4 +80,9 @@ JobResult run_candidate(const JobSpec& spec, const data::Dataset& dataset, const
 // without a result.
 void run_job(const std::filesystem::path& job_dir, const std::filesystem::path& node_cache);
 
+// The sample of `full` that spec asks for (--tune-sample), with its ground
+// truth: drawn by the first job on a node and kept in node_dir, read back by
+// the jobs after it.
+data::Dataset node_sample(const data::Dataset& full, const JobSpec& spec, const std::filesystem::path& node_dir);
+
 }  // namespace crinn::tune

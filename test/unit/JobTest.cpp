@@ -1,7 +1,11 @@
 #include "Tune/Job.h"
+#include "Data/Registry.h"
+#include "Data/Sample.h"
 #include "Tune/SlurmExecutor.h"
 
 #include <gtest/gtest.h>
+
+#include <filesystem>
 
 namespace crinn::tune {
 namespace {
@@ -61,6 +65,44 @@ TEST(JobTest, EndedSlurmStates) {
     EXPECT_TRUE(slurm_state_ended(state)) << state;
   for (const char* state : {"PENDING", "RUNNING", "REQUEUED", "COMPLETING", "CONFIGURING", ""})
     EXPECT_FALSE(slurm_state_ended(state)) << state;
+}
+
+// Issue 20: the jobs of a --tune-sample run on one node draw the sample and
+// its ground truth once; the next job reads the same sample back, and a run
+// with other queries gets its own.
+TEST(JobTest, ASampleIsDrawnOncePerNode) {
+  namespace fs = std::filesystem;
+  fs::path node_dir = fs::path(::testing::TempDir()) / "crinn-node-sample";
+  fs::remove_all(node_dir);
+  fs::create_directories(node_dir);
+  JobSpec spec;
+  spec.dataset = "synthetic:n=3000,queries=20,dim=8,clusters=5";
+  spec.queries = 20;
+  spec.sample = 1000;
+  spec.sample_seed = 3;
+  data::Dataset full = data::open_dataset(spec.dataset, (node_dir / "cache").string());
+
+  data::Dataset drawn = node_sample(full, spec, node_dir);
+  auto samples = [&] {
+    int count = 0;
+    for (const fs::directory_entry& entry : fs::directory_iterator(node_dir))
+      count += entry.path().extension() == ".hdf5";
+    return count;
+  };
+  EXPECT_EQ(samples(), 1);
+  data::Dataset again = node_sample(full, spec, node_dir);
+  EXPECT_EQ(samples(), 1);
+  EXPECT_EQ(again.name, data::sample_name(full.name, 1000, 3));
+  EXPECT_EQ(again.name, drawn.name);
+  ASSERT_EQ(again.train.size(), drawn.train.size());
+  EXPECT_TRUE(std::equal(drawn.train.data(), drawn.train.data() + drawn.train.size(), again.train.data()));
+  EXPECT_EQ(again.truth.ids, drawn.truth.ids);
+
+  spec.queries = 10;
+  data::limit_queries(full, 10);
+  EXPECT_EQ(node_sample(full, spec, node_dir).test.rows, 10);
+  EXPECT_EQ(samples(), 2);
+  fs::remove_all(node_dir);
 }
 
 }  // namespace
