@@ -192,11 +192,12 @@ void run_destructors(void* handle) {
         if (!index) error = std::string("create failed: ") + lib.last_error();
       }
       if (error.empty()) {
-        // Fault in the shared train and test matrices first so that the
-        // memory the index adds is measured, not the dataset's pages.
+        // Fault in the shared train and test matrices first (a page in 1024
+        // floats, mapped from the file or not) so that the memory the index
+        // adds is measured, not the dataset's pages.
         volatile float sink = 0.0f;
         for (const data::Matrix* m : {&dataset.train, &dataset.test})
-          for (size_t i = 0; i < m->values.size(); i += 1024) sink = sink + m->values[i];
+          for (size_t i = 0; i < m->size(); i += 1024) sink = sink + m->data()[i];
         long rss_before = 0, peak = 0;
         read_memory_kib(rss_before, peak);
         rss_before_index = rss_before;
