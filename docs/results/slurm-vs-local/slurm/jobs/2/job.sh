@@ -1,0 +1,3 @@
+#!/bin/sh
+# crinn-tune candidate 2, attempt 1
+exec '/work/main/build/bin/crinn-job' --node-cache '/tmp/svl/node-cache' '/tmp/svl/slurm/jobs/2'
