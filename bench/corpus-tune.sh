@@ -14,6 +14,14 @@ programs=("$@")
 
 bash tools/setup.sh > /dev/null
 for program in "${programs[@]}"; do
+  # A program is a directory name of test/corpus/, so that the out dir below
+  # (removed and written again) stays under build/corpus-tune/.
+  if [[ ! "$program" =~ ^[A-Za-z0-9_-]+$ ]] || [ ! -d "test/corpus/$program" ]; then
+    echo "bench/corpus-tune.sh: error: '$program' is not a program of test/corpus/" >&2
+    exit 2
+  fi
+done
+for program in "${programs[@]}"; do
   out=build/corpus-tune/$program
   rm -rf "$out"
   mkdir -p "$(dirname "$out")"

@@ -13,9 +13,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(realpath -m "${1:-build/slurm-vs-local}")
 
+# The out dir is replaced only if this script made it (its marker file is
+# there): any other existing dir, such as the source tree, is refused.
+marker=.crinn-slurm-vs-local
+if [ -e "$out" ] && [ ! -e "$out/$marker" ]; then
+  echo "bench/slurm-vs-local.sh: error: $out exists and was not written by this script; name a new dir" >&2
+  exit 2
+fi
 bash tools/setup.sh > /dev/null
 rm -rf "$out"
 mkdir -p "$out"
+touch "$out/$marker"
 source tools/slurm-local-cluster.sh
 start_slurm_cluster "$out/cluster"
 
