@@ -1,6 +1,7 @@
 #include "Tune/PairedRuns.h"
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 
 namespace crinn::tune {
@@ -45,8 +46,18 @@ HeadToHead head_to_head(const data::Dataset& dataset, const bench::IndexSpec& re
   std::vector<double>& to_incumbent = incumbent ? to_best : contest.to_reference;
   std::vector<bench::IndexSpec> indexes = {reference, challenger};
   if (incumbent) indexes.insert(indexes.begin() + 1, *incumbent);
+  auto start = std::chrono::steady_clock::now();
+  int repetitions_here = 0;
   while ((contest.call = decide(interval(to_incumbent, floor, referee), referee)) == Call::MoreRepetitions) {
-    config.runs = next_repetitions(int(to_incumbent.size()), referee);
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    config.runs = affordable_repetitions(next_repetitions(int(to_incumbent.size()), referee), repetitions_here,
+                                         elapsed, referee);
+    if (config.runs == 0) {
+      contest.call = Call::Inconclusive;
+      contest.out_of_time = true;
+      break;
+    }
+    repetitions_here += config.runs;
     std::vector<bench::IndexResult> results = bench::run_benchmark(dataset, indexes, config, [](auto&) {});
     auto failed = std::find_if(results.begin(), results.end(), [](const auto& r) { return !r.failure.empty(); });
     if (failed != results.end()) {

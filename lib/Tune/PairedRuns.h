@@ -23,12 +23,14 @@ struct HeadToHead {
   RatioInterval versus;              // the challenger over the incumbent
   Call call = Call::Inconclusive;
   std::string failure;  // "<index>: <why>" if an index failed in a repetition (the incumbent stays)
+  bool out_of_time = false;  // inconclusive because the referee's max_seconds left no room for more
 };
 
 // Repetitions of the challenger beside the reference and the incumbent (the
 // reference itself when `incumbent` is null: then the challenger's earlier
 // runs `to_reference` count toward the call), as many as the referee asks
-// for (next_repetitions) until it calls one or the other.
+// for (next_repetitions) until it calls one or the other, or until its
+// time bound leaves no room for more (affordable_repetitions).
 HeadToHead head_to_head(const data::Dataset& dataset, const bench::IndexSpec& reference,
                         const bench::IndexSpec* incumbent, const bench::IndexSpec& challenger,
                         std::vector<double> to_reference, const NoiseFloor& floor, bench::BenchConfig config,

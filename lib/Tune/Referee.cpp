@@ -134,6 +134,14 @@ int next_repetitions(int done, const RefereeConfig& config) {
   return std::max(0, target - done);
 }
 
+int affordable_repetitions(int wanted, int done, double elapsed, const RefereeConfig& config) {
+  if (config.max_seconds <= 0.0 || done <= 0) return wanted;
+  double per_repetition = elapsed / double(done);
+  double left = config.max_seconds - elapsed;
+  if (left <= 0.0) return 0;
+  return per_repetition <= 0.0 ? wanted : std::min(wanted, int(left / per_repetition));
+}
+
 namespace {
 
 std::vector<double> mean_ranks(const std::vector<double>& values) {

@@ -28,6 +28,10 @@ struct RefereeConfig {
   int min_repetitions = 4;
   // Paired repetitions a comparison may take while its interval straddles 1.
   int max_repetitions = 128;
+  // Wall seconds a comparison may take (0: no bound). A repetition is a full
+  // sweep of every index, so on a large set the cap of repetitions alone can
+  // hold a run on one candidate for most of its budget.
+  double max_seconds = 0.0;
   uint64_t seed = 1;  // of the bootstrap: the same measurements give the same interval
 };
 
@@ -80,6 +84,12 @@ const char* call_name(Call call);
 // as many (doubling, so few looks), at least min_repetitions in all, and no
 // more than the cap leaves.
 int next_repetitions(int done, const RefereeConfig& config);
+
+// Of `wanted` repetitions, as many as fit in the seconds the comparison has
+// left by its pace so far (`elapsed` seconds for `done` repetitions): all
+// without a bound or before a first pace; 0 when none fits, which ends the
+// comparison inconclusive.
+int affordable_repetitions(int wanted, int done, double elapsed, const RefereeConfig& config);
 
 // Spearman's rank correlation of two equally long lists (ties take their
 // mean rank): whether a ranking on a sample holds on the whole set. NaN for

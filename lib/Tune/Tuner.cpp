@@ -103,13 +103,19 @@ struct Scored {
   bool became_best = false;
 };
 
+TuneOptions with_contest_bound(TuneOptions options) {
+  if (options.referee.max_seconds <= 0.0 && options.time_budget_seconds > 0.0)
+    options.referee.max_seconds = kContestShareOfBudget * options.time_budget_seconds;
+  return options;
+}
+
 class Run {
  public:
   Run(rewrite::SourceTree& tree, const data::Dataset& dataset, policy::Policy& policy, const TuneOptions& options)
       : tree_(tree),
         dataset_(dataset),
         policy_(policy),
-        options_(options),
+        options_(with_contest_bound(options)),
         dir_(options.out_dir),
         run_key_(IndexCache::run_key(tree.root(), dataset, options.library_name)),
         cache_(dir_.work("index-cache"), run_key_) {}
@@ -511,9 +517,11 @@ class Run {
     record["beside_incumbent"] = interval_json(contest.versus);
     record["beside_incumbent"]["incumbent"] = best ? best_candidate_ : -1;
     record["beside_incumbent"]["call"] = call_name(contest.call);
+    if (contest.out_of_time) record["beside_incumbent"]["out_of_time"] = true;
     options_.log("candidate " + std::to_string(history_.size()) + " beside " +
                  (best ? "the best (candidate " + std::to_string(best_candidate_) + ")" : "the unmodified source") +
-                 ": " + interval_text(contest.versus) + ": " + call_name(contest.call));
+                 ": " + interval_text(contest.versus) + ": " + call_name(contest.call) +
+                 (contest.out_of_time ? " (out of its time)" : ""));
     return {interval(contest.to_reference), contest.call == Call::ChallengerWins};
   }
 
@@ -833,7 +841,7 @@ class Run {
   rewrite::SourceTree& tree_;
   const data::Dataset& dataset_;
   policy::Policy& policy_;
-  const TuneOptions& options_;
+  const TuneOptions options_;  // a copy: the contest bound is filled in (with_contest_bound)
   ReportDir dir_;
   std::string run_key_;  // IndexCache::run_key, also what nodes key their caches by
   IndexCache cache_;

@@ -34,6 +34,10 @@ namespace crinn::tune {
 
 enum class Executor { Local, Slurm };
 
+// Of a --time-budget, the share one head-to-head may take: a few candidates'
+// worth, so that one close call cannot spend the run.
+inline constexpr double kContestShareOfBudget = 0.15;
+
 struct TuneOptions {
   std::string out_dir;            // report dir: history.jsonl, policy.json, plan.json, best/, best.patch
   std::string library_name;       // what the tree's CMakeLists.txt builds, e.g. libcrinn_hnsw.so
@@ -48,7 +52,9 @@ struct TuneOptions {
   // headline's interval: it is measured once, at the end, so it takes more
   // runs than a candidate's first measurement.
   int compare_runs = 5;
-  // Decides would-be bests; its max_repetitions bounds a head-to-head.
+  // Decides would-be bests; its max_repetitions bounds a head-to-head, and so
+  // does its max_seconds, which a time budget sets to kContestShareOfBudget
+  // of itself when it is 0.
   RefereeConfig referee;
   // Paired runs of the reference beside a copy of itself before the first
   // round: the noise every interval of the run includes.

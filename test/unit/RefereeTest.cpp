@@ -138,6 +138,17 @@ TEST(Referee, RepetitionsDoubleUpToTheCap) {
   EXPECT_EQ(next_repetitions(20, config), 0);
 }
 
+TEST(Referee, ATimeBoundTakesOnlyTheRepetitionsThatFit) {
+  RefereeConfig config;
+  EXPECT_EQ(affordable_repetitions(8, 8, 1e6, config), 8);  // no bound
+  config.max_seconds = 100.0;
+  EXPECT_EQ(affordable_repetitions(4, 0, 0.0, config), 4);    // no pace yet
+  EXPECT_EQ(affordable_repetitions(8, 4, 40.0, config), 6);   // 10 s each, 60 s left
+  EXPECT_EQ(affordable_repetitions(8, 4, 20.0, config), 8);   // 5 s each, 80 s left
+  EXPECT_EQ(affordable_repetitions(8, 4, 95.0, config), 0);   // a repetition no longer fits
+  EXPECT_EQ(affordable_repetitions(8, 4, 120.0, config), 0);  // past the bound
+}
+
 TEST(Referee, EachRunOfACurveHasItsOwnReward) {
   bench::IndexResult result;
   result.points = {{10, 100, 0.8, 0.0, {1000.0, 2000.0}, {}}, {20, 100, 1.0, 0.0, {500.0, 1000.0}, {}}};
