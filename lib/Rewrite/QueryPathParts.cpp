@@ -6,6 +6,10 @@
 #include "clang/AST/DeclTemplate.h"
 #include "clang/AST/ExprCXX.h"
 
+#include <algorithm>
+#include <map>
+#include <memory>
+
 namespace crinn::rewrite {
 
 using namespace clang;
@@ -187,9 +191,16 @@ std::string VectorDistance::between(const std::string& a, const std::string& b) 
 std::string VectorDistance::vector_of(const std::string& node) const { return vector_of_(node); }
 
 std::string Adjacency::layer0(const std::string& node) const {
+  if (by_pointer())
+    return "crinn::runtime::IdRun<" + id_type + ">{(" + pointer_of(node) + ") + " + first + ", std::size_t(" +
+           end_of(node) + " - " + first + ")}";
   std::string text = field->getNameAsString();
   for (size_t i = 0; i < indices.size(); ++i) text += i == 0 ? "[" + node + "]" : "[0]";
   return text;
+}
+
+std::string Adjacency::words(const std::string& node) const {
+  return "crinn::runtime::IdRun<" + id_type + ">{" + pointer_of(node) + ", std::size_t(" + end_of(node) + ")}";
 }
 
 std::string Adjacency::on_layer0(const std::string& flag, const ASTContext& context) const {
@@ -198,7 +209,9 @@ std::string Adjacency::on_layer0(const std::string& flag, const ASTContext& cont
   return text;
 }
 
-std::optional<Adjacency> adjacency_of(const sites::NeighborLoop& loop) {
+namespace {
+
+std::optional<Adjacency> member_adjacency(const sites::NeighborLoop& loop) {
   if (!loop.range || !loop.expanded_node || !loop.beam_loop) return std::nullopt;
   Adjacency adjacency;
   const Expr* e = loop.range->IgnoreParenImpCasts();
@@ -220,7 +233,208 @@ std::optional<Adjacency> adjacency_of(const sites::NeighborLoop& loop) {
       !list->getTemplateArgs()[0].getAsType()->isIntegerType())
     return std::nullopt;
   adjacency.id_type = list->getTemplateArgs()[0].getAsType().getAsString();
+  adjacency.node_count = adjacency.field->getNameAsString() + ".size()";
   return adjacency;
+}
+
+// `p[j]` or `*(p + j)`: the pointer p, if it is a variable.
+const VarDecl* list_pointer(const Expr* read, const VarDecl* index) {
+  read = read->IgnoreParenImpCasts();
+  const Expr *base = nullptr, *offset = nullptr;
+  if (const auto* subscript = dyn_cast<ArraySubscriptExpr>(read)) {
+    base = subscript->getBase();
+    offset = subscript->getIdx();
+  } else if (const auto* deref = dyn_cast<UnaryOperator>(read); deref && deref->getOpcode() == UO_Deref) {
+    if (const auto* sum = dyn_cast<BinaryOperator>(deref->getSubExpr()->IgnoreParenImpCasts());
+        sum && sum->getOpcode() == BO_Add) {
+      base = sum->getLHS();
+      offset = sum->getRHS();
+      if (sites::referenced_var(base) == index) std::swap(base, offset);
+    }
+  }
+  if (!base || sites::referenced_var(offset) != index) return nullptr;
+  const VarDecl* pointer = sites::referenced_var(base);
+  return pointer && pointer->getType()->isPointerType() ? pointer : nullptr;
+}
+
+// Is `var` assigned, incremented or has its address taken in `scope`?
+bool written_in(const VarDecl* var, const Stmt* scope) {
+  bool written = false;
+  sites::visit_exprs(scope, [&](const Expr* e) {
+    if (const auto* op = dyn_cast<BinaryOperator>(e); op && op->isAssignmentOp())
+      written |= sites::referenced_var(op->getLHS()) == var;
+    if (const auto* op = dyn_cast<UnaryOperator>(e); op && (op->isIncrementDecrementOp() || op->getOpcode() == UO_AddrOf))
+      written |= sites::referenced_var(op->getSubExpr()) == var;
+  });
+  return written;
+}
+
+// A local of the beam that holds its initial value throughout.
+bool fixed_local(const VarDecl* var, const sites::NeighborLoop& loop) {
+  return var && var->getInit() && sites::contains(loop.beam_loop, var) && !written_in(var, loop.beam_loop);
+}
+
+// The variable or member a push adds to: the object of `q.emplace(...)`, or
+// of the first argument of a free function (`insert_into_pool(pool_.data(), ...)`).
+const Decl* pushed_container(const CallExpr* push) {
+  const Expr* object = nullptr;
+  const Expr* callee = push->getCallee()->IgnoreParenImpCasts();
+  if (const auto* member = dyn_cast<CXXMemberCallExpr>(push)) object = member->getImplicitObjectArgument();
+  else if (const auto* dependent = dyn_cast<CXXDependentScopeMemberExpr>(callee))  // in a template
+    object = dependent->isImplicitAccess() ? nullptr : dependent->getBase();
+  else if (const auto* unresolved = dyn_cast<UnresolvedMemberExpr>(callee))
+    object = unresolved->isImplicitAccess() ? nullptr : unresolved->getBase();
+  else if (push->getNumArgs() > 0) object = push->getArg(0);
+  while (object) {
+    object = object->IgnoreParenImpCasts();
+    if (const auto* call = dyn_cast<CXXMemberCallExpr>(object)) {
+      object = call->getImplicitObjectArgument();
+      continue;
+    }
+    if (const auto* ref = dyn_cast<DeclRefExpr>(object)) return ref->getDecl();
+    if (const auto* member = dyn_cast<MemberExpr>(object)) return member->getMemberDecl();
+    return nullptr;
+  }
+  return nullptr;
+}
+
+// How an address computation (a list pointer's initialiser, its count) reads
+// the beam's locals: a fixed pointer local stands for its initialiser
+// (`tableint* ids = (tableint*)(ll + 1)` with `ll = get_linklist0(...)`), and
+// the node is a fixed integer local, or an integer member of one
+// (`current.second`), taken from the candidate pool (`candidate_set.top()`),
+// so that it is the node being expanded, and not, say, a slot of the pool.
+class ListAddress {
+ public:
+  ListAddress(const sites::NeighborLoop& loop, const ASTContext& context)
+      : loop_(loop), context_(context), pool_(loop.candidate_push ? pushed_container(loop.candidate_push) : nullptr) {}
+
+  // Reads `e` only the node, fixed pointers, members and constants? Records the node's spelling.
+  bool admits(const Expr* e) {
+    bool ok = true;
+    walk(e, [&](const Expr* read, Read kind) {
+      if (kind == Read::Other) ok = false;
+      if (kind == Read::Pointer) ok &= admits(sites::referenced_var(read)->getInit());
+      if (kind != Read::Node) return;
+      std::string spelling = sites::source_text(read, context_);
+      if (node_spelling_.empty()) node_spelling_ = spelling, node_read_ = read;
+      ok &= spelling == node_spelling_;
+    });
+    return ok;
+  }
+
+  const Expr* node_read() const { return node_read_; }
+
+  // `e`'s text for another node; empty if it cannot be written (a macro).
+  std::string text(const Expr* e, const std::string& node) const {
+    std::vector<std::pair<const Expr*, std::string>> replacements;
+    bool ok = true;
+    walk(e, [&](const Expr* read, Read kind) {
+      std::string replacement = "(" + node + ")";
+      if (kind == Read::Pointer) {
+        std::string init = text(sites::referenced_var(read)->getInit(), node);
+        ok &= !init.empty();
+        replacement = "(" + init + ")";
+      }
+      replacements.emplace_back(read, replacement);
+    });
+    auto written = replace_within(e, context_, replacements);
+    if (written && ok) return *written;
+    if (!written) llvm::consumeError(written.takeError());
+    return "";
+  }
+
+ private:
+  enum class Read { Node, Pointer, Other };
+
+  // Calls `visit` on each outermost read of a local in `e`, not looking inside it.
+  void walk(const Stmt* s, const std::function<void(const Expr*, Read)>& visit) const {
+    if (const auto* e = dyn_cast<Expr>(s)) {
+      const Expr* bare = e->IgnoreParenImpCasts();
+      const Expr* object = bare;
+      if (const auto* member = dyn_cast<MemberExpr>(bare)) object = member->getBase()->IgnoreParenImpCasts();
+      const auto* ref = dyn_cast<DeclRefExpr>(object);
+      if (const auto* var = ref ? dyn_cast<VarDecl>(ref->getDecl()) : nullptr; var && var->hasLocalStorage()) {
+        if (object == bare && var->getType()->isPointerType() && fixed_local(var, loop_)) visit(bare, Read::Pointer);
+        else if (bare->getType()->isIntegerType() && taken_from_pool(var, 0)) visit(bare, Read::Node);
+        else visit(bare, Read::Other);
+        return;
+      }
+    }
+    for (const Stmt* child : s->children())
+      if (child) walk(child, visit);
+  }
+
+  // Is `var` a fixed local whose value comes, through other fixed locals, from the pool?
+  bool taken_from_pool(const VarDecl* var, int depth) const {
+    if (!pool_ || depth > 4 || !fixed_local(var, loop_)) return false;
+    bool taken = false;
+    sites::visit_exprs(var->getInit(), [&](const Expr* e) {
+      if (const auto* member = dyn_cast<MemberExpr>(e)) taken |= member->getMemberDecl() == pool_;
+      const auto* ref = dyn_cast<DeclRefExpr>(e);
+      if (!ref) return;
+      if (ref->getDecl() == pool_) taken = true;
+      else if (const auto* local = dyn_cast<VarDecl>(ref->getDecl()); local && local->hasLocalStorage())
+        taken |= taken_from_pool(local, depth + 1);
+    });
+    return taken;
+  }
+
+  const sites::NeighborLoop& loop_;
+  const ASTContext& context_;
+  const Decl* pool_;
+  std::string node_spelling_;
+  const Expr* node_read_ = nullptr;
+};
+
+std::optional<Adjacency> pointer_adjacency(const sites::NeighborLoop& loop, const ASTContext& context) {
+  const auto* index_loop = dyn_cast<ForStmt>(loop.loop);
+  // The nodes are counted by the rows of the vectors' storage.
+  if (!index_loop || !loop.element || !loop.element->getInit() || !loop.beam_loop || !loop.storage ||
+      !(loop.count || (loop.stride && !loop.offset)))
+    return std::nullopt;
+  sites::LoopShape shape = sites::loop_shape(index_loop);
+  if (!shape.induction || !shape.start || !shape.bound || !shape.start->isIntegerConstantExpr(context))
+    return std::nullopt;
+  const VarDecl* pointer = list_pointer(loop.element->getInit(), shape.induction);
+  if (!fixed_local(pointer, loop)) return std::nullopt;
+  QualType id = pointer->getType()->getPointeeType();
+  if (!id->isIntegerType()) return std::nullopt;
+  // The bound, or the initialiser of the fixed local it names.
+  const Expr* bound = shape.bound;
+  if (const VarDecl* count = sites::referenced_var(bound); count && isa<DeclRefExpr>(bound) && count->hasLocalStorage()) {
+    if (!fixed_local(count, loop)) return std::nullopt;
+    bound = count->getInit();
+  }
+  // A list of each node: the pointer is computed from the node; so is the count, or from neither.
+  auto address = std::make_shared<ListAddress>(loop, context);
+  if (!address->admits(pointer->getInit()) || !address->node_read() || !address->admits(bound)) return std::nullopt;
+
+  Adjacency adjacency;
+  adjacency.field = loop.storage;
+  adjacency.id_type = id.getUnqualifiedType().getAsString();
+  adjacency.pointer = pointer;
+  adjacency.node_read = address->node_read();
+  adjacency.first = sites::source_text(shape.start, context);
+  adjacency.node_count = loop.count ? loop.count->getNameAsString()
+                                    : loop.storage->getNameAsString() + ".size() / (" +
+                                          sites::source_text(loop.stride, context) + ")";
+  const Expr* init = pointer->getInit();
+  adjacency.pointer_of = [address, init](const std::string& node) { return address->text(init, node); };
+  const std::string past_last = shape.inclusive ? " + 1" : "";
+  adjacency.end_of = [address, bound, past_last](const std::string& node) {
+    std::string text = address->text(bound, node);
+    return text.empty() ? text : "(" + text + ")" + past_last;
+  };
+  if (adjacency.pointer_of("crinn_probe").empty() || adjacency.end_of("crinn_probe").empty()) return std::nullopt;
+  return adjacency;
+}
+
+}  // namespace
+
+std::optional<Adjacency> adjacency_of(const sites::NeighborLoop& loop, const ASTContext& context) {
+  if (loop.range) return member_adjacency(loop);
+  return pointer_adjacency(loop, context);
 }
 
 }  // namespace crinn::rewrite
@@ -230,7 +444,7 @@ namespace crinn::rewrite {
 std::optional<Adjacency> graph_site(const sites::Site& site, ASTContext& context, bool needs_distance) {
   const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
   if (!loop || site.query_entry.empty() || (needs_distance && !query_argument(*loop))) return std::nullopt;
-  auto adjacency = adjacency_of(*loop);
+  auto adjacency = adjacency_of(*loop, context);
   const CXXMethodDecl* method = method_of(*loop, context);
   if (!adjacency || !method || method->getParent() != adjacency->field->getParent() ||
       after_member_line(adjacency->field, context).isInvalid())

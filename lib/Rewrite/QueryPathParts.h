@@ -60,19 +60,38 @@ struct EntryFields {
 };
 std::optional<EntryFields> entry_fields(const sites::NeighborLoop& loop);
 
-// The range-for's adjacency expression as `field[node][layer]...`: a member
-// of *this indexed first by the expanded node, then by layer subscripts that
-// do not depend on the beam's locals.
+// A neighbour loop's adjacency lists, in one of two forms:
+// - by member: the range-for's `field[node][layer]...`, a member of *this
+//   indexed first by the expanded node, then by layer subscripts that do not
+//   depend on the beam's locals, each list a std::vector of ids;
+// - by pointer: an index loop reading `p[j]` or `*(p + j)` for j from `first`
+//   to a bound, where the local pointer p is initialised once from the
+//   expanded node alone (`int* data = (int*) get_linklist0(node)`, through
+//   other such pointers too) and the bound is p's count
+//   (`getListCount(data)`), so that any node's list can be written down
+//   (hnswlib's layer 0). Then `field` is the member the loop's vectors are
+//   read from, beside which new members go.
 struct Adjacency {
   const clang::FieldDecl* field = nullptr;
-  std::vector<const clang::Expr*> indices;
-  std::string id_type;  // the list's element type
-  // `field[<node>][0]...`: node's layer-0 list.
+  std::vector<const clang::Expr*> indices;  // by member
+  std::string id_type;                      // the list's element type
+  // By pointer: p and how its initialiser reads the node (`current.second`).
+  const clang::VarDecl* pointer = nullptr;
+  const clang::Expr* node_read = nullptr;
+  std::function<std::string(const std::string&)> pointer_of;  // p's value for another node
+  std::function<std::string(const std::string&)> end_of;      // the index one past the list's last, for another node
+  std::string first;                                          // the index of the list's first id
+  std::string node_count;  // how many nodes have lists: `field.size()`, or the member counting rows
+  bool by_pointer() const { return pointer != nullptr; }
+  // node's layer-0 list as a container of ids (by pointer: a
+  // crinn::runtime::IdRun over them, mutable if p is).
   std::string layer0(const std::string& node) const;
+  // By pointer: all that p reads for node, from p[0] up to the list's end.
+  std::string words(const std::string& node) const;
   // `<flag> && (layer) == 0 ...`: the loop reads layer 0 and `flag` holds.
   std::string on_layer0(const std::string& flag, const clang::ASTContext& context) const;
 };
-std::optional<Adjacency> adjacency_of(const sites::NeighborLoop& loop);
+std::optional<Adjacency> adjacency_of(const sites::NeighborLoop& loop, const clang::ASTContext& context);
 
 // The adjacency of a neighbor-loop site where a query-path rewrite can add a
 // member beside the lists: the site has a query entry, the lists are a member

@@ -141,32 +141,41 @@ const Stmt* statement_of(const Stmt* s, ASTContext& context) {
   return nullptr;
 }
 
-llvm::Expected<std::string> substitute(const Stmt* s, const ASTContext& context,
-                                       const std::map<const VarDecl*, std::string>& replacements) {
+llvm::Expected<std::string> replace_within(const Stmt* s, const ASTContext& context,
+                                           const std::vector<std::pair<const Expr*, std::string>>& replacements) {
   const SourceManager& sources = context.getSourceManager();
   CharSourceRange whole = node_range(s->getSourceRange(), context);
-  if (whole.isInvalid())
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), "code inside a macro cannot be rewritten");
+  auto in_macro = [] { return llvm::createStringError(llvm::inconvertibleErrorCode(), "code inside a macro cannot be rewritten"); };
+  if (whole.isInvalid()) return in_macro();
   unsigned base = sources.getFileOffset(whole.getBegin());
   std::string text = sites::source_text(s, context);
-
-  std::vector<std::pair<unsigned, const DeclRefExpr*>> refs;
-  bool in_macro = false;
-  sites::visit_exprs(s, [&](const Expr* e) {
-    const auto* ref = dyn_cast<DeclRefExpr>(e);
-    if (!ref) return;
-    const auto* var = dyn_cast<VarDecl>(ref->getDecl());
-    if (!var || !replacements.count(var)) return;
-    if (ref->getBeginLoc().isMacroID()) in_macro = true;
-    refs.emplace_back(sources.getFileOffset(ref->getBeginLoc()) - base, ref);
+  std::vector<std::pair<CharSourceRange, const std::string*>> ranges;
+  for (const auto& [e, replacement] : replacements) {
+    if (e->getBeginLoc().isMacroID() || e->getEndLoc().isMacroID()) return in_macro();
+    ranges.emplace_back(CharSourceRange::getTokenRange(e->getSourceRange()), &replacement);
+  }
+  // From the back, so that earlier offsets hold.
+  std::sort(ranges.begin(), ranges.end(), [&](const auto& a, const auto& b) {
+    return sources.getFileOffset(a.first.getBegin()) > sources.getFileOffset(b.first.getBegin());
   });
-  if (in_macro) return llvm::createStringError(llvm::inconvertibleErrorCode(), "code inside a macro cannot be rewritten");
-  std::sort(refs.begin(), refs.end(), [](auto& a, auto& b) { return a.first > b.first; });
-  for (auto [offset, ref] : refs) {
-    unsigned length = Lexer::MeasureTokenLength(ref->getBeginLoc(), sources, context.getLangOpts());
-    text.replace(offset, length, "(" + replacements.at(cast<VarDecl>(ref->getDecl())) + ")");
+  for (const auto& [range, replacement] : ranges) {
+    unsigned begin = sources.getFileOffset(range.getBegin()) - base;
+    unsigned end = sources.getFileOffset(range.getEnd()) - base +
+                   Lexer::MeasureTokenLength(range.getEnd(), sources, context.getLangOpts());
+    text.replace(begin, end - begin, *replacement);
   }
   return text;
+}
+
+llvm::Expected<std::string> substitute(const Stmt* s, const ASTContext& context,
+                                       const std::map<const VarDecl*, std::string>& replacements) {
+  std::vector<std::pair<const Expr*, std::string>> refs;
+  sites::visit_exprs(s, [&](const Expr* e) {
+    const auto* ref = dyn_cast<DeclRefExpr>(e);
+    const auto* var = ref ? dyn_cast<VarDecl>(ref->getDecl()) : nullptr;
+    if (var && replacements.count(var)) refs.emplace_back(ref, "(" + replacements.at(var) + ")");
+  });
+  return replace_within(s, context, refs);
 }
 
 std::string indentation(const Stmt* s, const ASTContext& context) {

@@ -9,6 +9,7 @@
 #include "clang/Tooling/Transformer/Stencil.h"
 
 #include <map>
+#include <vector>
 #include <string>
 
 namespace crinn::rewrite {
@@ -67,6 +68,11 @@ const clang::Stmt* statement_of(const clang::Stmt* s, clang::ASTContext& context
 // replaced by its text (parenthesised). Fails on code inside macros.
 llvm::Expected<std::string> substitute(const clang::Stmt* s, const clang::ASTContext& context,
                                        const std::map<const clang::VarDecl*, std::string>& replacements);
+
+// Source text of `s` with each of the given expressions inside it (none
+// inside another) replaced by its text, as written. Fails on code inside macros.
+llvm::Expected<std::string> replace_within(const clang::Stmt* s, const clang::ASTContext& context,
+                                           const std::vector<std::pair<const clang::Expr*, std::string>>& replacements);
 
 // Whitespace before the statement on its first line.
 std::string indentation(const clang::Stmt* s, const clang::ASTContext& context);

@@ -121,6 +121,7 @@ LoopShape loop_shape(const ForStmt* loop) {
   if (const auto* inc = dyn_cast_or_null<UnaryOperator>(step))
     unit_step = inc->isIncrementOp() && referenced_var(inc->getSubExpr()) == shape.induction;
   if (!unit_step) return LoopShape();
+  shape.start = start;
   if (const auto* literal = dyn_cast_or_null<IntegerLiteral>(start ? start->IgnoreParenImpCasts() : nullptr))
     shape.starts_at_zero = literal->getValue() == 0;
   return shape;

@@ -42,6 +42,7 @@ std::vector<const clang::Stmt*> body_statements(const clang::Stmt* body);
 struct LoopShape {
   const clang::VarDecl* induction = nullptr;
   const clang::Expr* bound = nullptr;
+  const clang::Expr* start = nullptr;  // the induction's first value
   bool starts_at_zero = false;
   bool inclusive = false;  // induction <= bound
 };

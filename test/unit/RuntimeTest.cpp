@@ -245,6 +245,23 @@ TEST(FlatGraph, RowsHoldTheListsAndFollowEdits) {
   EXPECT_EQ(graph.neighbors(0)[0], 2);
 }
 
+// hnswlib's layer 0: per node, a count word and then the ids, read through
+// a pointer. The verbatim rows copy exactly those words, with a spare one
+// after the widest list, so a loop pointed at a row reads what it read before.
+TEST(FlatGraph, VerbatimRowsKeepWhatAPointerReads) {
+  std::vector<std::vector<int>> words = {{2, 7, 9}, {0}, {3, 1, 2, 3}};
+  FlatGraph<int> graph;
+  FlatGraphScope<int> scope(graph, words.size(), [&](std::size_t i) { return IdRun<int>{words[i].data(), words[i].size()}; },
+                            RowLayout::kVerbatim);
+  ASSERT_TRUE(graph.active());
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    int* row = graph.words(i);
+    EXPECT_EQ(std::vector<int>(row, row + words[i].size()), words[i]);
+    EXPECT_EQ(row[words[i].size()], 0);  // the spare word past the list
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(row) % 64, 0u);
+  }
+}
+
 TEST(QueryPath, ScopesNest) {
   EXPECT_FALSE(on_query_path());
   {
@@ -281,6 +298,16 @@ TEST(NearestFirst, SortsEachListByDistanceToItsNode) {
   EXPECT_EQ(graph_edits().load(), edits + 1);
   sorter.sync(lists.size(), [&](std::size_t i) -> auto& { return lists[i]; }, distance);  // same size: done once
   EXPECT_EQ(graph_edits().load(), edits + 1);
+}
+
+TEST(NearestFirst, SortsListsInTheIndexsOwnMemory) {
+  // Two lists in one block, each a count and then the ids, as hnswlib keeps them.
+  std::vector<int> block = {3, 3, 1, 2, /* node 1 */ 2, 3, 0};
+  auto list_of = [&](std::size_t i) { int* at = &block[i == 0 ? 0 : 4]; return IdRun<int>{at + 1, std::size_t(at[0])}; };
+  auto distance = [](std::size_t a, int b) { return float((int(a) - b) * (int(a) - b)); };
+  NearestFirst sorter;
+  sorter.sync(2, list_of, distance);
+  EXPECT_EQ(block, (std::vector<int>{3, 1, 2, 3, 2, 0, 3}));  // counts stay; ids sorted by distance to the node
 }
 
 TEST(BestKWatch, ConvergesAfterAWindowWithoutChange) {

@@ -38,13 +38,20 @@ auto span_of(const Container& ids) -> IdSpan<typename Container::value_type> {
   return {ids.data(), ids.data() + ids.size()};
 }
 
+// What a row holds: the list's count and then its ids (neighbors() reads
+// them), or the words a loop reads through its own list pointer, copied as
+// they are (header and ids; words() gives the loop the copy to read instead).
+enum class RowLayout { kCountThenIds, kVerbatim };
+
 template <typename Id>
 class FlatGraph {
  public:
   // Copies the lists of nodes [0, n) (list_of(i): a container of ids) when n
-  // changed or lists were edited in place since the last copy.
+  // changed or lists were edited in place since the last copy. A verbatim
+  // row keeps one spare word past the widest list: loops that prefetch the
+  // id after the current one read one past the last.
   template <typename ListOf>
-  void sync(std::size_t n, ListOf&& list_of) {
+  void sync(std::size_t n, ListOf&& list_of, RowLayout layout = RowLayout::kCountThenIds) {
     uint64_t edits = graph_edits().load();
     if (n == nodes_ && edits == edits_seen_) return;
     edits_seen_ = edits;
@@ -53,11 +60,12 @@ class FlatGraph {
     constexpr std::size_t kPerLine = 64 / sizeof(Id);
     row_ = (widest + 1 + kPerLine - 1) / kPerLine * kPerLine;
     rows_.assign(n * row_, Id(0));
+    std::size_t skip = layout == RowLayout::kCountThenIds ? 1 : 0;
     for (std::size_t i = 0; i < n; ++i) {
       const auto& list = list_of(i);
       Id* row = &rows_[i * row_];
-      row[0] = Id(list.size());
-      std::copy(list.begin(), list.end(), row + 1);
+      if (skip) row[0] = Id(list.size());
+      std::copy(list.begin(), list.end(), row + skip);
     }
     nodes_ = n;
   }
@@ -70,6 +78,12 @@ class FlatGraph {
   IdSpan<Id> neighbors(Node node) const {
     const Id* row = &rows_[std::size_t(node) * row_];
     return {row + 1, row + 1 + std::size_t(row[0])};
+  }
+
+  // A verbatim row, for the loop's own list pointer.
+  template <typename Node>
+  Id* words(Node node) {
+    return &rows_[std::size_t(node) * row_];
   }
 
   // The row's address, for prefetching it before the node is expanded.
@@ -89,8 +103,9 @@ template <typename Id>
 class FlatGraphScope {
  public:
   template <typename ListOf>
-  FlatGraphScope(FlatGraph<Id>& graph, std::size_t n, ListOf&& list_of) : graph_(graph), was_active_(graph.active()) {
-    graph.sync(n, list_of);
+  FlatGraphScope(FlatGraph<Id>& graph, std::size_t n, ListOf&& list_of, RowLayout layout = RowLayout::kCountThenIds)
+      : graph_(graph), was_active_(graph.active()) {
+    graph.sync(n, list_of, layout);
     graph.set_active(graph.ready(n));
   }
   ~FlatGraphScope() { graph_.set_active(was_active_); }

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -33,6 +34,18 @@ class QueryPathScope {
 
  private:
   bool was_;
+};
+
+// `count` ids at `first` in the index's own memory: a list that the index
+// reads through a pointer (hnswlib's layer 0), as a container.
+template <typename Id>
+struct IdRun {
+  Id* first;
+  std::size_t count;
+  Id* begin() const { return first; }
+  Id* end() const { return first + count; }
+  std::size_t size() const { return count; }
+  Id& operator[](std::size_t i) const { return first[i]; }
 };
 
 // Bumped whenever adjacency lists are changed in place after the build, so
@@ -92,18 +105,19 @@ class EntryPoints {
 // Sorts every node's list nearest-first, once per growth of the index.
 class NearestFirst {
  public:
-  // list_of(i): node i's list (mutable); distance(a, b) between two nodes.
+  // list_of(i): node i's list (mutable: a container, or an IdRun over the
+  // index's memory); distance(a, b) between two nodes.
   template <typename ListOf, typename Distance>
   void sync(std::size_t n, ListOf&& list_of, Distance&& distance) {
     if (n == nodes_) return;
     nodes_ = n;
     std::vector<std::pair<float, std::size_t>> keyed;
     for (std::size_t i = 0; i < n; ++i) {
-      auto& list = list_of(i);
+      auto&& list = list_of(i);
       keyed.clear();
       for (std::size_t j = 0; j < list.size(); ++j) keyed.emplace_back(float(distance(i, list[j])), j);
       std::stable_sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-      auto original = list;
+      std::vector<std::decay_t<decltype(list[0])>> original(list.begin(), list.end());
       for (std::size_t j = 0; j < keyed.size(); ++j) list[j] = original[keyed[j].second];
     }
     graph_edits().fetch_add(1);

@@ -12,9 +12,9 @@ using namespace clang;
 using namespace clang::transformer;
 
 std::optional<schema::RewriteOption> MultiEntry::option_for(const sites::Site& site, ASTContext& context) const {
-  if (!graph_site(site, context, true)) return std::nullopt;
-  // The entries are expanded by a copy of the loop's body before the beam loop.
-  if (!body_movable(std::get<sites::NeighborLoop>(site.detail))) return std::nullopt;
+  auto adjacency = graph_site(site, context, true);
+  // The entries are expanded by a copy of the range-for's body before the beam loop.
+  if (!adjacency || adjacency->by_pointer() || !body_movable(std::get<sites::NeighborLoop>(site.detail))) return std::nullopt;
   schema::RewriteOption option{name(),
                               {int_param("count", 1, 64, 8, "extra entry points"),
                                int_param("choice", 0, 1, 0, "0: spread out (farthest-point), 1: highest degree")},
@@ -26,7 +26,7 @@ std::optional<schema::RewriteOption> MultiEntry::option_for(const sites::Site& s
 
 llvm::Expected<RewriteRule> MultiEntry::rule(const sites::Site& site, const Params& params, ASTContext& context) const {
   const auto& loop = std::get<sites::NeighborLoop>(site.detail);
-  Adjacency adjacency = *adjacency_of(loop);
+  Adjacency adjacency = *adjacency_of(loop, context);
   auto entry = query_entry_of(site, method_of(loop, context), context);
   if (!entry) return entry.takeError();
   const auto* range_for = cast<CXXForRangeStmt>(loop.loop);
@@ -36,7 +36,7 @@ llvm::Expected<RewriteRule> MultiEntry::rule(const sites::Site& site, const Para
                              "  mutable crinn::runtime::EntryPoints<" + adjacency.id_type + "> crinn_entries_;";
   // Each query-path rewrite raises its own scope, so that any of them combine.
   const std::string sync =
-      "\n  crinn::runtime::QueryPathScope crinn_query_path_multi_entry;\n  crinn_entries_.sync(" + field + ".size(), " + std::to_string(params.get_int("count")) + ", " +
+      "\n  crinn::runtime::QueryPathScope crinn_query_path_multi_entry;\n  crinn_entries_.sync(" + adjacency.node_count + ", " + std::to_string(params.get_int("count")) + ", " +
       std::to_string(params.get_int("choice")) + ", [&](auto crinn_a, auto crinn_b) { return " +
       distance_text(loop, vector_text(loop, "crinn_a", context), vector_text(loop, "crinn_b", context), context) +
       "; }, [&](std::size_t crinn_i) { return " + adjacency.layer0("crinn_i") + ".size(); });";
