@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+
 #include <random>
 
 namespace crinn::runtime {
@@ -200,6 +203,38 @@ TEST(MappedAllocator, GrowsPastTheMappedSizeKeepingItsContents) {
   bytes.resize(10);
   bytes.shrink_to_fit();  // back below 1 MiB: from malloc again
   EXPECT_EQ(bytes[9], uint8_t(63));
+}
+
+// The VmFlags of the mapping that holds `address`, from /proc/self/smaps.
+std::string mapping_flags(const void* address) {
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  auto at = reinterpret_cast<uintptr_t>(address);
+  while (std::getline(smaps, line)) {
+    unsigned long begin = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &begin, &end) == 2 && line.find(' ') > line.find('-'))
+      inside = at >= begin && at < end;
+    else if (inside && line.rfind("VmFlags:", 0) == 0)
+      return line;
+  }
+  return "";
+}
+
+TEST(MappedAllocator, HugePagesAreAdvisedAndKeepTheContents) {
+  std::vector<uint8_t, crinn::runtime::MappedAllocator<uint8_t>> bytes(std::size_t(4) << 20);
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = uint8_t(i * 7);
+  EXPECT_EQ(mapping_flags(bytes.data()).find(" hg"), std::string::npos);
+  crinn::runtime::use_huge_pages(bytes);
+  EXPECT_TRUE(bytes.get_allocator().huge_pages);
+  bool same = true;
+  for (std::size_t i = 0; i < bytes.size(); ++i) same = same && bytes[i] == uint8_t(i * 7);
+  EXPECT_TRUE(same);
+  // The kernel records the advice on the mapping (where it has transparent huge pages at all).
+  if (std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled"))
+    EXPECT_NE(mapping_flags(bytes.data()).find(" hg"), std::string::npos) << mapping_flags(bytes.data());
+  bytes.resize(bytes.size() * 2);  // a growth keeps the allocator, and so the advice
+  EXPECT_TRUE(bytes.get_allocator().huge_pages);
 }
 
 TEST(Rerank, GivesTheBestTheirExactDistances) {

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <new>
+#include <type_traits>
 #include <vector>
 
 namespace crinn::runtime {
@@ -50,21 +51,32 @@ struct AlignedAllocator {
 // Blocks of 1 MiB and more straight from mmap, given back to the system when
 // freed: a vector that grows by doubling (quantized codes encoded as the
 // build adds vectors) then leaves no resident copies of its smaller blocks
-// behind, as it does when malloc keeps them in its heap for reuse.
+// behind, as it does when malloc keeps them in its heap for reuse. Smaller
+// blocks are 64-byte aligned, mapped ones page aligned. With huge_pages, a
+// mapped block is advised to the kernel as huge-page memory before anything
+// touches it (MADV_HUGEPAGE), so that its pages fault in as 2 MiB pages where
+// the kernel has them: random reads of codes or rows then miss the TLB far
+// less often. The flag travels with the vector (it propagates on assignment).
 template <typename T>
 struct MappedAllocator {
   using value_type = T;
+  using propagate_on_container_copy_assignment = std::true_type;
+  using propagate_on_container_move_assignment = std::true_type;
+  using propagate_on_container_swap = std::true_type;
   static constexpr std::size_t kMapped = std::size_t(1) << 20;
+  static constexpr std::size_t kAlignment = 64;
 
   MappedAllocator() noexcept = default;
+  explicit MappedAllocator(bool huge) noexcept : huge_pages(huge) {}
   template <typename U>
-  MappedAllocator(const MappedAllocator<U>&) noexcept {}
+  MappedAllocator(const MappedAllocator<U>& other) noexcept : huge_pages(other.huge_pages) {}
 
   T* allocate(std::size_t n) {
     std::size_t bytes = n * sizeof(T);
-    void* p = bytes < kMapped ? std::malloc(bytes == 0 ? 1 : bytes)
+    void* p = bytes < kMapped ? std::aligned_alloc(kAlignment, (bytes + kAlignment) / kAlignment * kAlignment)
                               : mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (!p || p == MAP_FAILED) throw std::bad_alloc();
+    if (huge_pages && bytes >= kMapped) madvise(p, bytes, MADV_HUGEPAGE);  // advice: refused, it changes nothing
     return static_cast<T*>(p);
   }
   void deallocate(T* p, std::size_t n) noexcept {
@@ -75,14 +87,23 @@ struct MappedAllocator {
   }
 
   template <typename U>
-  bool operator==(const MappedAllocator<U>&) const noexcept {
-    return true;
+  bool operator==(const MappedAllocator<U>& other) const noexcept {
+    return huge_pages == other.huge_pages;
   }
   template <typename U>
-  bool operator!=(const MappedAllocator<U>&) const noexcept {
-    return false;
+  bool operator!=(const MappedAllocator<U>& other) const noexcept {
+    return !(*this == other);
   }
+
+  bool huge_pages = false;
 };
+
+// Moves `blocks` into memory from an allocator with huge pages, once.
+template <typename T>
+void use_huge_pages(std::vector<T, MappedAllocator<T>>& blocks) {
+  if (blocks.get_allocator().huge_pages) return;
+  blocks = std::vector<T, MappedAllocator<T>>(blocks.begin(), blocks.end(), MappedAllocator<T>(true));
+}
 
 // For code that handed the storage, as a std::vector<float>, to functions
 // written for the default allocator: a copy with the default allocator, and

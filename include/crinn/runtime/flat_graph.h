@@ -70,6 +70,9 @@ class FlatGraph {
     nodes_ = n;
   }
 
+  // Keeps the rows in huge pages from now on (flat-graph's huge_pages).
+  void use_huge_pages() { runtime::use_huge_pages(rows_); }
+
   bool active() const { return active_; }
   void set_active(bool on) { active_ = on; }
   bool ready(std::size_t n) const { return nodes_ == n && n > 0; }
@@ -96,7 +99,7 @@ class FlatGraph {
   bool active_ = false;
   std::size_t nodes_ = 0, row_ = 0;
   uint64_t edits_seen_ = 0;
-  std::vector<Id, AlignedAllocator<Id, 64>> rows_;
+  std::vector<Id, MappedAllocator<Id>> rows_;
 };
 
 template <typename Id>

@@ -151,6 +151,9 @@ class QuantizedCodes final : public NodeReader {
   // hnswlib's do); the first call that sees at least `min_train` vectors
   // trains the quantizer on all of them and calibrates the metric against
   // `exact` (the index's own distance).
+  // Keeps the codes in huge pages from now on (quantized-distance's huge_pages).
+  void use_huge_pages() { runtime::use_huge_pages(codes_); }
+
   template <typename Exact>
   void sync(const float* data, std::size_t n, std::size_t dim, std::size_t row, std::size_t min_train, Exact&& exact) {
     if (!trained_) {

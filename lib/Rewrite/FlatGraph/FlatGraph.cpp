@@ -13,7 +13,7 @@ using namespace clang::transformer;
 
 std::optional<schema::RewriteOption> FlatGraph::option_for(const sites::Site& site, ASTContext& context) const {
   if (!graph_site(site, context, false)) return std::nullopt;
-  schema::RewriteOption option{name(), {}, true, ""};
+  schema::RewriteOption option{name(), {huge_pages_param("rows")}, true, ""};
   if (std::get<sites::NeighborLoop>(site.detail).candidate_push)
     option.params.push_back(int_param("prefetch", 0, 3, 0,
                                       "cache lines of a node's row prefetched as it enters the candidate pool, "
@@ -35,7 +35,7 @@ llvm::Expected<RewriteRule> FlatGraph::rule(const sites::Site& site, const Param
                              "  mutable crinn::runtime::FlatGraph<" + adjacency.id_type + "> " + graph + ";";
   // A list read through a pointer is copied with what the pointer reads
   // before it (hnswlib's count), and the pointer is pointed at the copy.
-  const std::string scope =
+  std::string scope =
       adjacency.by_pointer()
           ? "\n  crinn::runtime::FlatGraphScope<" + adjacency.id_type + "> crinn_flat_scope(" + graph + ", " +
                 adjacency.node_count + ", [&](std::size_t crinn_i) { return " + adjacency.words("crinn_i") +
@@ -44,6 +44,8 @@ llvm::Expected<RewriteRule> FlatGraph::rule(const sites::Site& site, const Param
                 adjacency.node_count + ", [&](std::size_t crinn_i) -> const auto& { return " +
                 adjacency.layer0("crinn_i") + "; });";
   const std::string begin = "\n  const bool crinn_flat = " + graph + ".active();";
+  const bool huge_pages = params.values().count("huge_pages") && params.get_int("huge_pages");
+  if (huge_pages) scope.insert(0, "\n  " + graph + ".use_huge_pages();");
   ASTEdit read_the_copy =
       adjacency.by_pointer()
           ? changeTo(fixed(node_range(adjacency.pointer->getInit()->getSourceRange(), context)),

@@ -134,6 +134,7 @@ std::optional<schema::RewriteOption> QuantizedDistance::option_for(const sites::
     option.params.insert(option.params.begin() + 1, int_param("rerank", 0, 512, 16,
                                                               "best candidates re-ranked with exact distances (0: all; "
                                                               "GLASS re-ranks 1.5 x k)"));
+  option.params.push_back(huge_pages_param("codes"));
   option.changes_build = false;
   if (!descent_calls(site, method, context).empty())
     option.params.push_back(int_param("descent", 0, 1, 0,
@@ -178,8 +179,10 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
       type + " " + codes + ";";
   // The codes from the rows (trained once `min_train` are stored), or made
   // as the search reaches nodes (trained on a sample of them).
+  const std::string huge_pages =
+      params.values().count("huge_pages") && params.get_int("huge_pages") ? "\n  " + codes + ".use_huge_pages();" : "";
   auto scope = [&](const std::string& name, int min_train) {
-    return "\n  crinn::runtime::QuantizedScope<" + std::to_string(params.get_int("bits")) + "> " + name + "(" + codes +
+    return huge_pages + "\n  crinn::runtime::QuantizedScope<" + std::to_string(params.get_int("bits")) + "> " + name + "(" + codes +
            ", " + (whole ? rows + ", " + std::to_string(min_train) : std::to_string(kReachedSample)) +
            ", [&](const float* crinn_a, const float* crinn_b) { return " + vectors->between("crinn_a", "crinn_b") +
            "; });";
