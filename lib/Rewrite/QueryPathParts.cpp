@@ -6,8 +6,6 @@
 #include "clang/AST/DeclTemplate.h"
 #include "clang/AST/ExprCXX.h"
 
-#include <algorithm>
-#include <map>
 #include <memory>
 
 namespace crinn::rewrite {
@@ -274,30 +272,6 @@ bool fixed_local(const VarDecl* var, const sites::NeighborLoop& loop) {
   return var && var->getInit() && sites::contains(loop.beam_loop, var) && !written_in(var, loop.beam_loop);
 }
 
-// The variable or member a push adds to: the object of `q.emplace(...)`, or
-// of the first argument of a free function (`insert_into_pool(pool_.data(), ...)`).
-const Decl* pushed_container(const CallExpr* push) {
-  const Expr* object = nullptr;
-  const Expr* callee = push->getCallee()->IgnoreParenImpCasts();
-  if (const auto* member = dyn_cast<CXXMemberCallExpr>(push)) object = member->getImplicitObjectArgument();
-  else if (const auto* dependent = dyn_cast<CXXDependentScopeMemberExpr>(callee))  // in a template
-    object = dependent->isImplicitAccess() ? nullptr : dependent->getBase();
-  else if (const auto* unresolved = dyn_cast<UnresolvedMemberExpr>(callee))
-    object = unresolved->isImplicitAccess() ? nullptr : unresolved->getBase();
-  else if (push->getNumArgs() > 0) object = push->getArg(0);
-  while (object) {
-    object = object->IgnoreParenImpCasts();
-    if (const auto* call = dyn_cast<CXXMemberCallExpr>(object)) {
-      object = call->getImplicitObjectArgument();
-      continue;
-    }
-    if (const auto* ref = dyn_cast<DeclRefExpr>(object)) return ref->getDecl();
-    if (const auto* member = dyn_cast<MemberExpr>(object)) return member->getMemberDecl();
-    return nullptr;
-  }
-  return nullptr;
-}
-
 // How an address computation (a list pointer's initialiser, its count) reads
 // the beam's locals: a fixed pointer local stands for its initialiser
 // (`tableint* ids = (tableint*)(ll + 1)` with `ll = get_linklist0(...)`), and
@@ -307,7 +281,7 @@ const Decl* pushed_container(const CallExpr* push) {
 class ListAddress {
  public:
   ListAddress(const sites::NeighborLoop& loop, const ASTContext& context)
-      : loop_(loop), context_(context), pool_(loop.candidate_push ? pushed_container(loop.candidate_push) : nullptr) {}
+      : loop_(loop), context_(context), pool_(loop.candidate_pool) {}
 
   // Reads `e` only the node, fixed pointers, members and constants? Records the node's spelling.
   bool admits(const Expr* e) {
@@ -370,7 +344,6 @@ class ListAddress {
     if (!pool_ || depth > 4 || !fixed_local(var, loop_)) return false;
     bool taken = false;
     sites::visit_exprs(var->getInit(), [&](const Expr* e) {
-      if (const auto* member = dyn_cast<MemberExpr>(e)) taken |= member->getMemberDecl() == pool_;
       const auto* ref = dyn_cast<DeclRefExpr>(e);
       if (!ref) return;
       if (ref->getDecl() == pool_) taken = true;
@@ -382,7 +355,7 @@ class ListAddress {
 
   const sites::NeighborLoop& loop_;
   const ASTContext& context_;
-  const Decl* pool_;
+  const VarDecl* pool_;
   std::string node_spelling_;
   const Expr* node_read_ = nullptr;
 };

@@ -52,6 +52,7 @@ struct NeighborLoop {
   const clang::Expr* vector_expr = nullptr;  // the neighbour's vector, as the distance call reads it
   const clang::Expr* expanded_node = nullptr;  // range-for: the node whose list this is
   const clang::CallExpr* candidate_push = nullptr;  // the neighbour entering the candidate pool
+  const clang::VarDecl* candidate_pool = nullptr;   // the container candidate_push adds to
   const clang::CallExpr* result_push = nullptr;     // the neighbour entering the result set
   const clang::VarDecl* result_set = nullptr;       // the container result_push adds to
   const clang::CallExpr* distance_call = nullptr;   // the call whose argument is vector_expr

@@ -798,7 +798,10 @@ std::optional<NeighborLoop> analyze_neighbor_loop(const Stmt* loop, ASTContext& 
     if (const auto* f = dyn_cast<ForStmt>(site.beam_loop)) condition = f->getCond();
     for (auto [call, container] : pushes_of(loop, site.element, site.beam_loop)) {
       bool is_pool = condition && references(condition, container);
-      if (is_pool && !site.candidate_push) site.candidate_push = call;
+      if (is_pool && !site.candidate_push) {
+        site.candidate_push = call;
+        site.candidate_pool = container;
+      }
       if (!is_pool && !site.result_push) {
         site.result_push = call;
         site.result_set = container;
