@@ -389,7 +389,7 @@ std::optional<Adjacency> pointer_adjacency(const sites::NeighborLoop& loop, cons
   adjacency.pointer = pointer;
   adjacency.node_read = address->node_read();
   adjacency.first = sites::source_text(shape.start, context);
-  adjacency.node_count = loop.count ? loop.count->getNameAsString()
+  adjacency.node_count = loop.count ? sites::source_text(loop.count, context)
                                     : loop.storage->getNameAsString() + ".size() / (" +
                                           sites::source_text(loop.stride, context) + ")";
   const Expr* init = pointer->getInit();

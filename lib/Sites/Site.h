@@ -63,10 +63,11 @@ struct NeighborLoop {
   // Or rows of a byte buffer that hold more than the vector (hnswlib's
   // level-0 block): `storage + node * stride + offset`, in bytes. How many
   // rows are stored and the vector's bytes are read off the method that
-  // adds one: `memcpy(<row of id>, src, row_bytes)` where `id = count++`.
+  // adds one: `memcpy(<row of id>, src, row_bytes)` where `id = count++`;
+  // count is a member of *this or of a member it holds (`hdr_.count`).
   const clang::Expr* offset = nullptr;
   const clang::Expr* row_bytes = nullptr;
-  const clang::FieldDecl* count = nullptr;
+  const clang::Expr* count = nullptr;
   // The rewrites know a range-for or an index for that computes the distance
   // in its body; other forms (pointer and iterator loops, std::for_each, a
   // gather loop whose distances a later loop computes) are sites to report

@@ -409,10 +409,67 @@ std::string callee_name(const CallExpr* call) {
   return "";
 }
 
+// The fields from *this to the member e reads, through members held by value
+// (`hdr_.count` gives hdr_, count), else empty.
+std::vector<const FieldDecl*> member_path(const Expr* e) {
+  std::vector<const FieldDecl*> path;
+  e = e->IgnoreParenCasts();
+  while (const auto* member = dyn_cast<MemberExpr>(e)) {
+    const auto* field = dyn_cast<FieldDecl>(member->getMemberDecl());
+    if (!field) return {};
+    path.insert(path.begin(), field);
+    e = member->getBase()->IgnoreParenImpCasts();
+    if (isa<CXXThisExpr>(e)) return path;
+    if (member->isArrow()) return {};
+  }
+  return {};
+}
+
+// Both the same literal or the same member of *this.
+bool same_invariant(const Expr* a, const Expr* b) {
+  a = a->IgnoreParenImpCasts();
+  b = b->IgnoreParenImpCasts();
+  const auto* x = dyn_cast<IntegerLiteral>(a);
+  const auto* y = dyn_cast<IntegerLiteral>(b);
+  if (x || y) return x && y && x->getValue() == y->getValue();
+  const FieldDecl* field = invariant_field(a);
+  return field && field == invariant_field(b);
+}
+
+// A row of the byte buffer: the local whose row `address` is, where a row
+// reads `buffer + id * stride + offset` (the accessor's form), written out,
+// through a local set to `buffer + id * stride`, or as a call of the
+// accessor; else null.
+const VarDecl* row_id(const Expr* address, const FunctionDecl* accessor, const FieldDecl* buffer, const Expr* stride,
+                      const Expr* offset) {
+  address = address->IgnoreParenCasts();
+  if (const auto* call = dyn_cast<CallExpr>(address)) {
+    const FunctionDecl* callee = call->getDirectCallee();
+    return callee && call->getNumArgs() == 1 && callee->getCanonicalDecl() == accessor->getCanonicalDecl()
+               ? referenced_var(call->getArg(0))
+               : nullptr;
+  }
+  const auto* plus = dyn_cast<BinaryOperator>(address);
+  if (!plus || plus->getOpcode() != BO_Add || !same_invariant(plus->getRHS(), offset)) return nullptr;
+  const Expr* row = plus->getLHS()->IgnoreParenCasts();
+  if (const VarDecl* local = referenced_var(row); local && isa<DeclRefExpr>(row) && local->hasLocalStorage() &&
+                                                   local->getInit())
+    row = local->getInit()->IgnoreParenCasts();
+  const auto* start = dyn_cast<BinaryOperator>(row);
+  if (!start || start->getOpcode() != BO_Add || invariant_field(start->getLHS()) != buffer) return nullptr;
+  const auto* product = dyn_cast<BinaryOperator>(start->getRHS()->IgnoreParenImpCasts());
+  if (!product || product->getOpcode() != BO_Mul) return nullptr;
+  for (auto [factor, id] : {std::pair{product->getRHS(), product->getLHS()}, {product->getLHS(), product->getRHS()}})
+    if (same_invariant(factor, stride)) return referenced_var(id);
+  return nullptr;
+}
+
 // For rows in a byte buffer: the method of the accessor's class that adds a
-// row, `memcpy(accessor(id), src, bytes)` after `id = count; ++count;`,
-// tells how many rows are stored (count) and the vector's bytes.
-void find_row_count(const FunctionDecl* accessor, NeighborLoop& site) {
+// row, `memcpy(<row of id> , src, bytes)` after `id = count; ++count;` or
+// `id = count++`, tells how many rows are stored (count, a member of *this
+// or of a member it holds) and the vector's bytes.
+void find_row_count(const FunctionDecl* accessor, const FieldDecl* buffer, const Expr* stride, const Expr* offset,
+                    NeighborLoop& site) {
   const auto* record = dyn_cast<CXXRecordDecl>(accessor->getDeclContext());
   if (!record) return;
   for (const CXXMethodDecl* method : record->methods()) {
@@ -423,23 +480,28 @@ void find_row_count(const FunctionDecl* accessor, NeighborLoop& site) {
       if (site.count || !copy || copy->getNumArgs() != 3 || callee_name(copy) != "memcpy" ||
           !is_class_invariant(copy->getArg(2)))
         return;
-      const auto* row = dyn_cast<CallExpr>(copy->getArg(0)->IgnoreParenImpCasts());
-      if (!row || !row->getDirectCallee() || row->getNumArgs() != 1 ||
-          row->getDirectCallee()->getCanonicalDecl() != accessor->getCanonicalDecl())
-        return;
-      const VarDecl* id = referenced_var(row->getArg(0));
+      const VarDecl* id = row_id(copy->getArg(0), accessor, buffer, stride, offset);
       if (!id) return;
-      const FieldDecl* count = nullptr;
+      // The count the id is taken from, and whether taking it also counts it.
+      const Expr* count = nullptr;
+      bool incremented = false;
+      auto take = [&](const Expr* value) {
+        value = value->IgnoreParenCasts();
+        if (const auto* post = dyn_cast<UnaryOperator>(value); post && post->getOpcode() == UO_PostInc) {
+          value = post->getSubExpr()->IgnoreParenCasts();
+          incremented = true;
+        }
+        if (!member_path(value).empty()) count = value;
+      };
       visit_exprs(body, [&](const Expr* assigned) {
         const auto* assign = dyn_cast<BinaryOperator>(assigned);
-        if (assign && assign->getOpcode() == BO_Assign && referenced_var(assign->getLHS()) == id)
-          count = invariant_field(assign->getRHS());
+        if (assign && assign->getOpcode() == BO_Assign && referenced_var(assign->getLHS()) == id) take(assign->getRHS());
       });
-      if (!count && id->getInit()) count = invariant_field(id->getInit());
-      bool incremented = false;
+      if (!count && id->getInit()) take(id->getInit());
+      if (!count) return;
       visit_exprs(body, [&](const Expr* step) {
         const auto* inc = dyn_cast<UnaryOperator>(step);
-        if (inc && inc->isIncrementOp() && count && invariant_field(inc->getSubExpr()) == count) incremented = true;
+        if (inc && inc->isIncrementOp() && member_path(inc->getSubExpr()) == member_path(count)) incremented = true;
       });
       if (!incremented) return;
       site.count = count;
@@ -480,7 +542,7 @@ void find_storage(const Expr* vector_expr, NeighborLoop& site) {
       const Expr* stride = invariant_factor(row->getRHS());
       QualType type = buffer ? buffer->getType() : QualType();
       if (!buffer || !stride || !type->isPointerType() || !type->getPointeeType()->isCharType()) return;
-      find_row_count(accessor, site);
+      find_row_count(accessor, buffer, stride, plus->getRHS(), site);
       if (!site.count) return;
       site.storage = buffer;
       site.stride = stride;

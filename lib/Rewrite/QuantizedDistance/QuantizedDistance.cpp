@@ -171,7 +171,7 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
   std::string rows = storage + ".data(), " + storage + ".size() / (" + stride + "), " + stride;
   if (whole && loop.offset)
     rows = "reinterpret_cast<const float*>(" + storage + " + " + sites::source_text(loop.offset, context) + "), " +
-           loop.count->getNameAsString() + ", (" + sites::source_text(loop.row_bytes, context) + ") / sizeof(float), (" +
+           sites::source_text(loop.count, context) + ", (" + sites::source_text(loop.row_bytes, context) + ") / sizeof(float), (" +
            stride + ") / sizeof(float)";
   const std::optional<VectorDistance> vectors = VectorDistance::of(loop, context);
   const std::string member =
