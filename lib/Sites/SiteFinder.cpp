@@ -707,6 +707,68 @@ void receivers(const Stmt* s, const std::function<bool(const Expr*)>& carries, c
   });
 }
 
+// A greedy walk (an HNSW's upper layers) has no visited test: it moves to a
+// neighbour closer than the current node (`if (d < best) { best = d; node =
+// v; }`) and walks the current node's list, so the list depends on what it
+// moves. That tells it from an argmin over a fixed set (k-means' nearest
+// centroid inside its iterations).
+bool walks_to_closer(const Stmt* loop, const Stmt* body, const NeighborLoop& site) {
+  const VarDecl* distance = nullptr;
+  visit_stmts(body, [&](const Stmt* s) {
+    if (const auto* decl = dyn_cast<DeclStmt>(s); decl && decl->isSingleDecl())
+      if (const auto* var = dyn_cast<VarDecl>(decl->getSingleDecl());
+          var && var->getInit() && contains(var->getInit(), site.distance_call))
+        distance = var;
+  });
+  // The node it moves to: a local outside the loop, set from the neighbour where the distance is smaller.
+  const VarDecl* node = nullptr;
+  visit_stmts(body, [&](const Stmt* s) {
+    const auto* test = dyn_cast<IfStmt>(s);
+    if (node || !test ||
+        !(contains(test->getCond(), site.distance_call) || (distance && references(test->getCond(), distance))))
+      return;
+    visit_exprs(test->getThen(), [&](const Expr* e) {
+      const auto* assign = dyn_cast<BinaryOperator>(e);
+      const VarDecl* target = assign && assign->getOpcode() == BO_Assign ? referenced_var(assign->getLHS()) : nullptr;
+      if (target && target->hasLocalStorage() && !contains(loop, target) && references(assign->getRHS(), site.element))
+        node = target;
+    });
+  });
+  if (!node || !site.beam_loop) return false;
+  // Where the loop's list comes from (its header, the neighbour's
+  // initialiser), through the locals the enclosing loop sets.
+  std::vector<const Expr*> sources;
+  auto add = [&](const Stmt* s) {
+    if (const auto* e = dyn_cast_or_null<Expr>(s)) sources.push_back(e);
+  };
+  if (const auto* range_for = dyn_cast<CXXForRangeStmt>(loop)) add(range_for->getRangeInit());
+  if (const auto* for_loop = dyn_cast<ForStmt>(loop)) {
+    add(for_loop->getCond());
+    if (const auto* init = dyn_cast_or_null<DeclStmt>(for_loop->getInit()))
+      for (const Decl* d : init->decls())
+        if (const auto* var = dyn_cast<VarDecl>(d)) add(var->getInit());
+  }
+  if (site.element && site.element->getInit()) add(site.element->getInit());
+  std::set<const VarDecl*> seen;
+  while (!sources.empty()) {
+    const Expr* source = sources.back();
+    sources.pop_back();
+    if (references(source, node)) return true;
+    visit_exprs(source, [&](const Expr* e) {
+      const VarDecl* var = referenced_var(e);
+      if (!var || var == site.element || !var->hasLocalStorage() || !contains(site.beam_loop, var) ||
+          !seen.insert(var).second)
+        return;
+      add(var->getInit());
+      visit_exprs(site.beam_loop, [&](const Expr* set) {
+        const auto* assign = dyn_cast<BinaryOperator>(set);
+        if (assign && assign->getOpcode() == BO_Assign && referenced_var(assign->getLHS()) == var) add(assign->getRHS());
+      });
+    });
+  }
+  return false;
+}
+
 std::optional<NeighborLoop> analyze_neighbor_loop(const Stmt* loop, ASTContext& context, bool annotated,
                                                   const std::set<const FunctionDecl*>& kernels,
                                                   std::vector<Named>& pools, Named& visited) {
@@ -734,7 +796,7 @@ std::optional<NeighborLoop> analyze_neighbor_loop(const Stmt* loop, ASTContext& 
       break;
     }
   }
-  if (!site.visited_check) return std::nullopt;
+  const bool walk = !site.visited_check;
 
   // The distance: a call that answers a number (or runs a distance kernel)
   // and reads the neighbour's vector, followed through the body's locals.
@@ -768,7 +830,11 @@ std::optional<NeighborLoop> analyze_neighbor_loop(const Stmt* loop, ASTContext& 
     return keyed(e) && !references_any_local_except(e, form->body, site.element);
   });
   const Stmt* compute = form->body;
-  if (!site.vector_expr) {
+  if (walk) {
+    // Listed for the walk it is; the rewrites know beam searches.
+    if (!site.vector_expr || !walks_to_closer(loop, form->body, site)) return std::nullopt;
+    site.rewritable = false;
+  } else if (!site.vector_expr) {
     // Gather then compute: the loop collects unvisited neighbours into a
     // buffer, and a statement after it computes their distances.
     const VarDecl* buffer = nullptr;

@@ -1,0 +1,58 @@
+// A greedy walk (an HNSW's upper layers) is a neighbour loop with no visited
+// test: it moves to a neighbour closer than the current node and walks the
+// current node's list. Listed, with no rewrite. An argmin over a fixed set
+// inside iterations (k-means' nearest centroid) has the same test and
+// assignment but walks no list that depends on what it picks: no site.
+// RUN: %crinn-opt --list-sites %s -- -std=c++17 2>/dev/null | FileCheck %s
+// CHECK: "id": "neighbor-loop:Layers::descend"
+// CHECK-NEXT: "kind": "neighbor-loop"
+// CHECK: "rewrites": []
+// CHECK-NOT: "id": "neighbor-loop:Layers::assign"
+#include <cstddef>
+#include <vector>
+
+float distance(const float* a, const float* b);
+
+struct Layers {
+  std::vector<std::vector<std::vector<int>>> links;  // [level][node] -> neighbours
+  std::vector<const float*> vectors;
+  std::vector<const float*> centroids;
+
+  int descend(const float* q, int node, int top) const {
+    float best = distance(q, vectors[node]);
+    for (int level = top; level > 0; --level) {
+      bool moved = true;
+      while (moved) {
+        moved = false;
+        const std::vector<int>& list = links[level][node];
+        for (std::size_t i = 0; i < list.size(); ++i) {
+          int next = list[i];
+          float d = distance(q, vectors[next]);
+          if (d < best) {
+            best = d;
+            node = next;
+            moved = true;
+          }
+        }
+      }
+    }
+    return node;
+  }
+
+  int assign(const float* x, int rounds) const {
+    int nearest = 0;
+    while (rounds-- > 0) {
+      float best = distance(x, centroids[0]);
+      const std::vector<const float*>& all = centroids;
+      for (std::size_t c = 0; c < all.size(); ++c) {
+        int candidate = int(c);
+        float d = distance(x, all[candidate]);
+        if (d < best) {
+          best = d;
+          nearest = candidate;
+        }
+      }
+    }
+    return nearest;
+  }
+};
