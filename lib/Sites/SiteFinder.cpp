@@ -436,31 +436,44 @@ bool same_invariant(const Expr* a, const Expr* b) {
   return field && field == invariant_field(b);
 }
 
-// A row of the byte buffer: the local whose row `address` is, where a row
+// Whether `var` is assigned, incremented or decremented anywhere in scope
+// after its initialisation.
+bool reassigned(const Stmt* scope, const VarDecl* var) {
+  bool changed = false;
+  visit_exprs(scope, [&](const Expr* e) {
+    if (const auto* assign = dyn_cast<BinaryOperator>(e); assign && assign->isAssignmentOp())
+      changed |= referenced_var(assign->getLHS()) == var;
+    if (const auto* step = dyn_cast<UnaryOperator>(e); step && step->isIncrementDecrementOp())
+      changed |= referenced_var(step->getSubExpr()) == var;
+  });
+  return changed;
+}
+
+// A row of the byte buffer: the node whose row `address` is, where a row
 // reads `buffer + id * stride + offset` (the accessor's form), written out,
-// through a local set to `buffer + id * stride`, or as a call of the
-// accessor; else null.
-const VarDecl* row_id(const Expr* address, const FunctionDecl* accessor, const FieldDecl* buffer, const Expr* stride,
-                      const Expr* offset) {
+// through a local of `scope` set to `buffer + id * stride` and never
+// changed, or as a call of the accessor (when there is one); else null.
+const Expr* row_node(const Expr* address, const FunctionDecl* accessor, const FieldDecl* buffer, const Expr* stride,
+                     const Expr* offset, const Stmt* scope) {
   address = address->IgnoreParenCasts();
   if (const auto* call = dyn_cast<CallExpr>(address)) {
     const FunctionDecl* callee = call->getDirectCallee();
-    return callee && call->getNumArgs() == 1 && callee->getCanonicalDecl() == accessor->getCanonicalDecl()
-               ? referenced_var(call->getArg(0))
+    return accessor && callee && call->getNumArgs() == 1 && callee->getCanonicalDecl() == accessor->getCanonicalDecl()
+               ? call->getArg(0)
                : nullptr;
   }
   const auto* plus = dyn_cast<BinaryOperator>(address);
   if (!plus || plus->getOpcode() != BO_Add || !same_invariant(plus->getRHS(), offset)) return nullptr;
   const Expr* row = plus->getLHS()->IgnoreParenCasts();
   if (const VarDecl* local = referenced_var(row); local && isa<DeclRefExpr>(row) && local->hasLocalStorage() &&
-                                                   local->getInit())
+                                                   local->getInit() && !reassigned(scope, local))
     row = local->getInit()->IgnoreParenCasts();
   const auto* start = dyn_cast<BinaryOperator>(row);
   if (!start || start->getOpcode() != BO_Add || invariant_field(start->getLHS()) != buffer) return nullptr;
   const auto* product = dyn_cast<BinaryOperator>(start->getRHS()->IgnoreParenImpCasts());
   if (!product || product->getOpcode() != BO_Mul) return nullptr;
   for (auto [factor, id] : {std::pair{product->getRHS(), product->getLHS()}, {product->getLHS(), product->getRHS()}})
-    if (same_invariant(factor, stride)) return referenced_var(id);
+    if (same_invariant(factor, stride)) return id;
   return nullptr;
 }
 
@@ -480,7 +493,8 @@ void find_row_count(const FunctionDecl* accessor, const FieldDecl* buffer, const
       if (site.count || !copy || copy->getNumArgs() != 3 || callee_name(copy) != "memcpy" ||
           !is_class_invariant(copy->getArg(2)))
         return;
-      const VarDecl* id = row_id(copy->getArg(0), accessor, buffer, stride, offset);
+      const Expr* node = row_node(copy->getArg(0), accessor, buffer, stride, offset, body);
+      const VarDecl* id = node ? referenced_var(node) : nullptr;
       if (!id) return;
       // The count the id is taken from, and whether taking it also counts it.
       const Expr* count = nullptr;
@@ -810,6 +824,9 @@ std::optional<NeighborLoop> analyze_neighbor_loop(const Stmt* loop, ASTContext& 
     visit_exprs(scope, [&](const Expr* e) {
       const auto* call = dyn_cast<CallExpr>(e);
       if (site.vector_expr || !call || call_arguments(call).size() < 2) return;
+      // A distance is computed: a call that yields an lvalue reads what is
+      // stored (`data_[node * dim_]`, maybe in a prefetch's address).
+      if (call->isGLValue()) return;
       const FunctionDecl* f = called_function(call);
       bool computes = is_floating_or_dependent(call->getType()) && !call->getType()->isDependentType();
       computes |= f && kernels.count(f->getCanonicalDecl());
@@ -1673,6 +1690,44 @@ std::vector<Site> find_sites(ASTContext& context, const FileFilter& in_project, 
   finder.addMatcher(declaratorDecl(hasAttr(attr::Annotate), unless(isInstantiated())).bind("annotated"), &collector);
   finder.matchAST(context);
   return collector.take();
+}
+
+const Expr* node_of_vector_address(const Expr* address, const NeighborLoop& loop, const Stmt* scope) {
+  const Expr* e = address->IgnoreParenCasts();
+  // Through the accessor the distance call's argument uses.
+  const auto* read = loop.vector_expr ? dyn_cast<CallExpr>(loop.vector_expr->IgnoreParenImpCasts()) : nullptr;
+  const FunctionDecl* accessor = read && read->getNumArgs() == 1 ? read->getDirectCallee() : nullptr;
+  if (const auto* call = dyn_cast<CallExpr>(e); call && accessor) {
+    const FunctionDecl* callee = call->getDirectCallee();
+    return callee && call->getNumArgs() == 1 && callee->getCanonicalDecl() == accessor->getCanonicalDecl() ? call->getArg(0)
+                                                                                                          : nullptr;
+  }
+  if (!loop.storage || !loop.stride) return nullptr;
+  if (loop.offset) return row_node(e, accessor, loop.storage, loop.stride, loop.offset, scope);
+  // Float storage: `&storage[node * stride]` or `storage.data() + node * stride`.
+  const Expr* base = nullptr;
+  const Expr* index = nullptr;
+  if (const auto* take = dyn_cast<UnaryOperator>(e); take && take->getOpcode() == UO_AddrOf) {
+    const auto* subscript = dyn_cast<CXXOperatorCallExpr>(take->getSubExpr()->IgnoreParenImpCasts());
+    if (subscript && subscript->getOperator() == OO_Subscript && subscript->getNumArgs() == 2) {
+      base = subscript->getArg(0);
+      index = subscript->getArg(1);
+    }
+  } else if (const auto* plus = dyn_cast<BinaryOperator>(e); plus && plus->getOpcode() == BO_Add) {
+    const auto* data = dyn_cast<CXXMemberCallExpr>(plus->getLHS()->IgnoreParenImpCasts());
+    if (data && data->getMethodDecl() && data->getMethodDecl()->getName() == "data") {
+      base = data->getImplicitObjectArgument();
+      index = plus->getRHS();
+    }
+  }
+  const auto* member = base ? dyn_cast<MemberExpr>(base->IgnoreParenImpCasts()) : nullptr;
+  const auto* product = index ? dyn_cast<BinaryOperator>(index->IgnoreParenImpCasts()) : nullptr;
+  if (!member || member->getMemberDecl() != loop.storage || !is_class_invariant(member) || !product ||
+      product->getOpcode() != BO_Mul)
+    return nullptr;
+  for (auto [factor, node] : {std::pair{product->getRHS(), product->getLHS()}, {product->getLHS(), product->getRHS()}})
+    if (same_invariant(factor, loop.stride)) return node;
+  return nullptr;
 }
 
 }  // namespace crinn::sites

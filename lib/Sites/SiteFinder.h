@@ -10,8 +10,10 @@
 
 namespace clang {
 class ASTContext;
+class Expr;
 class Preprocessor;
 class SourceLocation;
+class Stmt;
 }  // namespace clang
 
 namespace crinn::sites {
@@ -30,5 +32,12 @@ void restrict_to_project(clang::ASTContext& context, const FileFilter& in_projec
 // still there) adds the numeric macros the algorithm reads as settings.
 std::vector<Site> find_sites(clang::ASTContext& context, const FileFilter& in_project,
                              const clang::Preprocessor* preprocessor = nullptr);
+
+// The node whose vector `address` points at, read as the loop's distance call
+// reads a neighbour's (through the same accessor, or the same row of the same
+// storage), else null; locals of `scope` stand for their initialisers. So a
+// rewrite that changes what the search reads finds the code's own prefetches.
+const clang::Expr* node_of_vector_address(const clang::Expr* address, const NeighborLoop& loop,
+                                          const clang::Stmt* scope);
 
 }  // namespace crinn::sites

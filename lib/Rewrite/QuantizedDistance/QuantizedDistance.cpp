@@ -5,8 +5,12 @@
 #include "Sites/AstUtil.h"
 #include "Sites/BuildReach.h"
 
+#include "Sites/SiteFinder.h"
+
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
+#include "clang/Basic/Builtins.h"
+#include "clang/Lex/Lexer.h"
 
 #include <map>
 
@@ -94,6 +98,47 @@ CharSourceRange codes_member_at(const sites::NeighborLoop& loop, const CXXMethod
   const FieldDecl* last = nullptr;
   for (const FieldDecl* field : method->getParent()->fields()) last = field;
   return last ? after_member_line(last, context) : CharSourceRange();
+}
+
+// The code's own read prefetches of a neighbour's vector in the beam loop
+// (hnswlib's `_mm_prefetch(<row of the next id> + offsetData_, _MM_HINT_T0)`)
+// become prefetch_node of that node, which fetches the same line while the
+// search reads vectors and the node's code while it reads codes: on codes,
+// a prefetch of the vector only fills the line-fill buffers with lines the
+// search never reads.
+void redirect_own_prefetches(const sites::NeighborLoop& loop, const Stmt* scope, ASTContext& context,
+                             llvm::SmallVector<ASTEdit, 1>& edits) {
+  const SourceManager& sources = context.getSourceManager();
+  sites::visit_exprs(loop.beam_loop, [&](const Expr* e) {
+    const auto* call = dyn_cast<CallExpr>(e);
+    if (!call || call->getBuiltinCallee() != Builtin::BI__builtin_prefetch || call->getNumArgs() < 1) return;
+    auto constant = [&](unsigned i, int otherwise) {
+      if (call->getNumArgs() <= i) return std::optional<int>(otherwise);
+      std::optional<llvm::APSInt> value = call->getArg(i)->getIntegerConstantExpr(context);
+      return value ? std::optional<int>(int(value->getExtValue())) : std::nullopt;
+    };
+    std::optional<int> write = constant(1, 0), locality = constant(2, 3);
+    if (!write || *write != 0 || !locality) return;
+    const Expr* address = call->getArg(0)->IgnoreParenCasts();
+    const Expr* node = sites::node_of_vector_address(address, loop, scope);
+    CharSourceRange address_range = node_range(address->getSourceRange(), context);
+    if (!node || address_range.isInvalid() || node_range(node->getSourceRange(), context).isInvalid()) return;
+    // The call as written: `__builtin_prefetch(...)`, or the whole invocation
+    // of a macro that is only this call (`_mm_prefetch(a, hint)`).
+    CharSourceRange whole = node_range(call->getSourceRange(), context);
+    if (call->getBeginLoc().isMacroID()) {
+      CharSourceRange first = sources.getExpansionRange(call->getBeginLoc());
+      CharSourceRange last = sources.getExpansionRange(call->getEndLoc());
+      if (first.getBegin() != last.getBegin() || first.getEnd() != last.getEnd()) return;
+      whole = CharSourceRange::getCharRange(
+          first.getBegin(), Lexer::getLocForEndOfToken(first.getEnd(), 0, sources, context.getLangOpts()));
+    }
+    if (whole.isInvalid() || sources.getFileID(whole.getBegin()) != sources.getFileID(address_range.getBegin())) return;
+    edits.push_back(changeTo(fixed(CharSourceRange::getCharRange(whole.getBegin(), address_range.getBegin())),
+                             cat("crinn::runtime::prefetch_node<1, " + std::to_string(*locality) + ">(" +
+                                 sites::source_text(node, context) + ", ")));
+    edits.push_back(changeTo(fixed(CharSourceRange::getCharRange(address_range.getEnd(), whole.getEnd())), cat(")")));
+  });
 }
 
 // Vectors sampled on the exact path before codes are trained when the rows are not known.
@@ -213,6 +258,7 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
                                          on_codes(loop.distance_call, loop.element->getNameAsString(),
                                                   vectors->vector_of(loop.element->getNameAsString()))};
   if (!rerank.empty()) edits.push_back(insertAfter(fixed(after_statement(loop.beam_loop, context)), cat(rerank)));
+  redirect_own_prefetches(loop, method->getBody(), context, edits);
 
   // What goes at the top of each method: the scope at the query path's entry
   // (where that is the loop's method itself, hnswlib's searchBaseLayerST,
