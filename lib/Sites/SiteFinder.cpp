@@ -721,19 +721,28 @@ void receivers(const Stmt* s, const std::function<bool(const Expr*)>& carries, c
   });
 }
 
+// The local declared with the distance call in its initialiser
+// (`float d = distance(...)`, maybe inside a larger expression) in scope, else null.
+const VarDecl* distance_variable(const CallExpr* call, const Stmt* scope, ASTContext& context) {
+  if (const auto* parent = dyn_cast_or_null<DeclStmt>(parent_stmt(call, context)); parent && parent->isSingleDecl())
+    if (const auto* var = dyn_cast<VarDecl>(parent->getSingleDecl())) return var;
+  const VarDecl* holder = nullptr;
+  visit_stmts(scope, [&](const Stmt* s) {
+    const auto* decl = dyn_cast<DeclStmt>(s);
+    if (!holder && decl && decl->isSingleDecl())
+      if (const auto* var = dyn_cast<VarDecl>(decl->getSingleDecl()); var && var->getInit() && contains(var->getInit(), call))
+        holder = var;
+  });
+  return holder;
+}
+
 // A greedy walk (an HNSW's upper layers) has no visited test: it moves to a
 // neighbour closer than the current node (`if (d < best) { best = d; node =
 // v; }`) and walks the current node's list, so the list depends on what it
 // moves. That tells it from an argmin over a fixed set (k-means' nearest
 // centroid inside its iterations).
-bool walks_to_closer(const Stmt* loop, const Stmt* body, const NeighborLoop& site) {
-  const VarDecl* distance = nullptr;
-  visit_stmts(body, [&](const Stmt* s) {
-    if (const auto* decl = dyn_cast<DeclStmt>(s); decl && decl->isSingleDecl())
-      if (const auto* var = dyn_cast<VarDecl>(decl->getSingleDecl());
-          var && var->getInit() && contains(var->getInit(), site.distance_call))
-        distance = var;
-  });
+// `distance` is the local that holds the distance call's value, if any.
+bool walks_to_closer(const Stmt* loop, const Stmt* body, const NeighborLoop& site, const VarDecl* distance) {
   // The node it moves to: a local outside the loop, set from the neighbour where the distance is smaller.
   const VarDecl* node = nullptr;
   visit_stmts(body, [&](const Stmt* s) {
@@ -848,9 +857,7 @@ std::optional<NeighborLoop> analyze_neighbor_loop(const Stmt* loop, ASTContext& 
   });
   const Stmt* compute = form->body;
   if (walk) {
-    // Listed for the walk it is; the rewrites know beam searches.
-    if (!site.vector_expr || !walks_to_closer(loop, form->body, site)) return std::nullopt;
-    site.rewritable = false;
+    if (!site.vector_expr) return std::nullopt;
   } else if (!site.vector_expr) {
     // Gather then compute: the loop collects unvisited neighbours into a
     // buffer, and a statement after it computes their distances.
@@ -876,21 +883,16 @@ std::optional<NeighborLoop> analyze_neighbor_loop(const Stmt* loop, ASTContext& 
     if (!site.vector_expr) return std::nullopt;
     site.rewritable = false;
   }
+  const VarDecl* distance_var = distance_variable(site.distance_call, compute, context);
+  // Listed for the walk it is; the rewrites know beam searches.
+  if (walk && !walks_to_closer(loop, form->body, site, distance_var)) return std::nullopt;
+  if (walk) site.rewritable = false;
   if (site.rewritable) {
     site.rewritable = stored_as_distance(site.distance_call, context);
     find_storage(site.vector_expr, site);
   }
 
   // The pools: what the neighbour or its distance is put into, and what the beam loop's condition watches.
-  const VarDecl* distance_var = nullptr;
-  if (const auto* parent = dyn_cast_or_null<DeclStmt>(parent_stmt(site.distance_call, context)))
-    if (parent->isSingleDecl()) distance_var = dyn_cast<VarDecl>(parent->getSingleDecl());
-  visit_stmts(compute, [&](const Stmt* s) {
-    const auto* decl = dyn_cast<DeclStmt>(s);
-    if (!distance_var && decl && decl->isSingleDecl())
-      if (const auto* var = dyn_cast<VarDecl>(decl->getSingleDecl()); var && var->getInit() && contains(var->getInit(), site.distance_call))
-        distance_var = var;
-  });
   // What carries a neighbour or its distance: the neighbour, the distance
   // (its call or the variable holding it) and, gathered, whatever the
   // distance call reads or writes (the buffer of ids, the array of distances).
