@@ -36,6 +36,15 @@ struct Proposal {
   std::string explanation;
 };
 
+// The index in `history` of the passed plan with the highest reward (the
+// first of equals), or -1 when none has passed.
+inline int best_passed(const std::vector<Evaluated>& history) {
+  int best = -1;
+  for (size_t i = 0; i < history.size(); ++i)
+    if (!history[i].failed && (best < 0 || history[i].reward > history[size_t(best)].reward)) best = int(i);
+  return best;
+}
+
 class Policy {
  public:
   virtual ~Policy() = default;

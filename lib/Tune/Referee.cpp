@@ -174,4 +174,31 @@ double rank_correlation(const std::vector<double>& a, const std::vector<double>&
   return cov / std::sqrt(va * vb);
 }
 
+double rank_sum_p_greater(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.empty() || b.empty()) return 1.0;
+  std::vector<double> pooled(a);
+  pooled.insert(pooled.end(), b.begin(), b.end());
+  const std::vector<double> ranks = mean_ranks(pooled);
+  const double n1 = double(a.size()), n2 = double(b.size()), n = n1 + n2;
+  double rank_sum = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) rank_sum += ranks[i];
+  const double u = rank_sum - n1 * (n1 + 1.0) / 2.0;
+  // Ties shrink the variance by the sum of t^3 - t over groups of t equal values.
+  std::vector<double> sorted(pooled);
+  std::sort(sorted.begin(), sorted.end());
+  double ties = 0.0;
+  for (size_t i = 0; i < sorted.size();) {
+    size_t j = i;
+    while (j < sorted.size() && sorted[j] == sorted[i]) ++j;
+    const double t = double(j - i);
+    ties += t * t * t - t;
+    i = j;
+  }
+  const double variance = n1 * n2 / 12.0 * ((n + 1.0) - ties / (n * (n - 1.0)));
+  if (variance <= 0.0) return 1.0;
+  // With the continuity correction.
+  const double z = (u - n1 * n2 / 2.0 - 0.5) / std::sqrt(variance);
+  return 0.5 * std::erfc(z / std::sqrt(2.0));
+}
+
 }  // namespace crinn::tune

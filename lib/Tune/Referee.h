@@ -96,4 +96,10 @@ int affordable_repetitions(int wanted, int done, double elapsed, const RefereeCo
 // fewer than two pairs or a list of equal values.
 double rank_correlation(const std::vector<double>& a, const std::vector<double>& b);
 
+// The Mann-Whitney rank-sum test, one-sided: the p-value of "values in `a`
+// tend to be larger than in `b`" under the null of one distribution, by the
+// normal approximation with the tie correction (fine from ten values each).
+// 1 when either list is empty or every value ties.
+double rank_sum_p_greater(const std::vector<double>& a, const std::vector<double>& b);
+
 }  // namespace crinn::tune

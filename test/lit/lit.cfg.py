@@ -13,6 +13,7 @@ config.test_exec_root = os.path.join(config.crinn_obj_root, "test", "lit")
 
 config.substitutions.append(("%crinn-tune", os.path.join(config.crinn_tools_dir, "crinn-tune")))
 config.substitutions.append(("%crinn-opt", os.path.join(config.crinn_tools_dir, "crinn-opt")))
+config.substitutions.append(("%crinn-landscape", os.path.join(config.crinn_tools_dir, "crinn-landscape")))
 config.substitutions.append(("%crinn-src", config.crinn_src_root))
 config.substitutions.append(("%crinn-build", config.crinn_obj_root))
 config.substitutions.append(("%crinn-include", os.path.join(config.crinn_src_root, "include")))

@@ -1,5 +1,8 @@
+#include "Policy/BanditPolicy.h"
 #include "Policy/BuiltinPolicy.h"
+#include "Policy/EvolutionPolicy.h"
 #include "Policy/RandomPolicy.h"
+#include "Policy/SearchPolicies.h"
 
 #include "SiteListing.h"
 
@@ -355,6 +358,87 @@ TEST(BuiltinPolicy, StateRestoresTheSameProposals) {
   for (size_t i = 0; i < pa.size(); ++i) EXPECT_EQ(pa[i].plan, pb[i].plan);
   EXPECT_DOUBLE_EQ(a.inclusion_probability(options[0]), trained.inclusion_probability(options[0]));
   EXPECT_THROW(a.restore({{"kind", "llm"}}), std::invalid_argument);
+}
+
+TEST(Space, AMutationChangesAFewDecisionsOfItsParent) {
+  std::vector<Offer> options = offers_of(catalogue());
+  std::mt19937_64 rng(3);
+  const Plan parent = {{"neighbor-loop:search", "prefetch-insertion", {{"distance", 2}, {"lines", 4}}},
+                       {"visited-set:search::visited", "visited-set", {{"layout", 0}}}};
+  int changed_entries = 0;
+  for (int i = 0; i < 200; ++i) {
+    Plan child = mutate(parent, options, rng);
+    EXPECT_NE(schema::plan_key(child), schema::plan_key(parent));
+    std::set<std::string> before, after;
+    for (const PlanEntry& e : parent) before.insert(schema::plan_key({e}));
+    for (const PlanEntry& e : child) after.insert(schema::plan_key({e}));
+    std::vector<std::string> differ;
+    std::set_symmetric_difference(before.begin(), before.end(), after.begin(), after.end(), std::back_inserter(differ));
+    changed_entries += int(differ.size());
+  }
+  // About one decision in ten changes, at least one: a child differs from its
+  // parent in an entry or two on average (a changed value counts twice, the
+  // old entry and the new), not in most of its options.
+  EXPECT_GT(changed_entries / 200.0, 1.0);
+  EXPECT_LT(changed_entries / 200.0, 4.0);
+}
+
+TEST(EvolutionPolicy, ProposesChildrenOfTheBestPassedPlan) {
+  std::vector<Offer> options = offers_of(catalogue());
+  EvolutionPolicy policy(options, 5);
+  // Nothing passed yet: random plans, with no parent.
+  for (const Proposal& p : policy.propose({}, 4)) EXPECT_EQ(p.parent, -1);
+  std::vector<Evaluated> history = {
+      {{{"visited-set:search::visited", "visited-set", {{"layout", 1}}}}, 1.5, false, -1},
+      {{{"neighbor-loop:search", "early-termination", {{"patience", 16}}}}, 3.0, true, -1},
+      {{{"constant:Params::M", "constant-tuning", {{"value", 16}}}}, 1.2, false, -1}};
+  for (const Proposal& p : policy.propose(history, 6)) {
+    EXPECT_EQ(p.parent, 0);  // the failed plan's reward does not count
+    EXPECT_NE(schema::plan_key(p.plan), schema::plan_key(history[0].plan));
+  }
+  EvolutionPolicy resumed(options, 99);
+  resumed.restore(nlohmann::json::parse(policy.state().dump()));
+  std::vector<Proposal> next = policy.propose(history, 3), again = resumed.propose(history, 3);
+  for (size_t i = 0; i < next.size(); ++i) EXPECT_EQ(next[i].plan, again[i].plan);
+  EXPECT_THROW(resumed.restore({{"kind", "random"}}), std::invalid_argument);
+}
+
+TEST(BanditPolicy, TriesEveryArmThenFavoursTheOneThatImproves) {
+  std::vector<Offer> options = offers_of(catalogue());
+  BanditConfig config;
+  config.seed = 2;
+  BanditPolicy policy(options, config);
+  // Seven rewrites in the catalogue: the first seven proposals try each once.
+  std::vector<Evaluated> history;
+  std::set<std::string> tried;
+  std::vector<Proposal> first = policy.propose(history, 7);
+  for (const Proposal& p : first) {
+    ASSERT_EQ(p.plan.size(), 1u);
+    tried.insert(p.plan[0].rewrite);
+  }
+  EXPECT_EQ(tried.size(), 7u);
+  // Only visited-set beats the best so far.
+  std::vector<Evaluated> group;
+  for (const Proposal& p : first) group.push_back({p.plan, p.plan[0].rewrite == "visited-set" ? 1.5 : 0.9, false, -1});
+  history = group;
+  policy.update(group, history);
+  EXPECT_GT(policy.score("visited-set"), policy.score("early-termination"));
+  EXPECT_NEAR(policy.score("early-termination"), policy.score("constant-tuning"), 1e-12);
+  // The next proposals edit the best plan (the visited-set one).
+  for (const Proposal& p : policy.propose(history, 3)) EXPECT_EQ(history[size_t(p.parent)].plan[0].rewrite, "visited-set");
+  BanditPolicy resumed(options, config);
+  resumed.restore(nlohmann::json::parse(policy.state().dump()));
+  EXPECT_DOUBLE_EQ(resumed.score("visited-set"), policy.score("visited-set"));
+}
+
+TEST(SearchPolicies, AreMadeByName) {
+  std::vector<Offer> options = offers_of(catalogue());
+  for (const char* kind : kSearchPolicies) {
+    std::unique_ptr<Policy> policy = make_search_policy(kind, options, 1);
+    ASSERT_TRUE(policy) << kind;
+    EXPECT_EQ(policy->propose({}, 2).size(), 2u) << kind;
+  }
+  EXPECT_FALSE(make_search_policy("llm", options, 1));
 }
 
 }  // namespace

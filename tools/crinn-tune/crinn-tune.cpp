@@ -2,9 +2,8 @@
 #include "Bench/Peers.h"
 #include "Data/Registry.h"
 #include "Data/Sample.h"
-#include "Policy/BuiltinPolicy.h"
 #include "Policy/LlmPolicy.h"
-#include "Policy/RandomPolicy.h"
+#include "Policy/SearchPolicies.h"
 #include "Report/ReportPage.h"
 #include "Rewrite/SourceTree.h"
 #include "Support/AtomicFile.h"
@@ -60,10 +59,12 @@ opt<std::string> DatasetSpec("dataset", llvm::cl::value_desc("dataset"), llvm::c
 opt<std::string> Out("out", llvm::cl::value_desc("dir"), llvm::cl::desc("the report dir"), llvm::cl::cat(Category));
 opt<bool> Resume("resume", llvm::cl::desc("continue the run journaled in --out"), llvm::cl::cat(Category));
 opt<std::string> PolicyKind("policy", llvm::cl::init("builtin"), llvm::cl::value_desc("p"), llvm::cl::cat(Category),
-                            llvm::cl::desc("builtin (the default, offline), llm or random; llm needs --llm-url,\n"
-                                           "--llm-model and CRINN_LLM_API_KEY in the environment if the endpoint\n"
-                                           "wants one (no child process sees it); random: uniform random search\n"
-                                           "over the same space (a yardstick)"));
+                            llvm::cl::desc("builtin (the default, offline), llm, random, evolution or bandit;\n"
+                                           "llm needs --llm-url, --llm-model and CRINN_LLM_API_KEY in the\n"
+                                           "environment if the endpoint wants one (no child process sees it);\n"
+                                           "random (uniform random search), evolution (a (1+lambda) search from\n"
+                                           "the best plan) and bandit (OpenTuner's AUC bandit over rewrite\n"
+                                           "kinds) search the same space: yardsticks for the built-in one"));
 opt<std::string> LlmUrl("llm-url", llvm::cl::value_desc("url"), llvm::cl::cat(Category),
                         llvm::cl::desc("the llm policy's OpenAI-compatible chat completions endpoint"));
 opt<std::string> LlmModel("llm-model", llvm::cl::value_desc("name"), llvm::cl::cat(Category),
@@ -76,7 +77,8 @@ NumberOption<int> LlmRetries("llm-retries", InRange{0, 100}, llvm::cl::value_des
                                             "HTTP 429 or 5xx, with backoff from 1 s (default 3); a policy that\n"
                                             "proposes no plan in 3 rounds in a row stops the run with the cause"));
 opt<std::string> PolicyInit("policy-init", llvm::cl::value_desc("file"), llvm::cl::cat(Category),
-                            llvm::cl::desc("start the builtin policy from a saved policy.json"));
+                            llvm::cl::desc("start the policy from a policy.json that a run of the\n"
+                                           "same --policy saved (not llm)"));
 NumberOption<int> Iterations("iterations", InRange{1, 1 << 20}, llvm::cl::value_desc("n"),
                              llvm::cl::desc("rounds of proposals (default 4)"), llvm::cl::cat(Category));
 opt<std::string> TimeBudget("time-budget", llvm::cl::value_desc("t"), llvm::cl::cat(Category),
@@ -262,8 +264,9 @@ int run(const char* argv0) {
   options.slurm.node_cache = SlurmNodeCache;
 
   if (source.empty() || dataset_spec.empty() || out.empty()) throw UsageError("--source, --dataset and --out are required");
-  if (policy_kind != "builtin" && policy_kind != "llm" && policy_kind != "random")
-    throw UsageError("--policy is builtin, llm or random");
+  if (policy_kind != "llm" && !policy::make_search_policy(policy_kind, {}, 1))
+    throw UsageError("--policy is builtin, llm, random, evolution or bandit");
+  if (policy_kind == "llm" && !policy_init.empty()) throw UsageError("--policy-init is for the policies that save a state, not llm");
   if (executor != "local" && executor != "slurm") throw UsageError("--executor is local or slurm");
   if (executor == "local" && parallel_given) throw UsageError("--parallel needs --executor slurm");
   if (executor == "slurm") {
@@ -369,20 +372,17 @@ int run(const char* argv0) {
   options.log(std::to_string(tree.sites().size()) + " sites");
 
   std::unique_ptr<policy::Policy> policy;
-  if (policy_kind == "builtin") {
-    policy::BuiltinConfig config;
-    config.seed = seed;
-    policy = std::make_unique<policy::BuiltinPolicy>(schema::offers(records), config);
+  if (policy_kind != "llm") {
+    policy = policy::make_search_policy(policy_kind, schema::offers(records), uint64_t(seed));
     if (!policy_init.empty()) {
       std::ifstream in(policy_init);
       try {
         policy->restore(nlohmann::json::parse(in));
       } catch (const std::exception& e) {
-        throw std::runtime_error(policy_init + ": not a saved built-in policy (" + e.what() + ")");
+        const std::string kind = policy_kind == "builtin" ? "built-in" : policy_kind;
+        throw std::runtime_error(policy_init + ": not a saved " + kind + " policy (" + e.what() + ")");
       }
     }
-  } else if (policy_kind == "random") {
-    policy = std::make_unique<policy::RandomPolicy>(schema::offers(records), seed);
   } else {
     if (endpoint.url.empty() || endpoint.model.empty()) throw UsageError("--policy llm needs --llm-url and --llm-model");
     if (const char* key = std::getenv("CRINN_LLM_API_KEY")) endpoint.api_key = key;

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Records a landscape: measured plans of one tuning setting (plan, reward with
+# its interval, failure and reason), for fitting a surrogate and comparing
+# policies offline (issue 19). Each chunk is one crinn-tune run of ROUNDS x
+# GROUP candidates, alternating the random policy (broad samples) and the
+# built-in one (its own proposals) by seed; its candidates are appended to
+# bench/landscapes/<setting>.jsonl once the run has finished, so the script
+# can be stopped and run again to add more; the site listing they were drawn
+# over goes beside it (<setting>.sites.json). crinn-landscape reads both.
+# Fashion-MNIST settings tune on a 10,000-vector sample with 200 queries, to
+# keep a plan short; the records say so (their setting).
+# Usage: bench/landscape.sh <setting> <chunks> [first seed]
+#   settings: hnsw-fmnist, hnswlib-fmnist, hnsw-angular
+# ROUNDS (default 10) and GROUP (default 4) size a chunk; CRINN_TUNE names the
+# crinn-tune binary (an installed copy keeps a long recording apart from rebuilds).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+setting=${1:?usage: bench/landscape.sh <setting> <chunks> [first seed]}
+chunks=${2:?usage: bench/landscape.sh <setting> <chunks> [first seed]}
+first_seed=${3:-1}
+rounds=${ROUNDS:-10}
+group=${GROUP:-4}
+tune=${CRINN_TUNE:-build/bin/crinn-tune}
+[ -x "$tune" ] || { echo "build first: bash tools/setup.sh" >&2; exit 1; }
+
+sampled=(--tune-sample 10000 --queries 200)
+case "$setting" in
+  hnsw-fmnist) args=(--source baselines/hnsw --dataset fashion-mnist-784-euclidean "${sampled[@]}") ;;
+  hnswlib-fmnist) args=(--source baselines/hnswlib --library libcrinn_hnswlib.so --dataset fashion-mnist-784-euclidean
+                        "${sampled[@]}") ;;
+  hnsw-angular) args=(--source baselines/hnsw
+                      --dataset synthetic:n=10000,queries=200,dim=64,clusters=16,metric=angular,seed=5) ;;
+  *) echo "bench/landscape.sh: unknown setting '$setting' (hnsw-fmnist, hnswlib-fmnist, hnsw-angular)" >&2; exit 2 ;;
+esac
+
+out=build/landscapes/$setting
+record=bench/landscapes/$setting.jsonl
+mkdir -p "$out" bench/landscapes
+for ((seed = first_seed; seed < first_seed + chunks; seed++)); do
+  policy=$([ $((seed % 2)) -eq 1 ] && echo random || echo builtin)
+  run=$out/$policy-$seed
+  if [ ! -f "$run/comparison.json" ]; then
+    resume=()
+    [ -f "$run/history.jsonl" ] && resume=(--resume)
+    echo "$setting: $policy policy, seed $seed ($((rounds * group)) plans)" >&2
+    "$tune" "${args[@]}" --out "$run" --policy "$policy" --seed "$seed" --iterations "$rounds" --group "$group" \
+      --runs 2 --compare-runs 2 --max-repetitions 6 --ef 10,16,24,32,48,64,96,128,192 --recall-window 0.95,0.999 \
+      "${resume[@]}" > "$run.out" 2> "$run.err" || { echo "crinn-tune failed, see $run.err" >&2; exit 1; }
+  fi
+  # The space the plans were drawn over, kept beside the records (the first
+  # run's; a later run that parsed other sites would mix two spaces).
+  sites=bench/landscapes/$setting.sites.json
+  if [ ! -f "$sites" ]; then cp "$run/sites.json" "$sites"
+  elif ! cmp -s "$run/sites.json" "$sites"; then
+    echo "bench/landscape.sh: $run/sites.json differs from $sites: the code changed; record a new setting" >&2; exit 1
+  fi
+  /usr/bin/python3 - "$run/history.jsonl" "$record" "$setting" "$policy" "$seed" "$run/run.json" <<'PY'
+import json, os, sys
+history, record, setting, policy, seed, run_json = sys.argv[1:]
+run = f"{policy}-{seed}"
+noise_sd = json.load(open(run_json)).get("noise_floor", {}).get("run_sd")
+if os.path.exists(record) and any(json.loads(line)["run"] == run for line in open(record) if line.strip()):
+    sys.exit(0)  # appended by an earlier invocation
+rows = []
+for line in open(history):
+    entry = json.loads(line)
+    rows.append({"setting": setting, "run": run, "policy": policy, "index": entry["index"],
+                 "plan": entry["plan"]["plan"], "failure": entry["failure"], "reason": entry.get("reason", ""),
+                 "reward": entry["reward"], "reward_low": entry.get("reward_low"), "reward_high": entry.get("reward_high"),
+                 "noise_sd": noise_sd})
+with open(record, "a") as out:
+    for row in rows:
+        out.write(json.dumps(row, sort_keys=True) + "\n")
+print(f"{setting}: {len(rows)} plans of {run} recorded in {record}", file=sys.stderr)
+PY
+done
+echo "$setting: $(wc -l < "$record") plans in $record" >&2

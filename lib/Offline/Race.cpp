@@ -1,0 +1,97 @@
+#include "Offline/Race.h"
+
+#include "Policy/SearchPolicies.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <stdexcept>
+
+namespace crinn::offline {
+
+namespace {
+
+// The mean of `values` and its 95 % percentile bootstrap interval.
+void summarise(RaceScores& scores, uint64_t seed) {
+  const std::vector<double>& v = scores.best;
+  double sum = 0.0;
+  for (double x : v) sum += x;
+  scores.mean = sum / double(v.size());
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<size_t> draw(0, v.size() - 1);
+  std::vector<double> means;
+  for (int b = 0; b < 2000; ++b) {
+    double s = 0.0;
+    for (size_t i = 0; i < v.size(); ++i) s += v[draw(rng)];
+    means.push_back(s / double(v.size()));
+  }
+  std::sort(means.begin(), means.end());
+  scores.low = means[size_t(0.025 * double(means.size()))];
+  scores.high = means[size_t(0.975 * double(means.size())) - 1];
+}
+
+}  // namespace
+
+std::vector<RaceScores> race(const Surrogate& surrogate, const std::vector<schema::Offer>& offers,
+                             const RaceConfig& config) {
+  if (config.budgets.empty() || config.seeds < 1 || config.group < 1) throw std::invalid_argument("an empty race");
+  const int longest = *std::max_element(config.budgets.begin(), config.budgets.end());
+  std::vector<RaceScores> all;
+  for (const std::string& kind : config.policies) {
+    std::vector<RaceScores> by_budget;
+    for (int budget : config.budgets) by_budget.push_back({kind, budget, {}});
+    for (int seed = 1; seed <= config.seeds; ++seed) {
+      std::unique_ptr<policy::Policy> policy = policy::make_search_policy(kind, offers, uint64_t(seed));
+      if (!policy) throw std::invalid_argument("no policy named '" + kind + "'");
+      if (kind == "builtin" && config.builtin_init) policy->restore(*config.builtin_init);
+      // The measurement's noise and failures: the same stream for every
+      // policy at one seed, so they differ by what they propose only.
+      std::mt19937_64 world(0x9e3779b97f4a7c15ull * uint64_t(seed));
+      std::vector<policy::Evaluated> history;
+      double best_measured = -INFINITY, best_true = 1.0;  // the unmodified source until a plan passes
+      size_t next_budget = 0;
+      std::vector<int> budgets = config.budgets;
+      std::sort(budgets.begin(), budgets.end());
+      while (int(history.size()) < longest) {
+        const int size = std::min(config.group, longest - int(history.size()));
+        std::vector<policy::Evaluated> group;
+        for (const policy::Proposal& proposal : policy->propose(history, size)) {
+          policy::Evaluated e;
+          e.plan = proposal.plan;
+          e.parent = proposal.parent;
+          e.failed = proposal.plan.empty() ? false
+                                           : std::bernoulli_distribution(std::clamp(surrogate.failure_probability(e.plan), 0.0, 1.0))(world);
+          const double truth = surrogate.log_reward(e.plan);
+          const double measured = truth + std::normal_distribution<double>(0.0, config.noise_sd)(world);
+          if (e.failed) {
+            e.reward = 0.0;
+            e.failure_reason = "surrogate: drawn at the predicted failure rate";
+          } else {
+            e.reward = std::exp(measured);
+            if (measured > best_measured) {
+              best_measured = measured;
+              best_true = std::exp(truth);
+            }
+          }
+          group.push_back(e);
+          history.push_back(e);
+          while (next_budget < budgets.size() && int(history.size()) == budgets[next_budget]) {
+            for (RaceScores& s : by_budget)
+              if (s.budget == budgets[next_budget]) s.best.push_back(best_true);
+            ++next_budget;
+          }
+        }
+        if (group.empty()) break;
+        policy->update(group, history);
+      }
+    }
+    for (RaceScores& s : by_budget) {
+      if (s.best.size() != size_t(config.seeds)) throw std::runtime_error(kind + " proposed fewer plans than the budget");
+      summarise(s, uint64_t(s.budget));
+      all.push_back(std::move(s));
+    }
+  }
+  return all;
+}
+
+}  // namespace crinn::offline

@@ -1,0 +1,35 @@
+// The surrogate of a landscape: one forest predicts a plan's log reward
+// (fitted on the plans that passed), another its chance of failing (fitted on
+// all, 0 or 1). Policies then run against it in milliseconds instead of
+// minutes (the way NAS-Bench and YAHPO Gym benchmark optimisers).
+#pragma once
+
+#include "Offline/Forest.h"
+#include "Offline/Landscape.h"
+
+namespace crinn::offline {
+
+class Surrogate {
+ public:
+  Surrogate(const Landscape& landscape, const ForestConfig& config);
+  Surrogate(const std::vector<schema::Offer>& offers, const std::vector<Measured>& plans, const ForestConfig& config);
+
+  double log_reward(const schema::Plan& plan) const;
+  double failure_probability(const schema::Plan& plan) const;
+
+ private:
+  PlanFeatures features_;
+  Forest reward_, failure_;
+};
+
+// How well the surrogate predicts plans it was not fitted on: the plans are
+// split into `folds`, each predicted by a surrogate fitted on the others.
+struct HeldOut {
+  double rank_correlation = 0.0;   // Spearman's, predicted against measured log reward, of the passed plans
+  double failure_accuracy = 0.0;   // of "fails" predicted as a probability above 1/2
+  double always_passes = 0.0;      // the accuracy of predicting that none fails, for scale
+  int passed = 0, failed = 0;
+};
+HeldOut cross_validate(const Landscape& landscape, int folds, const ForestConfig& config);
+
+}  // namespace crinn::offline
