@@ -35,7 +35,9 @@ void summarise(RaceScores& scores, uint64_t seed) {
 std::vector<RaceScores> race(const Surrogate& surrogate, const std::vector<schema::Offer>& offers,
                              const RaceConfig& config) {
   if (config.budgets.empty() || config.seeds < 1 || config.group < 1) throw std::invalid_argument("an empty race");
-  const int longest = *std::max_element(config.budgets.begin(), config.budgets.end());
+  std::vector<int> budgets = config.budgets;
+  std::sort(budgets.begin(), budgets.end());
+  const int longest = budgets.back();
   std::vector<RaceScores> all;
   for (const std::string& kind : config.policies) {
     std::vector<RaceScores> by_budget;
@@ -50,8 +52,6 @@ std::vector<RaceScores> race(const Surrogate& surrogate, const std::vector<schem
       std::vector<policy::Evaluated> history;
       double best_measured = -INFINITY, best_true = 1.0;  // the unmodified source until a plan passes
       size_t next_budget = 0;
-      std::vector<int> budgets = config.budgets;
-      std::sort(budgets.begin(), budgets.end());
       while (int(history.size()) < longest) {
         const int size = std::min(config.group, longest - int(history.size()));
         std::vector<policy::Evaluated> group;

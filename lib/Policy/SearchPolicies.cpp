@@ -7,6 +7,12 @@
 
 namespace crinn::policy {
 
+bool is_search_policy(const std::string& kind) {
+  for (const char* name : kSearchPolicies)
+    if (kind == name) return true;
+  return false;
+}
+
 std::unique_ptr<Policy> make_search_policy(const std::string& kind, std::vector<Offer> offers, uint64_t seed) {
   if (kind == "builtin") {
     BuiltinConfig config;

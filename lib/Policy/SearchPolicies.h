@@ -14,6 +14,9 @@ namespace crinn::policy {
 // "builtin", "random", "evolution", "bandit".
 inline constexpr const char* kSearchPolicies[] = {"builtin", "random", "evolution", "bandit"};
 
+// Whether `kind` names one of them.
+bool is_search_policy(const std::string& kind);
+
 // The policy named `kind` over `offers`, seeded; null for another name.
 std::unique_ptr<Policy> make_search_policy(const std::string& kind, std::vector<Offer> offers, uint64_t seed);
 

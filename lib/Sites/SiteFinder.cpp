@@ -436,6 +436,33 @@ bool same_invariant(const Expr* a, const Expr* b) {
   return field && field == invariant_field(b);
 }
 
+// In `a * b`, the factor beside `stride` (the same literal or member), else null.
+const Expr* times_stride(const Expr* product, const Expr* stride) {
+  const auto* mul = dyn_cast<BinaryOperator>(product->IgnoreParenImpCasts());
+  if (!mul || mul->getOpcode() != BO_Mul) return nullptr;
+  for (auto [factor, other] : {std::pair{mul->getRHS(), mul->getLHS()}, {mul->getLHS(), mul->getRHS()}})
+    if (same_invariant(factor, stride)) return other;
+  return nullptr;
+}
+
+// `&storage[index]` or `storage.data() + index`: the storage and the index, else both null.
+struct IndexedRead {
+  const Expr* base = nullptr;
+  const Expr* index = nullptr;
+};
+IndexedRead indexed_read(const Expr* e) {
+  if (const auto* take = dyn_cast<UnaryOperator>(e); take && take->getOpcode() == UO_AddrOf) {
+    const auto* subscript = dyn_cast<CXXOperatorCallExpr>(take->getSubExpr()->IgnoreParenImpCasts());
+    if (subscript && subscript->getOperator() == OO_Subscript && subscript->getNumArgs() == 2)
+      return {subscript->getArg(0), subscript->getArg(1)};
+  } else if (const auto* plus = dyn_cast<BinaryOperator>(e); plus && plus->getOpcode() == BO_Add) {
+    const auto* data = dyn_cast<CXXMemberCallExpr>(plus->getLHS()->IgnoreParenImpCasts());
+    if (data && data->getMethodDecl() && data->getMethodDecl()->getName() == "data")
+      return {data->getImplicitObjectArgument(), plus->getRHS()};
+  }
+  return {};
+}
+
 // Whether `var` is assigned, incremented or decremented anywhere in scope
 // after its initialisation.
 bool reassigned(const Stmt* scope, const VarDecl* var) {
@@ -470,11 +497,7 @@ const Expr* row_node(const Expr* address, const FunctionDecl* accessor, const Fi
     row = local->getInit()->IgnoreParenCasts();
   const auto* start = dyn_cast<BinaryOperator>(row);
   if (!start || start->getOpcode() != BO_Add || invariant_field(start->getLHS()) != buffer) return nullptr;
-  const auto* product = dyn_cast<BinaryOperator>(start->getRHS()->IgnoreParenImpCasts());
-  if (!product || product->getOpcode() != BO_Mul) return nullptr;
-  for (auto [factor, id] : {std::pair{product->getRHS(), product->getLHS()}, {product->getLHS(), product->getRHS()}})
-    if (same_invariant(factor, stride)) return id;
-  return nullptr;
+  return times_stride(start->getRHS(), stride);
 }
 
 // For rows in a byte buffer: the method of the accessor's class that adds a
@@ -536,39 +559,29 @@ void find_storage(const Expr* vector_expr, NeighborLoop& site) {
     e = ret->getRetValue()->IgnoreParenImpCasts();
     accessor = definition;
   }
-  const Expr* base = nullptr;
-  const Expr* index = nullptr;
-  if (const auto* address = dyn_cast<UnaryOperator>(e); address && address->getOpcode() == UO_AddrOf) {
-    const auto* subscript = dyn_cast<CXXOperatorCallExpr>(address->getSubExpr()->IgnoreParenImpCasts());
-    if (subscript && subscript->getOperator() == OO_Subscript && subscript->getNumArgs() == 2) {
-      base = subscript->getArg(0);
-      index = subscript->getArg(1);
-    }
-  } else if (const auto* plus = dyn_cast<BinaryOperator>(e); plus && plus->getOpcode() == BO_Add) {
-    const auto* data = dyn_cast<CXXMemberCallExpr>(plus->getLHS()->IgnoreParenImpCasts());
-    if (data && data->getMethodDecl() && data->getMethodDecl()->getName() == "data") {
-      base = data->getImplicitObjectArgument();
-      index = plus->getRHS();
-    } else if (const auto* row = dyn_cast<BinaryOperator>(plus->getLHS()->IgnoreParenImpCasts());
-               accessor && row && row->getOpcode() == BO_Add && is_class_invariant(plus->getRHS())) {
-      // storage + node * stride + offset, in bytes
-      const FieldDecl* buffer = invariant_field(row->getLHS());
-      const Expr* stride = invariant_factor(row->getRHS());
-      QualType type = buffer ? buffer->getType() : QualType();
-      if (!buffer || !stride || !type->isPointerType() || !type->getPointeeType()->isCharType()) return;
-      find_row_count(accessor, buffer, stride, plus->getRHS(), site);
-      if (!site.count) return;
-      site.storage = buffer;
-      site.stride = stride;
-      site.offset = plus->getRHS()->IgnoreParenImpCasts();
-      return;
-    }
+  const IndexedRead read = indexed_read(e);
+  if (!read.base) {
+    // storage + node * stride + offset, in bytes
+    const auto* plus = dyn_cast<BinaryOperator>(e);
+    const auto* row = plus && plus->getOpcode() == BO_Add ? dyn_cast<BinaryOperator>(plus->getLHS()->IgnoreParenImpCasts())
+                                                          : nullptr;
+    if (!accessor || !row || row->getOpcode() != BO_Add || !is_class_invariant(plus->getRHS())) return;
+    const FieldDecl* buffer = invariant_field(row->getLHS());
+    const Expr* stride = invariant_factor(row->getRHS());
+    QualType type = buffer ? buffer->getType() : QualType();
+    if (!buffer || !stride || !type->isPointerType() || !type->getPointeeType()->isCharType()) return;
+    find_row_count(accessor, buffer, stride, plus->getRHS(), site);
+    if (!site.count) return;
+    site.storage = buffer;
+    site.stride = stride;
+    site.offset = plus->getRHS()->IgnoreParenImpCasts();
+    return;
   }
-  const auto* member = base ? dyn_cast<MemberExpr>(base->IgnoreParenImpCasts()) : nullptr;
+  const auto* member = dyn_cast<MemberExpr>(read.base->IgnoreParenImpCasts());
   if (!member || !is_class_invariant(member)) return;
   const auto* field = cast<FieldDecl>(member->getMemberDecl());
   if (!is_std_template(field->getType(), "vector", "float")) return;
-  if (const Expr* stride = invariant_factor(index)) {
+  if (const Expr* stride = invariant_factor(read.index)) {
     site.storage = field;
     site.stride = stride;
   }
@@ -1707,29 +1720,10 @@ const Expr* node_of_vector_address(const Expr* address, const NeighborLoop& loop
   if (!loop.storage || !loop.stride) return nullptr;
   if (loop.offset) return row_node(e, accessor, loop.storage, loop.stride, loop.offset, scope);
   // Float storage: `&storage[node * stride]` or `storage.data() + node * stride`.
-  const Expr* base = nullptr;
-  const Expr* index = nullptr;
-  if (const auto* take = dyn_cast<UnaryOperator>(e); take && take->getOpcode() == UO_AddrOf) {
-    const auto* subscript = dyn_cast<CXXOperatorCallExpr>(take->getSubExpr()->IgnoreParenImpCasts());
-    if (subscript && subscript->getOperator() == OO_Subscript && subscript->getNumArgs() == 2) {
-      base = subscript->getArg(0);
-      index = subscript->getArg(1);
-    }
-  } else if (const auto* plus = dyn_cast<BinaryOperator>(e); plus && plus->getOpcode() == BO_Add) {
-    const auto* data = dyn_cast<CXXMemberCallExpr>(plus->getLHS()->IgnoreParenImpCasts());
-    if (data && data->getMethodDecl() && data->getMethodDecl()->getName() == "data") {
-      base = data->getImplicitObjectArgument();
-      index = plus->getRHS();
-    }
-  }
-  const auto* member = base ? dyn_cast<MemberExpr>(base->IgnoreParenImpCasts()) : nullptr;
-  const auto* product = index ? dyn_cast<BinaryOperator>(index->IgnoreParenImpCasts()) : nullptr;
-  if (!member || member->getMemberDecl() != loop.storage || !is_class_invariant(member) || !product ||
-      product->getOpcode() != BO_Mul)
-    return nullptr;
-  for (auto [factor, node] : {std::pair{product->getRHS(), product->getLHS()}, {product->getLHS(), product->getRHS()}})
-    if (same_invariant(factor, loop.stride)) return node;
-  return nullptr;
+  const IndexedRead row = indexed_read(e);
+  const auto* member = row.base ? dyn_cast<MemberExpr>(row.base->IgnoreParenImpCasts()) : nullptr;
+  if (!member || member->getMemberDecl() != loop.storage || !is_class_invariant(member)) return nullptr;
+  return times_stride(row.index, loop.stride);
 }
 
 }  // namespace crinn::sites

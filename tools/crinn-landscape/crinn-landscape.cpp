@@ -59,7 +59,7 @@ int run() {
   crinn::offline::RaceConfig config;
   if (!Policies.empty()) config.policies.assign(Policies.begin(), Policies.end());
   for (const std::string& kind : config.policies)
-    if (!crinn::policy::make_search_policy(kind, {}, 1))
+    if (!crinn::policy::is_search_policy(kind))
       throw UsageError("--policy: '" + kind + "' is none of builtin, random, evolution, bandit");
   if (!Budgets.empty()) config.budgets.assign(Budgets.begin(), Budgets.end());
   config.seeds = Seeds;

@@ -264,7 +264,7 @@ int run(const char* argv0) {
   options.slurm.node_cache = SlurmNodeCache;
 
   if (source.empty() || dataset_spec.empty() || out.empty()) throw UsageError("--source, --dataset and --out are required");
-  if (policy_kind != "llm" && !policy::make_search_policy(policy_kind, {}, 1))
+  if (policy_kind != "llm" && !policy::is_search_policy(policy_kind))
     throw UsageError("--policy is builtin, llm, random, evolution or bandit");
   if (policy_kind == "llm" && !policy_init.empty()) throw UsageError("--policy-init is for the policies that save a state, not llm");
   if (executor != "local" && executor != "slurm") throw UsageError("--executor is local or slurm");
