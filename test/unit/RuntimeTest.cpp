@@ -247,6 +247,28 @@ TEST(Rerank, GivesTheBestTheirExactDistances) {
   EXPECT_EQ(order, (std::vector<int>{3, 4, 5, 2, 1, 0}));
 }
 
+// Prefetching the re-ranked vectors ahead changes no answer, and asks for
+// the vector of every re-ranked entry and of no other.
+TEST(Rerank, PrefetchesTheReRankedVectorsAhead) {
+  std::vector<std::vector<float>> rows(6, std::vector<float>(40, 1.0f));
+  for (std::size_t ahead : {0, 1, 2, 8}) {
+    std::priority_queue<std::pair<float, int>> results;
+    for (int id = 0; id < 6; ++id) results.emplace(float(id), id);
+    std::vector<int> asked;
+    auto vector = [&](int id) -> const std::vector<float>& {
+      asked.push_back(id);
+      return rows[std::size_t(id)];
+    };
+    rerank(results, 3, prefetched_exact(ahead, 40 * sizeof(float), vector,
+                                        [](int id) { return id < 3 ? 10.0f - float(id) : float(id); }));
+    std::vector<int> order;
+    for (; !results.empty(); results.pop()) order.insert(order.begin(), results.top().second);
+    EXPECT_EQ(order, (std::vector<int>{3, 4, 5, 2, 1, 0})) << "ahead " << ahead;
+    std::sort(asked.begin(), asked.end());
+    EXPECT_EQ(asked, ahead == 0 ? std::vector<int>{} : (std::vector<int>{0, 1, 2})) << "ahead " << ahead;
+  }
+}
+
 TEST(Rerank, ReadsTheFieldsOfOtherEntries) {
   struct Hit {
     float dist;

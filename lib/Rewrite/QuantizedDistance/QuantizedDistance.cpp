@@ -175,10 +175,16 @@ std::optional<schema::RewriteOption> QuantizedDistance::option_for(const sites::
                               can_rerank ? "distances on quantized codes: the beam may visit other nodes"
                                          : "distances on quantized codes: the beam may visit other nodes, and the "
                                            "answers are ordered by code distances (no result set to re-rank)"};
-  if (can_rerank)
+  if (can_rerank) {
     option.params.insert(option.params.begin() + 1, int_param("rerank", 0, 512, 16,
                                                               "best candidates re-ranked with exact distances (0: all; "
                                                               "GLASS re-ranks 1.5 x k)"));
+    schema::ParamRange ahead = int_param("rerank_ahead", 0, 4, 0,
+                                         "re-ranked candidates whose whole vector is prefetched before their exact "
+                                         "distance is computed (0: none)");
+    ahead.choices = {0, 1, 2, 4};
+    option.params.insert(option.params.begin() + 2, ahead);
+  }
   option.params.push_back(huge_pages_param("codes"));
   option.changes_build = false;
   if (!descent_calls(site, method, context).empty())
@@ -239,11 +245,16 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
   const std::string projections = !fields || pair ? "" :
       ", [](auto& crinn_entry) -> auto& { return crinn_entry." + fields->distance +
       "; }, [](const auto& crinn_entry) { return crinn_entry." + fields->id + "; }";
+  const std::string reranked_vector = vector_text(loop, "crinn_id", context);
+  std::string exact = "[&](auto crinn_id) { return " + distance_text(loop, query, reranked_vector, context) + "; }";
+  if (const long ahead = params.values().count("rerank_ahead") ? params.get_int("rerank_ahead") : 0)
+    exact = "crinn::runtime::prefetched_exact(" + std::to_string(ahead) + ", " + codes +
+            ".dimension() * sizeof(float), [&](auto crinn_id) -> decltype(auto) { return " + reranked_vector +
+            "; }, " + exact + ")";
   const std::string rerank = !loop.result_set || !fields ? "" :
       "\n" + body_indent + "if (" + coded + ")\n" + body_indent + "  crinn::runtime::rerank(" +
-      loop.result_set->getNameAsString() + ", " + std::to_string(params.get_int("rerank")) +
-      ", [&](auto crinn_id) { return " + distance_text(loop, query, vector_text(loop, "crinn_id", context), context) +
-      "; }" + projections + ");";
+      loop.result_set->getNameAsString() + ", " + std::to_string(params.get_int("rerank")) + ", " + exact +
+      projections + ");";
   // The distance on codes; where codes are made as nodes are reached, from
   // the node's vector, whose exact distances train them first.
   auto on_codes = [&](const CallExpr* call, const std::string& node, const std::string& vector) {
