@@ -8,7 +8,9 @@
 # can be stopped and run again to add more; the site listing they were drawn
 # over goes beside it (<setting>.sites.json). crinn-landscape reads both.
 # Fashion-MNIST settings tune on a 10,000-vector sample with 200 queries, to
-# keep a plan short; the records say so (their setting).
+# keep a plan short; the records say so (their setting). The closing comparison
+# measures the best variant alone on the whole set: a landscape needs no ranking
+# confirmed there.
 # Usage: bench/landscape.sh <setting> <chunks> [first seed]
 #   settings: hnsw-fmnist, hnswlib-fmnist, hnsw-angular
 # ROUNDS (default 10) and GROUP (default 4) size a chunk; CRINN_TUNE names the
@@ -23,7 +25,7 @@ group=${GROUP:-4}
 tune=${CRINN_TUNE:-build/bin/crinn-tune}
 [ -x "$tune" ] || { echo "build first: bash tools/setup.sh" >&2; exit 1; }
 
-sampled=(--tune-sample 10000 --queries 200)
+sampled=(--tune-sample 10000 --queries 200 --confirm-variants 1)
 case "$setting" in
   hnsw-fmnist) args=(--source baselines/hnsw --dataset fashion-mnist-784-euclidean "${sampled[@]}") ;;
   hnswlib-fmnist) args=(--source baselines/hnswlib --library libcrinn_hnswlib.so --dataset fashion-mnist-784-euclidean

@@ -126,6 +126,11 @@ NumberOption<long long> TuneSample(
                    "ground truth computed for them), then measure the best variants\n"
                    "on the whole set: the closing comparison is the whole set's, and\n"
                    "confirmation.txt tells whether the sample ranked them right"));
+NumberOption<int> ConfirmVariants(
+    "confirm-variants", InRange{1, 100}, llvm::cl::value_desc("n"), llvm::cl::cat(Category),
+    llvm::cl::desc("with --tune-sample: how many variants the closing comparison measures\n"
+                   "on the whole set, the best and the next best by their reward on the\n"
+                   "sample (default 5; 1: the best only, no ranking to confirm)"));
 
 // Where candidates run (issue 20).
 // Registered as --crinn-executor, renamed --executor in main() (clang's tooling holds that name).
@@ -233,6 +238,10 @@ int run(const char* argv0) {
   if (Iterations.getNumOccurrences()) options.rounds = Iterations;
   if (Group.getNumOccurrences()) options.group_size = Group;
   if (CompareRuns.getNumOccurrences()) options.compare_runs = CompareRuns;
+  if (ConfirmVariants.getNumOccurrences()) {
+    if (!TuneSample.getNumOccurrences()) throw UsageError("--confirm-variants needs --tune-sample");
+    options.confirm_variants = ConfirmVariants;
+  }
   if (MaxRepetitions.getNumOccurrences()) options.referee.max_repetitions = MaxRepetitions;
   for (const std::string& peer : Peers) {
     try {
