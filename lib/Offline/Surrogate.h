@@ -4,10 +4,15 @@
 // minutes (the way NAS-Bench and YAHPO Gym benchmark optimisers).
 #pragma once
 
-#include "Offline/Forest.h"
 #include "Offline/Landscape.h"
+#include "Policy/Forest.h"
+#include "Policy/PlanFeatures.h"
 
 namespace crinn::offline {
+
+using policy::Forest;
+using policy::ForestConfig;
+using policy::PlanFeatures;
 
 class Surrogate {
  public:

@@ -1,8 +1,12 @@
 #include "Policy/BuiltinPolicy.h"
 
+#include "Policy/Forest.h"
+#include "Policy/PlanFeatures.h"
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <set>
 
 namespace crinn::policy {
@@ -204,17 +208,86 @@ Plan BuiltinPolicy::sample_around(const Plan* parent) {
   return child;
 }
 
+// The model that screens children: forests of log reward (the passed plans)
+// and of failure (all), fitted to the history once per group.
+class BuiltinPolicy::Screen {
+ public:
+  Screen(const std::vector<Offer>& options, const std::vector<Evaluated>& history, uint64_t seed)
+      : features_(options) {
+    std::vector<std::vector<double>> passed_x, all_x;
+    std::vector<double> log_rewards, failures;
+    for (const Evaluated& e : history) {
+      all_x.push_back(features_.of(e.plan));
+      failures.push_back(e.failed ? 1.0 : 0.0);
+      if (e.failed) continue;
+      passed_x.push_back(all_x.back());
+      log_rewards.push_back(std::log(std::max(e.reward, 1e-6)));
+      best_ = std::max(best_, log_rewards.back());
+    }
+    ForestConfig config;
+    config.trees = 32;
+    config.min_leaf = 2;
+    config.seed = seed;
+    reward_.fit(passed_x, log_rewards, config);
+    const double failed = std::accumulate(failures.begin(), failures.end(), 0.0);
+    failure_rate_ = failed / double(failures.size());
+    if (failed > 0 && failed < double(failures.size())) {
+      failure_.fit(all_x, failures, config);
+      model_failures_ = true;
+    }
+  }
+
+  // Expected improvement of the log reward over the best so far (the
+  // forest's trees as the spread of its belief), times the chance of passing.
+  double score(const Plan& plan) const {
+    const std::vector<double> x = features_.of(plan);
+    const Forest::Spread belief = reward_.predict_spread(x);
+    double improvement = std::max(belief.mean - best_, 0.0);
+    if (belief.sd > 1e-9) {
+      const double z = (belief.mean - best_) / belief.sd;
+      const double cdf = 0.5 * std::erfc(-z / std::sqrt(2.0));
+      const double pdf = std::exp(-0.5 * z * z) / std::sqrt(2.0 * M_PI);
+      improvement = (belief.mean - best_) * cdf + belief.sd * pdf;
+    }
+    const double fails = model_failures_ ? failure_.predict(x) : failure_rate_;
+    return improvement * (1.0 - fails);
+  }
+
+ private:
+  PlanFeatures features_;
+  Forest reward_, failure_;
+  bool model_failures_ = false;
+  double failure_rate_ = 0.0;
+  double best_ = -1e300;
+};
+
 std::vector<Proposal> BuiltinPolicy::propose(const std::vector<Evaluated>& history, int group_size) {
   std::set<std::string> seen;
   for (const Evaluated& e : history) seen.insert(schema::plan_key(e.plan));
+  const long passed = std::count_if(history.begin(), history.end(), [](const Evaluated& e) { return !e.failed; });
+  std::optional<Screen> screen;
+  if (config_.screened > 1 && passed >= std::max(config_.model_after, 2)) screen.emplace(options_, history, rng_());
   std::vector<Proposal> group;
   for (int attempt = 0; int(group.size()) < group_size && attempt < 50 * group_size; ++attempt) {
     // The first of each group is drawn from the policy alone, the rest are
     // edits of exemplars: learning where to look, and looking near the best.
-    int parent = group.empty() ? -1 : pick_exemplar(history);
-    Plan plan = sample_around(parent < 0 ? nullptr : &history[size_t(parent)].plan);
-    if (plan.empty() || !seen.insert(schema::plan_key(plan)).second) continue;
-    group.push_back({std::move(plan), parent});
+    const bool first = group.empty();
+    const int draws = first || !screen ? 1 : config_.screened;
+    std::optional<Proposal> chosen;
+    double chosen_score = 0.0;
+    for (int draw = 0; draw < draws; ++draw) {
+      int parent = first ? -1 : pick_exemplar(history);
+      Plan plan = sample_around(parent < 0 ? nullptr : &history[size_t(parent)].plan);
+      if (plan.empty() || seen.count(schema::plan_key(plan))) continue;
+      const double score = draws > 1 ? screen->score(plan) : 0.0;
+      if (!chosen || score > chosen_score) {
+        chosen = Proposal{std::move(plan), parent};
+        chosen_score = score;
+      }
+    }
+    if (!chosen) continue;
+    seen.insert(schema::plan_key(chosen->plan));
+    group.push_back(std::move(*chosen));
   }
   return group;
 }
@@ -270,7 +343,9 @@ nlohmann::json BuiltinPolicy::state() const {
             {"learning_rate", config_.learning_rate},
             {"contrastive_weight", config_.contrastive_weight},
             {"beta", config_.beta},
-            {"entropy_weight", config_.entropy_weight}}},
+            {"entropy_weight", config_.entropy_weight},
+            {"screened", config_.screened},
+            {"model_after", config_.model_after}}},
           {"rebuild_cost", rebuild_cost_},
           {"weights", weights_}};
 }

@@ -15,7 +15,12 @@
 // probability `mutations` / options, changed: an inclusion drawn from the
 // policy, a value stepped to a neighbouring one or drawn from the policy.
 // The first plan of each group, and every plan while nothing has passed the
-// gates, is drawn from the policy alone. Updates combine the
+// gates, is drawn from the policy alone. Once `model_after` plans have
+// passed, each other slot of a group is screened by a model, as SMAC does:
+// `screened` children are drawn, two random forests fitted to the history
+// score them (log reward of the passed plans; failure of all), and the slot
+// takes the child of highest expected improvement over the best log reward,
+// times its chance of passing. Updates combine the
 // group-relative advantage of GRPO (reward minus the group mean, over the
 // group's standard deviation, times the gradient of the plan's
 // log-probability), a pairwise Bradley-Terry loss on contrastive pairs (a
@@ -37,6 +42,8 @@ struct BuiltinConfig {
   double contrastive_weight = 1.0;
   double beta = 2.0;              // Bradley-Terry sharpness
   double entropy_weight = 0.02;
+  int screened = 24;              // children scored by the model per slot (1: no screening)
+  int model_after = 8;            // passed plans before the model screens
   uint64_t seed = 1;
 };
 
@@ -67,6 +74,7 @@ class BuiltinPolicy : public Policy {
   void apply(const Gradient& gradient, double scale);
   Plan sample_around(const Plan* parent);  // nullptr: no exemplar
   int pick_exemplar(const std::vector<Evaluated>& history);
+  class Screen;
 
   std::vector<Offer> options_;
   BuiltinConfig config_;

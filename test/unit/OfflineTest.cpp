@@ -90,6 +90,28 @@ TEST(Forest, LearnsAStepAndAnInteraction) {
   EXPECT_THROW(forest.fit({}, {}, ForestConfig()), std::invalid_argument);
 }
 
+// The trees agree where the target is a function of the row, and disagree
+// where it is noise: the spread the built-in policy's screening reads.
+TEST(Forest, SpreadIsWideWhereTheTargetIsNoise) {
+  std::mt19937_64 rng(2);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  std::vector<std::vector<double>> x;
+  std::vector<double> y;
+  for (int i = 0; i < 300; ++i) {
+    std::vector<double> row = {uniform(rng), uniform(rng)};
+    y.push_back(row[0] > 0.5 ? 1.0 : 4.0 * uniform(rng));
+    x.push_back(row);
+  }
+  Forest forest;
+  forest.fit(x, y, ForestConfig());
+  const Forest::Spread certain = forest.predict_spread({0.9, 0.5});
+  const Forest::Spread noisy = forest.predict_spread({0.1, 0.5});
+  EXPECT_NEAR(certain.mean, 1.0, 0.1);
+  EXPECT_GT(noisy.sd, 0.3);
+  EXPECT_LT(certain.sd, noisy.sd / 2);
+  EXPECT_NEAR(noisy.mean, forest.predict({0.1, 0.5}), 1e-9);
+}
+
 TEST(Surrogate, PredictsPlansItWasNotFittedOn) {
   const Landscape landscape = synthetic_landscape(300);
   const HeldOut held_out = cross_validate(landscape, 5, ForestConfig());

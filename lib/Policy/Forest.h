@@ -1,13 +1,14 @@
 // A random forest of regression trees (Breiman's: bootstrap samples, a random
 // subset of the columns tried at each split, variance reduction, leaves of a
-// few samples), small enough to read: the surrogate of a landscape. A 0/1
+// few samples), small enough to read: the built-in policy's model of reward
+// and failure over plans, and the surrogate of a recorded landscape. A 0/1
 // target makes its prediction a probability.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
-namespace crinn::offline {
+namespace crinn::policy {
 
 struct ForestConfig {
   int trees = 100;
@@ -23,6 +24,11 @@ class Forest {
   // std::invalid_argument on no rows or mismatched lengths.
   void fit(const std::vector<std::vector<double>>& x, const std::vector<double>& y, const ForestConfig& config);
   double predict(const std::vector<double>& row) const;  // the trees' mean
+  // The trees' mean and standard deviation: how sure the forest is there.
+  struct Spread {
+    double mean = 0.0, sd = 0.0;
+  };
+  Spread predict_spread(const std::vector<double>& row) const;
 
  private:
   struct Node {
@@ -36,4 +42,4 @@ class Forest {
   std::vector<Tree> trees_;
 };
 
-}  // namespace crinn::offline
+}  // namespace crinn::policy

@@ -1,4 +1,4 @@
-#include "Offline/Forest.h"
+#include "Policy/Forest.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <random>
 #include <stdexcept>
 
-namespace crinn::offline {
+namespace crinn::policy {
 
 namespace {
 
@@ -126,4 +126,19 @@ double Forest::predict(const std::vector<double>& row) const {
   return sum / double(trees_.size());
 }
 
-}  // namespace crinn::offline
+Forest::Spread Forest::predict_spread(const std::vector<double>& row) const {
+  Spread spread;
+  if (trees_.empty()) return spread;
+  double sum = 0.0, sum_sq = 0.0;
+  for (const Tree& tree : trees_) {
+    const double value = predict(tree, row);
+    sum += value;
+    sum_sq += value * value;
+  }
+  const double n = double(trees_.size());
+  spread.mean = sum / n;
+  spread.sd = std::sqrt(std::max(0.0, sum_sq / n - spread.mean * spread.mean));
+  return spread;
+}
+
+}  // namespace crinn::policy
