@@ -42,6 +42,12 @@ inline int32_t sum_lanes(__m256i v) {
   half = _mm_add_epi32(half, _mm_shuffle_epi32(half, 0xb1));
   return _mm_cvtsi128_si32(half);
 }
+
+inline float sum_lanes(__m256 v) {
+  __m128 half = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  half = _mm_add_ps(half, _mm_movehl_ps(half, half));
+  return _mm_cvtss_f32(_mm_add_ss(half, _mm_shuffle_ps(half, half, 0x55)));
+}
 #endif
 
 // sum over d < dim of query[d] * code[d], one code per byte.
@@ -54,9 +60,7 @@ inline float sq8_dot(const float* query, const uint8_t* code, std::size_t dim) {
     __m256 levels = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(code + d))));
     acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(query + d), levels));
   }
-  __m128 half = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-  half = _mm_add_ps(half, _mm_movehl_ps(half, half));
-  dot = _mm_cvtss_f32(_mm_add_ss(half, _mm_shuffle_ps(half, half, 0x55)));
+  dot = sum_lanes(acc);
 #endif
   for (; d < dim; ++d) dot += query[d] * float(code[d]);
   return dot;
@@ -128,6 +132,55 @@ inline int32_t sq4_l2(const uint8_t* a, const uint8_t* b, std::size_t bytes) {
   return sum;
 }
 
+// Squared euclidean distance and dot product of a float query and an FP16
+// row (F16C conversions where the target has them).
+inline float half_l2(const float* query, const _Float16* row, std::size_t dim) {
+  float sum = 0.0f;
+  std::size_t d = 0;
+#if defined(__AVX512F__)
+  __m512 acc = _mm512_setzero_ps();
+  for (; d + 16 <= dim; d += 16) {
+    __m512 diff = _mm512_sub_ps(_mm512_loadu_ps(query + d),
+                                _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + d))));
+    acc = _mm512_fmadd_ps(diff, diff, acc);
+  }
+  sum = _mm512_reduce_add_ps(acc);
+#elif defined(__AVX2__) && defined(__F16C__)
+  __m256 acc = _mm256_setzero_ps();
+  for (; d + 8 <= dim; d += 8) {
+    __m256 diff = _mm256_sub_ps(_mm256_loadu_ps(query + d),
+                                _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + d))));
+    acc = _mm256_add_ps(acc, _mm256_mul_ps(diff, diff));
+  }
+  sum = sum_lanes(acc);
+#endif
+  for (; d < dim; ++d) {
+    const float diff = query[d] - float(row[d]);
+    sum += diff * diff;
+  }
+  return sum;
+}
+
+inline float half_dot(const float* query, const _Float16* row, std::size_t dim) {
+  float sum = 0.0f;
+  std::size_t d = 0;
+#if defined(__AVX512F__)
+  __m512 acc = _mm512_setzero_ps();
+  for (; d + 16 <= dim; d += 16)
+    acc = _mm512_fmadd_ps(_mm512_loadu_ps(query + d),
+                          _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + d))), acc);
+  sum = _mm512_reduce_add_ps(acc);
+#elif defined(__AVX2__) && defined(__F16C__)
+  __m256 acc = _mm256_setzero_ps();
+  for (; d + 8 <= dim; d += 8)
+    acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(query + d),
+                                           _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + d)))));
+  sum = sum_lanes(acc);
+#endif
+  for (; d < dim; ++d) sum += query[d] * float(row[d]);
+  return sum;
+}
+
 // A vector as the index hands it to its distance: a pointer (to floats, or
 // to bytes holding floats) or a container of floats.
 template <typename T>
@@ -154,6 +207,10 @@ class QuantizedCodes final : public NodeReader {
   // `exact` (the index's own distance).
   // Keeps the codes in huge pages from now on (quantized-distance's huge_pages).
   void use_huge_pages() { runtime::use_huge_pages(codes_); }
+  // Keeps an FP16 copy of the rows as well (quantized-distance's
+  // rerank_precision 16), which re-ranking reads instead of the floats: half
+  // their bytes, at FP16's precision (11 significant bits).
+  void use_half_rows() { half_rows_ = true; }
 
   template <typename Exact>
   void sync(const float* data, std::size_t n, std::size_t dim, std::size_t row, std::size_t min_train, Exact&& exact) {
@@ -163,6 +220,10 @@ class QuantizedCodes final : public NodeReader {
     }
     codes_.resize(n * bytes_);
     for (; encoded_ < n; ++encoded_) encode(data + encoded_ * row, &codes_[encoded_ * bytes_]);
+    if (!half_rows_) return;
+    halves_.resize(n * dim_);
+    for (; halved_ < n; ++halved_)
+      for (std::size_t d = 0; d < dim_; ++d) halves_[halved_ * dim_ + d] = _Float16(data[halved_ * row + d]);
   }
 
   // Storage the rewrite cannot read whole (vectors behind an accessor, rows
@@ -224,6 +285,7 @@ class QuantizedCodes final : public NodeReader {
   // Prepares the distances to `query`; false (exact distances wanted) outside a scope.
   bool begin_query(const float* query) {
     if (!active_) return false;
+    if (half_rows_) query_.assign(query, query + dim_);
     if (inner_product_) {
       query_.assign(query, query + dim_);
       query_offset_ = 0.0f;
@@ -251,6 +313,17 @@ class QuantizedCodes final : public NodeReader {
       for (std::size_t d = 0; d < dim_; ++d) dot += query_[d] * float(level(code, d));
     return ip_constant_ - (query_offset_ + step_ * dot);
   }
+
+  // The distance from the query to the node's FP16 row, on the index's
+  // scale (use_half_rows; rows made by sync).
+  template <typename Id>
+  float half_distance(Id node) const {
+    const _Float16* row = half_row(node);
+    if (!inner_product_) return detail::half_l2(query_.data(), row, dim_);
+    return ip_constant_ - detail::half_dot(query_.data(), row, dim_);
+  }
+  template <typename Id>
+  const _Float16* half_row(Id node) const { return &halves_[std::size_t(node) * dim_]; }
 
   // Asks for the first `lines` cache lines of the node's code ahead of use.
   void prefetch(std::size_t node, int lines) const override {
@@ -382,11 +455,12 @@ class QuantizedCodes final : public NodeReader {
   }
 
   bool trained_ = false, active_ = false, inner_product_ = false, calibrated_ = true;
-  bool probed_ = false, sampling_ = false;
+  bool probed_ = false, sampling_ = false, half_rows_ = false;
   std::vector<float> sample_;
   std::vector<bool> sampled_;
   std::vector<uint8_t> made_;
-  std::size_t dim_ = 0, bytes_ = 0, encoded_ = 0;
+  std::size_t dim_ = 0, bytes_ = 0, encoded_ = 0, halved_ = 0;
+  std::vector<_Float16, MappedAllocator<_Float16>> halves_;
   std::vector<float> offset_;
   float step_ = 1.0f, ip_constant_ = 0.0f, query_offset_ = 0.0f;
   std::vector<uint8_t, MappedAllocator<uint8_t>> codes_;

@@ -184,6 +184,14 @@ std::optional<schema::RewriteOption> QuantizedDistance::option_for(const sites::
                                          "distance is computed (0: none)");
     ahead.choices = {0, 1, 2, 4};
     option.params.insert(option.params.begin() + 2, ahead);
+    // An FP16 copy is made from the rows, so only where they are known whole.
+    if (rows) {
+      schema::ParamRange precision = int_param("rerank_precision", 16, 32, 32,
+                                               "32: re-rank with the index's own distance on its floats; 16: on an "
+                                               "FP16 copy of the rows (half the bytes read)");
+      precision.choices = {16, 32};
+      option.params.insert(option.params.begin() + 3, precision);
+    }
   }
   option.params.push_back(huge_pages_param("codes"));
   option.changes_build = false;
@@ -230,10 +238,13 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
       type + " " + codes + ";";
   // The codes from the rows (trained once `min_train` are stored), or made
   // as the search reaches nodes (trained on a sample of them).
-  const std::string huge_pages =
-      params.values().count("huge_pages") && params.get_int("huge_pages") ? "\n  " + codes + ".use_huge_pages();" : "";
+  const bool half_rows = params.values().count("rerank_precision") && params.get_int("rerank_precision") == 16;
+  // What the codes keep, said before the scope first syncs them.
+  const std::string keeping =
+      (params.values().count("huge_pages") && params.get_int("huge_pages") ? "\n  " + codes + ".use_huge_pages();" : "") +
+      (half_rows ? "\n  " + codes + ".use_half_rows();" : "");
   auto scope = [&](const std::string& name, int min_train) {
-    return huge_pages + "\n  crinn::runtime::QuantizedScope<" + std::to_string(params.get_int("bits")) + "> " + name + "(" + codes +
+    return keeping + "\n  crinn::runtime::QuantizedScope<" + std::to_string(params.get_int("bits")) + "> " + name + "(" + codes +
            ", " + (whole ? rows + ", " + std::to_string(min_train) : std::to_string(kReachedSample)) +
            ", [&](const float* crinn_a, const float* crinn_b) { return " + vectors->between("crinn_a", "crinn_b") +
            "; });";
@@ -245,11 +256,14 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
   const std::string projections = !fields || pair ? "" :
       ", [](auto& crinn_entry) -> auto& { return crinn_entry." + fields->distance +
       "; }, [](const auto& crinn_entry) { return crinn_entry." + fields->id + "; }";
-  const std::string reranked_vector = vector_text(loop, "crinn_id", context);
-  std::string exact = "[&](auto crinn_id) { return " + distance_text(loop, query, reranked_vector, context) + "; }";
+  // What re-ranking reads: the index's vector and distance, or the FP16 row.
+  const std::string reranked_vector = half_rows ? codes + ".half_row(crinn_id)" : vector_text(loop, "crinn_id", context);
+  std::string exact = "[&](auto crinn_id) { return " +
+                      (half_rows ? codes + ".half_distance(crinn_id)" : distance_text(loop, query, reranked_vector, context)) +
+                      "; }";
   if (const long ahead = params.values().count("rerank_ahead") ? params.get_int("rerank_ahead") : 0)
-    exact = "crinn::runtime::prefetched_exact(" + std::to_string(ahead) + ", " + codes +
-            ".dimension() * sizeof(float), [&](auto crinn_id) -> decltype(auto) { return " + reranked_vector +
+    exact = "crinn::runtime::prefetched_exact(" + std::to_string(ahead) + ", " + codes + ".dimension() * sizeof(" +
+            (half_rows ? "_Float16" : "float") + "), [&](auto crinn_id) -> decltype(auto) { return " + reranked_vector +
             "; }, " + exact + ")";
   const std::string rerank = !loop.result_set || !fields ? "" :
       "\n" + body_indent + "if (" + coded + ")\n" + body_indent + "  crinn::runtime::rerank(" +
