@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <random>
 #include <stdexcept>
 
@@ -32,6 +33,51 @@ void summarise(RaceScores& scores, uint64_t seed) {
 
 }  // namespace
 
+void simulate(policy::Policy& policy, const Surrogate& surrogate, int evaluations, int group, double noise_sd,
+              uint64_t seed, const std::function<void(int, double)>& after_each) {
+  // The measurement's noise and failures: the same stream for every policy
+  // at one seed, so they differ by what they propose only.
+  std::mt19937_64 world(0x9e3779b97f4a7c15ull * seed);
+  std::vector<policy::Evaluated> history;
+  double best_measured = -INFINITY, best_true = 1.0;  // the unmodified source until a plan passes
+  while (int(history.size()) < evaluations) {
+    const int size = std::min(group, evaluations - int(history.size()));
+    std::vector<policy::Evaluated> round;
+    for (const policy::Proposal& proposal : policy.propose(history, size)) {
+      policy::Evaluated e;
+      e.plan = proposal.plan;
+      e.parent = proposal.parent;
+      e.failed = proposal.plan.empty() ? false
+                                       : std::bernoulli_distribution(std::clamp(surrogate.failure_probability(e.plan), 0.0, 1.0))(world);
+      const double truth = surrogate.log_reward(e.plan);
+      const double measured = truth + std::normal_distribution<double>(0.0, noise_sd)(world);
+      if (e.failed) {
+        e.reward = 0.0;
+        e.failure_reason = "surrogate: drawn at the predicted failure rate";
+      } else {
+        e.reward = std::exp(measured);
+        if (measured > best_measured) {
+          best_measured = measured;
+          best_true = std::exp(truth);
+        }
+      }
+      round.push_back(e);
+      history.push_back(e);
+      if (after_each) after_each(int(history.size()), best_true);
+    }
+    if (round.empty()) return;
+    policy.update(round, history);
+  }
+}
+
+nlohmann::json train_builtin(const Surrogate& surrogate, const std::vector<schema::Offer>& offers, int evaluations,
+                             int group, double noise_sd, uint64_t seed, const std::optional<nlohmann::json>& init) {
+  std::unique_ptr<policy::Policy> builtin = policy::make_search_policy("builtin", offers, seed);
+  if (init) builtin->restore(*init);
+  simulate(*builtin, surrogate, evaluations, group, noise_sd, seed, {});
+  return builtin->state();
+}
+
 std::vector<RaceScores> race(const Surrogate& surrogate, const std::vector<schema::Offer>& offers,
                              const RaceConfig& config) {
   if (config.budgets.empty() || config.seeds < 1 || config.group < 1) throw std::invalid_argument("an empty race");
@@ -46,44 +92,12 @@ std::vector<RaceScores> race(const Surrogate& surrogate, const std::vector<schem
       std::unique_ptr<policy::Policy> policy = policy::make_search_policy(kind, offers, uint64_t(seed));
       if (!policy) throw std::invalid_argument("no policy named '" + kind + "'");
       if (kind == "builtin" && config.builtin_init) policy->restore(*config.builtin_init);
-      // The measurement's noise and failures: the same stream for every
-      // policy at one seed, so they differ by what they propose only.
-      std::mt19937_64 world(0x9e3779b97f4a7c15ull * uint64_t(seed));
-      std::vector<policy::Evaluated> history;
-      double best_measured = -INFINITY, best_true = 1.0;  // the unmodified source until a plan passes
       size_t next_budget = 0;
-      while (int(history.size()) < longest) {
-        const int size = std::min(config.group, longest - int(history.size()));
-        std::vector<policy::Evaluated> group;
-        for (const policy::Proposal& proposal : policy->propose(history, size)) {
-          policy::Evaluated e;
-          e.plan = proposal.plan;
-          e.parent = proposal.parent;
-          e.failed = proposal.plan.empty() ? false
-                                           : std::bernoulli_distribution(std::clamp(surrogate.failure_probability(e.plan), 0.0, 1.0))(world);
-          const double truth = surrogate.log_reward(e.plan);
-          const double measured = truth + std::normal_distribution<double>(0.0, config.noise_sd)(world);
-          if (e.failed) {
-            e.reward = 0.0;
-            e.failure_reason = "surrogate: drawn at the predicted failure rate";
-          } else {
-            e.reward = std::exp(measured);
-            if (measured > best_measured) {
-              best_measured = measured;
-              best_true = std::exp(truth);
-            }
-          }
-          group.push_back(e);
-          history.push_back(e);
-          while (next_budget < budgets.size() && int(history.size()) == budgets[next_budget]) {
-            for (RaceScores& s : by_budget)
-              if (s.budget == budgets[next_budget]) s.best.push_back(best_true);
-            ++next_budget;
-          }
-        }
-        if (group.empty()) break;
-        policy->update(group, history);
-      }
+      simulate(*policy, surrogate, longest, config.group, config.noise_sd, uint64_t(seed), [&](int evaluated, double best) {
+        for (; next_budget < budgets.size() && evaluated == budgets[next_budget]; ++next_budget)
+          for (RaceScores& s : by_budget)
+            if (s.budget == budgets[next_budget]) s.best.push_back(best);
+      });
     }
     for (RaceScores& s : by_budget) {
       if (s.best.size() != size_t(config.seeds)) throw std::runtime_error(kind + " proposed fewer plans than the budget");

@@ -7,9 +7,11 @@
 #pragma once
 
 #include "Offline/Surrogate.h"
+#include "Policy/Policy.h"
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +33,20 @@ struct RaceScores {
   std::vector<double> best;  // per seed, the reward of the best measured plan
   double mean = 0.0, low = 0.0, high = 0.0;  // mean and its 95 % bootstrap interval
 };
+
+// One run of `policy` against the surrogate for `evaluations` plans in
+// groups of `group`: each measures as the surrogate predicts, with log-normal
+// noise of `noise_sd` and failures drawn at the predicted rate (the same
+// draws for every policy at one seed); `after_each` gets the plans evaluated
+// so far and the surrogate's reward of the best measured one.
+void simulate(policy::Policy& policy, const Surrogate& surrogate, int evaluations, int group, double noise_sd,
+              uint64_t seed, const std::function<void(int, double)>& after_each);
+
+// The built-in policy learned offline: its state (a policy.json, for
+// --policy-init) after one simulated run of `evaluations` plans, started
+// from `init` if given.
+nlohmann::json train_builtin(const Surrogate& surrogate, const std::vector<schema::Offer>& offers, int evaluations,
+                             int group, double noise_sd, uint64_t seed, const std::optional<nlohmann::json>& init);
 
 // One RaceScores per policy and budget, policies in the config's order.
 std::vector<RaceScores> race(const Surrogate& surrogate, const std::vector<schema::Offer>& offers,

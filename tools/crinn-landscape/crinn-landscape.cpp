@@ -3,6 +3,7 @@
 #include "Offline/Race.h"
 #include "Offline/Surrogate.h"
 #include "Policy/SearchPolicies.h"
+#include "Support/AtomicFile.h"
 #include "ToolSupport/CommandLine.h"
 #include "Tune/Referee.h"
 
@@ -48,6 +49,13 @@ NumberOption<int> Folds("folds", InRange{2, 100}, llvm::cl::init(5), llvm::cl::v
 opt<std::string> PolicyInit("policy-init", llvm::cl::value_desc("file"), llvm::cl::cat(Category),
                             llvm::cl::desc("start the built-in policy from a saved policy.json (transfer)"));
 opt<bool> FitOnly("fit-only", llvm::cl::cat(Category), llvm::cl::desc("print the held-out fit, race nothing"));
+opt<std::string> TrainPolicy("train-policy", llvm::cl::value_desc("policy.json"), llvm::cl::cat(Category),
+                             llvm::cl::desc("learn the built-in policy offline, in one simulated run against the\n"
+                                            "surrogate, and write its state (for crinn-tune --policy-init)\n"
+                                            "instead of racing"));
+NumberOption<int> TrainEvaluations("train-evaluations", InRange{1, 1000000}, llvm::cl::init(200),
+                                   llvm::cl::value_desc("n"), llvm::cl::cat(Category),
+                                   llvm::cl::desc("plans of the --train-policy run (default 200)"));
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -86,6 +94,14 @@ int run() {
   if (FitOnly) return 0;
 
   const crinn::offline::Surrogate surrogate(landscape, forest);
+  if (!TrainPolicy.empty()) {
+    const nlohmann::json state = crinn::offline::train_builtin(surrogate, landscape.offers, TrainEvaluations,
+                                                               config.group, config.noise_sd, 1, config.builtin_init);
+    crinn::support::write_file_atomically(TrainPolicy.getValue(), state.dump(2) + "\n");
+    std::printf("built-in policy learned over %d simulated evaluations%s: %s\n", int(TrainEvaluations),
+                config.builtin_init ? " from --policy-init" : "", TrainPolicy.c_str());
+    return 0;
+  }
   const std::vector<crinn::offline::RaceScores> scores = crinn::offline::race(surrogate, landscape.offers, config);
   std::map<int, const crinn::offline::RaceScores*> builtin;
   for (const auto& s : scores)
