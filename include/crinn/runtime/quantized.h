@@ -285,9 +285,9 @@ class QuantizedCodes final : public NodeReader {
   // Prepares the distances to `query`; false (exact distances wanted) outside a scope.
   bool begin_query(const float* query) {
     if (!active_) return false;
-    if (half_rows_) query_.assign(query, query + dim_);
+    // The float query: what inner products on codes and FP16 rows read.
+    if (inner_product_ || half_rows_) query_.assign(query, query + dim_);
     if (inner_product_) {
-      query_.assign(query, query + dim_);
       query_offset_ = 0.0f;
       for (std::size_t d = 0; d < dim_; ++d) query_offset_ += query[d] * offset_[d];
     } else {
@@ -552,14 +552,13 @@ void rerank_sorted(Entries& entries, std::size_t count, Exact& exact, DistanceOf
   auto nearer = [&](auto& a, auto& b) { return distance_of(a) < distance_of(b); };
   std::sort(entries.begin(), entries.end(), nearer);
   std::size_t n = count == 0 ? entries.size() : std::min(count, entries.size());
-  if constexpr (is_prefetched_exact<std::decay_t<Exact>>::value) {
+  constexpr bool prefetched = is_prefetched_exact<std::decay_t<Exact>>::value;
+  if constexpr (prefetched)
     for (std::size_t i = 0; i < std::min(exact.ahead, n); ++i) exact.prefetch(id_of(entries[i]));
-    for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if constexpr (prefetched)
       if (exact.ahead > 0 && i + exact.ahead < n) exact.prefetch(id_of(entries[i + exact.ahead]));
-      distance_of(entries[i]) = exact(id_of(entries[i]));
-    }
-  } else {
-    for (std::size_t i = 0; i < n; ++i) distance_of(entries[i]) = exact(id_of(entries[i]));
+    distance_of(entries[i]) = exact(id_of(entries[i]));
   }
   std::sort(entries.begin(), entries.end(), nearer);
 }
