@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include <random>
+#include <thread>
 
 namespace crinn::runtime {
 namespace {
@@ -205,6 +206,56 @@ TEST(PrefetchNode, AsksTheInstalledReaderForIdsAndFetchesVectorsOtherwise) {
   prefetch_node<2, 3>(not_an_id, vector);  // not an id: its vector, whatever reader is installed
   query_node_reader() = nullptr;
   EXPECT_EQ(recorder.asked, (std::vector<std::pair<std::size_t, int>>{{7, 2}, {9, 4}}));
+}
+
+// The calibration times whole queries, so queries whose time depends on the
+// shape they ran with make it keep the fastest arm; before and while it
+// runs, a loop outside a trial uses the plan's own shape. A thread of its
+// own gives the test a fresh (thread-local) calibration.
+TEST(PrefetchCalibration, KeepsTheShapeWhoseQueriesRanFastest) {
+  std::thread([] {
+    PrefetchCalibration& calibration = PrefetchCalibration::here();
+    EXPECT_EQ(calibration.shape(4, 2).distance, 4u);
+    EXPECT_EQ(calibration.shape(4, 2).lines, 2);
+    int queries = 0;
+    while (!calibration.calibrated()) {
+      PrefetchTrial trial;
+      PrefetchTrial nested;  // a query entry reached again: not a trial of its own
+      const PrefetchShape shape = calibration.shape(4, 2);
+      // Distance 8 and one line is fast; everything else is slow.
+      const auto spin = std::chrono::microseconds(shape.distance == 8 && shape.lines == 1 ? 20 : 300);
+      for (auto until = std::chrono::steady_clock::now() + spin; std::chrono::steady_clock::now() < until;) {
+      }
+      ++queries;
+    }
+    EXPECT_EQ(queries, PrefetchCalibration::kArms * (PrefetchCalibration::kRounds + 1));
+    EXPECT_EQ(calibration.shape(4, 2).distance, 8u);
+    EXPECT_EQ(calibration.shape(4, 2).lines, 1);
+    EXPECT_EQ(calibration.shape(1, 1).distance, 2u);  // the chosen arm scales every loop's plan
+  }).join();
+}
+
+TEST(PrefetchCalibration, TiesKeepThePlansShape) {
+  PrefetchCalibration calibration;
+  for (int arm = 0; arm < PrefetchCalibration::kArms; ++arm) calibration.record(arm, 1.0);
+  EXPECT_EQ(calibration.fastest(), PrefetchCalibration::kArms / 2);
+  calibration.record(0, 0.5);  // one fast query of two: its median is still the slow one
+  EXPECT_EQ(calibration.fastest(), PrefetchCalibration::kArms / 2);
+  calibration.record(0, 0.5);
+  EXPECT_EQ(calibration.fastest(), 0);
+}
+
+TEST(PrefetchNode, TakesItsLinesAtRunTime) {
+  struct Recorder : NodeReader {
+    void prefetch(std::size_t node, int lines) const override { asked.emplace_back(node, lines); }
+    mutable std::vector<std::pair<std::size_t, int>> asked;
+  } recorder;
+  float vector[64] = {};
+  prefetch_node_lines<3>(7, vector, 4);  // no reader: the vector's lines
+  query_node_reader() = &recorder;
+  prefetch_node_lines<3>(7, vector, 3);
+  query_node_reader() = nullptr;
+  EXPECT_EQ(recorder.asked, (std::vector<std::pair<std::size_t, int>>{{7, 3}}));
 }
 
 TEST(QuantizedCodes, ADimensionPastTheProbeLeavesTheCodesOff) {

@@ -2,6 +2,9 @@
 #ifndef CRINN_RUNTIME_PREFETCH_H
 #define CRINN_RUNTIME_PREFETCH_H
 
+#include <algorithm>
+#include <array>
+#include <chrono>
 #include <cstddef>
 #include <type_traits>
 #include <utility>
@@ -42,6 +45,113 @@ inline void prefetch_node(const Id& node, const void* vector) {
     if (const NodeReader* reader = query_node_reader()) return reader->prefetch(std::size_t(node), Lines);
   prefetch_lines<Lines, Locality>(vector);
 }
+
+// prefetch_node with the number of lines known only at run time (a
+// calibrated shape, below).
+template <int Locality, typename Id>
+inline void prefetch_node_lines(const Id& node, const void* vector, int lines) {
+  if constexpr (std::is_convertible_v<Id, std::size_t>)
+    if (const NodeReader* reader = query_node_reader()) return reader->prefetch(std::size_t(node), lines);
+  const char* bytes = static_cast<const char*>(vector);
+  for (int line = 0; line < lines; ++line) __builtin_prefetch(bytes + 64 * line, 0, Locality);
+}
+
+// How far ahead a neighbour loop prefetches, and how many lines.
+struct PrefetchShape {
+  std::size_t distance;
+  int lines;
+};
+
+// prefetch-insertion's run-time calibration: the best look-ahead depends on
+// the machine's memory latency and on how long a distance takes, which a
+// plan cannot know, so the first queries on each thread try the planned
+// distance and lines halved, as planned and doubled (9 arms, round robin,
+// each query timed whole by a PrefetchTrial at the query entry), and the arm
+// with the lowest median query time then stays. Prefetches never change
+// answers, so neither does the calibration.
+class PrefetchCalibration {
+ public:
+  static constexpr int kArms = 9;
+  static constexpr int kRounds = 24;  // timed queries per arm, after one untimed round
+
+  static PrefetchCalibration& here() {
+    thread_local PrefetchCalibration calibration;
+    return calibration;
+  }
+
+  // The shape a loop planned with `distance` and `lines` uses now: the arm
+  // on trial, the chosen one, or (before any query) the plan's.
+  PrefetchShape shape(std::size_t distance, int lines) const {
+    const int arm = trial_ >= 0 ? trial_ : chosen_;
+    return {scaled(distance, arm / 3), int(scaled(std::size_t(lines), arm % 3))};
+  }
+
+  bool calibrated() const { return queries_ >= kArms * (kRounds + 1); }
+  int chosen_arm() const { return chosen_; }
+  bool on_trial() const { return trial_ >= 0; }
+
+  void begin_trial() {
+    trial_ = int(queries_ % kArms);
+    started_ = std::chrono::steady_clock::now();
+  }
+
+  void end_trial() {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    if (queries_ >= kArms) record(trial_, seconds);
+    trial_ = -1;
+    if (++queries_ == kArms * (kRounds + 1)) chosen_ = fastest();
+  }
+
+  // For tests: what end_trial records, with a given time.
+  void record(int arm, double seconds) { times_[arm][timed_[arm]++ % kRounds] = seconds; }
+
+  // The arm with the lowest median time (the plan's own on ties).
+  int fastest() {
+    int best = kArms / 2;
+    double best_median = median(best);
+    for (int arm = 0; arm < kArms; ++arm)
+      if (median(arm) < best_median) best = arm, best_median = median(arm);
+    return best;
+  }
+
+ private:
+  // Step 0 halves, 1 keeps, 2 doubles.
+  static std::size_t scaled(std::size_t value, int step) {
+    return step == 0 ? std::max<std::size_t>(1, value / 2) : step == 2 ? value * 2 : value;
+  }
+  double median(int arm) {
+    const std::size_t n = std::min<std::size_t>(timed_[arm], kRounds);
+    if (n == 0) return 1e300;
+    std::array<double, kRounds> sorted = times_[arm];
+    std::nth_element(sorted.begin(), sorted.begin() + n / 2, sorted.begin() + n);
+    return sorted[n / 2];
+  }
+
+  std::size_t queries_ = 0;
+  int trial_ = -1, chosen_ = kArms / 2;
+  std::chrono::steady_clock::time_point started_;
+  std::array<std::array<double, kRounds>, kArms> times_{};
+  std::array<std::size_t, kArms> timed_{};
+};
+
+// Times one query for the calibration while it is not done; a nested entry
+// (a query entry reached again inside the query) is not a trial of its own.
+class PrefetchTrial {
+ public:
+  PrefetchTrial() : calibration_(PrefetchCalibration::here()) {
+    trial_ = !calibration_.calibrated() && !calibration_.on_trial();
+    if (trial_) calibration_.begin_trial();
+  }
+  ~PrefetchTrial() {
+    if (trial_) calibration_.end_trial();
+  }
+  PrefetchTrial(const PrefetchTrial&) = delete;
+  PrefetchTrial& operator=(const PrefetchTrial&) = delete;
+
+ private:
+  PrefetchCalibration& calibration_;
+  bool trial_;
+};
 
 // Walks a random-access list by position, so a loop that was a range-for can
 // also look `d` elements ahead. Holds the list by reference when it is an

@@ -1,5 +1,6 @@
 #include "Rewrite/PrefetchInsertion/PrefetchInsertion.h"
 
+#include "Rewrite/QueryPathParts.h"
 #include "Rewrite/Support.h"
 #include "Sites/AstUtil.h"
 
@@ -11,7 +12,24 @@ namespace crinn::rewrite {
 using namespace clang;
 using namespace clang::transformer;
 
-std::optional<schema::RewriteOption> PrefetchInsertion::option_for(const sites::Site& site, ASTContext&) const {
+namespace {
+
+// The query entry whose queries time the calibration, if the site has one
+// in the class of the loop's method.
+const FunctionDecl* calibration_entry(const sites::Site& site, const sites::NeighborLoop& loop, ASTContext& context) {
+  const CXXMethodDecl* method = method_of(loop, context);
+  if (!method || site.query_entry.empty()) return nullptr;
+  auto entry = query_entry_of(site, method, context);
+  if (!entry) {
+    llvm::consumeError(entry.takeError());
+    return nullptr;
+  }
+  return *entry;
+}
+
+}  // namespace
+
+std::optional<schema::RewriteOption> PrefetchInsertion::option_for(const sites::Site& site, ASTContext& context) const {
   const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
   if (!loop || !reads_vector_address(*loop)) return std::nullopt;
   const Stmt* body = isa<CXXForRangeStmt>(loop->loop) ? cast<CXXForRangeStmt>(loop->loop)->getBody()
@@ -23,19 +41,28 @@ std::optional<schema::RewriteOption> PrefetchInsertion::option_for(const sites::
                    int_param("locality", 0, 3, 3, "temporal locality hint of __builtin_prefetch")};
   if (loop->range && loop->candidate_push && loop->expanded_node)
     option.params.push_back(int_param("adjacency", 0, 1, 0, "1: prefetch a node's adjacency list as it enters the candidate pool"));
+  if (calibration_entry(site, *loop, context))
+    option.params.push_back(int_param("calibrate", 0, 1, 0,
+                                      "1: the first queries time distance and lines halved, as planned and doubled, "
+                                      "and keep the fastest"));
   return option;
 }
 
 llvm::Expected<RewriteRule> PrefetchInsertion::rule(const sites::Site& site, const Params& params,
                                                     ASTContext& context) const {
   const auto& loop = std::get<sites::NeighborLoop>(site.detail);
-  const std::string distance = std::to_string(params.get_int("distance"));
+  const bool calibrated = params.values().count("calibrate") && params.get_int("calibrate");
+  const std::string lines = std::to_string(params.get_int("lines"));
+  const std::string locality = std::to_string(params.get_int("locality"));
+  // Calibrated, the distance and lines are the shape the run time chose.
+  const std::string distance = calibrated ? "crinn_prefetch_shape.distance" : std::to_string(params.get_int("distance"));
   const std::string indent = indentation(loop.loop, context) + "  ";
   // The runtime fetches what the query reads of the neighbour ahead: its
   // vector, or its code where quantized-distance runs the query on codes.
   auto prefetch_ahead = [&](const std::string& element, const std::string& vector) {
-    return "crinn::runtime::prefetch_node<" + std::to_string(params.get_int("lines")) + ", " +
-           std::to_string(params.get_int("locality")) + ">(" + element + ", " + vector + ");";
+    return calibrated ? "crinn::runtime::prefetch_node_lines<" + locality + ">(" + element + ", " + vector +
+                            ", crinn_prefetch_shape.lines);"
+                      : "crinn::runtime::prefetch_node<" + lines + ", " + locality + ">(" + element + ", " + vector + ");";
   };
   llvm::SmallVector<ASTEdit, 1> edits;
 
@@ -85,6 +112,20 @@ llvm::Expected<RewriteRule> PrefetchInsertion::rule(const sites::Site& site, con
     if (!ahead) return ahead.takeError();
     edits.push_back(insertBefore(fixed(after_open_brace(for_loop->getBody(), context)),
                                  cat("\n" + indent + "if (" + *condition + ") " + prefetch_ahead(*element, *ahead))));
+  }
+  if (calibrated) {
+    const FunctionDecl* entry = calibration_entry(site, loop, context);
+    if (!entry) return llvm::createStringError(llvm::inconvertibleErrorCode(), "no query entry to time the calibration");
+    // Named by the loop's line, so that two calibrated loops of one entry
+    // each add a trial (the inner one is a no-op).
+    const std::string line = std::to_string(context.getSourceManager().getExpansionLineNumber(loop.loop->getBeginLoc()));
+    edits.push_back(insertBefore(fixed(after_open_brace(entry->getBody(), context)),
+                                 cat("\n  crinn::runtime::PrefetchTrial crinn_prefetch_trial_" + line + ";")));
+    edits.push_back(insertBefore(fixed(before(loop.loop->getBeginLoc(), context)),
+                                 cat("const crinn::runtime::PrefetchShape crinn_prefetch_shape = "
+                                     "crinn::runtime::PrefetchCalibration::here().shape(" +
+                                     std::to_string(params.get_int("distance")) + ", " + lines + ");\n" +
+                                     indentation(loop.loop, context))));
   }
   edits.push_back(addInclude("crinn/runtime/prefetch.h", IncludeFormat::Angled));
   return rule_at(loop.loop, std::move(edits));
