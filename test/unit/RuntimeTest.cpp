@@ -360,6 +360,62 @@ TEST(Rerank, ReadsTheFieldsOfOtherEntries) {
   EXPECT_EQ(results[2].id, 8);
 }
 
+TEST(RerankErrors, WideUntilWarmThenTheQuantileOfWhatWasSeen) {
+  RerankErrors errors;
+  for (std::size_t i = 0; i < RerankErrors::kWarmUp - 1; ++i) errors.observe(0.001f);
+  errors.update(0.99);
+  EXPECT_EQ(errors.bound(), 1.0f);
+  EXPECT_TRUE(errors.explores());
+  // 1,000 errors spread evenly up to 0.01, and negative ones (code
+  // distances that underestimate), which never need a wider re-rank.
+  for (int i = 1; i <= 1000; ++i) errors.observe(0.01f * float(i) / 1000.0f);
+  for (int i = 0; i < 100; ++i) errors.observe(-0.5f);
+  errors.update(0.99);
+  EXPECT_GT(errors.bound(), 0.0099f * 0.99f);
+  EXPECT_LT(errors.bound(), 0.0099f * 1.2f);  // within a bin (10^(1/16) = 1.155)
+  EXPECT_FALSE(errors.explores());
+}
+
+// Code distances off by up to 50 % of the exact ones: a fixed re-rank of
+// the best 10 by code loses true neighbours; the widening one finds nearly
+// all while computing far fewer exact distances than the whole pool.
+TEST(Rerank, WideningFollowsTheCodesError) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> noise(-0.5f, 0.5f);
+  std::size_t found_fixed = 0, found_widening = 0, exact_calls = 0, queries = 0;
+  for (int query = 0; query < 600; ++query) {
+    std::vector<std::pair<float, int>> fixed, widening;
+    std::vector<float> exact_of(200);
+    for (int id = 0; id < 200; ++id) {
+      exact_of[std::size_t(id)] = float(id + 1);
+      const float code = float(id + 1) * (1.0f + noise(rng));
+      fixed.emplace_back(code, id);
+      widening.emplace_back(code, id);
+    }
+    auto exact = [&](int id) { return exact_of[std::size_t(id)]; };
+    std::size_t calls = 0;
+    rerank(fixed, 10, exact);
+    rerank_widening(widening, 1, 10, 0.999, [&](int id) {
+      ++calls;
+      return exact(id);
+    });
+    if (query < 100) continue;  // past the warm-up
+    ++queries;
+    exact_calls += calls;
+    for (int i = 0; i < 10; ++i) {
+      found_fixed += fixed[std::size_t(i)].second < 10;
+      found_widening += widening[std::size_t(i)].second < 10;
+    }
+  }
+  const double recall_fixed = double(found_fixed) / double(10 * queries);
+  const double recall_widening = double(found_widening) / double(10 * queries);
+  EXPECT_LT(recall_fixed, 0.95) << recall_fixed;
+  EXPECT_GT(recall_widening, 0.995) << recall_widening;
+  // About 30 a query when narrow (codes up to 1.5 x the 10th distance), the
+  // whole pool one query in 32.
+  EXPECT_LT(double(exact_calls) / double(queries), 60.0);
+}
+
 TEST(FlatGraph, RowsHoldTheListsAndFollowEdits) {
   std::vector<std::vector<int>> lists = {{1, 2}, {0}, {0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}, {}};
   FlatGraph<int> graph;

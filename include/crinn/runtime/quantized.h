@@ -515,6 +515,55 @@ class QuantizedScope {
   const NodeReader* previous_reader_ = nullptr;
 };
 
+// What an adaptive re-rank knows of the codes' error: how far the code
+// distance of a true near neighbour overestimated its exact distance,
+// relative to the k-th nearest exact distance of its query. Those that
+// underestimate are re-ranked anyway. The first queries, and one in
+// kExploreEvery after them, are re-ranked whole to observe it without the
+// bias of seeing only what a narrow re-rank picked; the bound is a quantile
+// of a histogram (16 bins a decade from 1e-6 to 10).
+class RerankErrors {
+ public:
+  static constexpr std::size_t kWarmUp = 256;      // observations before the bound is used
+  static constexpr std::size_t kExploreEvery = 32;
+
+  // How far past the k-th exact distance (relative to it) a code distance
+  // may be and still be re-ranked: wide until the warm-up is observed.
+  float bound() const { return bound_; }
+  bool explores() const { return observed_ < kWarmUp || queries_ % kExploreEvery == kExploreEvery - 1; }
+  void count_query() { ++queries_; }
+
+  void observe(float relative_error) {
+    ++observed_;
+    if (!(relative_error > kLowest)) return ++zero_, void();
+    const int bin = int(std::floor((std::log10(relative_error) - kLowestDecade) * kBinsPerDecade));
+    ++bins_[std::size_t(std::min(bin, kBins - 1))];
+  }
+
+  // The upper edge of the bin where `quantile` of the observations end.
+  void update(double quantile) {
+    if (observed_ < kWarmUp) return;
+    const double wanted = quantile * double(observed_);
+    double seen = double(zero_);
+    if (seen >= wanted) return bound_ = 0.0f, void();
+    for (int bin = 0; bin < kBins; ++bin) {
+      seen += double(bins_[std::size_t(bin)]);
+      if (seen >= wanted || bin == kBins - 1) {
+        bound_ = float(std::pow(10.0, kLowestDecade + double(bin + 1) / kBinsPerDecade));
+        return;
+      }
+    }
+  }
+
+ private:
+  static constexpr int kBinsPerDecade = 16, kBins = 7 * kBinsPerDecade;
+  static constexpr double kLowestDecade = -6.0;
+  static constexpr float kLowest = 1e-6f;
+  std::size_t observed_ = 0, zero_ = 0, queries_ = 0;
+  std::size_t bins_[kBins] = {};
+  float bound_ = 1.0f;
+};
+
 // The exact distance of a node for rerank(), which also asks for the node's
 // vector (`bytes` from `vector(id)`) `ahead` entries before its distance is
 // computed: the re-ranked vectors are rows scattered over the index that the
@@ -547,19 +596,85 @@ struct is_prefetched_exact : std::false_type {};
 template <typename Vector, typename Distance>
 struct is_prefetched_exact<PrefetchedExact<Vector, Distance>> : std::true_type {};
 
+// Gives entries [from, to) their exact distances; a prefetched_exact asks
+// for each vector `ahead` entries before its distance, never past `limit`.
+template <typename Entries, typename Exact, typename DistanceOf, typename IdOf>
+void exact_range(Entries& entries, std::size_t from, std::size_t to, std::size_t limit, Exact& exact,
+                 DistanceOf& distance_of, IdOf& id_of) {
+  constexpr bool prefetched = is_prefetched_exact<std::decay_t<Exact>>::value;
+  if constexpr (prefetched)
+    if (from == 0)
+      for (std::size_t i = 0; i < std::min(exact.ahead, limit); ++i) exact.prefetch(id_of(entries[i]));
+  for (std::size_t i = from; i < to; ++i) {
+    if constexpr (prefetched)
+      if (exact.ahead > 0 && i + exact.ahead < limit) exact.prefetch(id_of(entries[i + exact.ahead]));
+    distance_of(entries[i]) = exact(id_of(entries[i]));
+  }
+}
+
 template <typename Entries, typename Exact, typename DistanceOf, typename IdOf>
 void rerank_sorted(Entries& entries, std::size_t count, Exact& exact, DistanceOf& distance_of, IdOf& id_of) {
   auto nearer = [&](auto& a, auto& b) { return distance_of(a) < distance_of(b); };
   std::sort(entries.begin(), entries.end(), nearer);
-  std::size_t n = count == 0 ? entries.size() : std::min(count, entries.size());
-  constexpr bool prefetched = is_prefetched_exact<std::decay_t<Exact>>::value;
-  if constexpr (prefetched)
-    for (std::size_t i = 0; i < std::min(exact.ahead, n); ++i) exact.prefetch(id_of(entries[i]));
-  for (std::size_t i = 0; i < n; ++i) {
-    if constexpr (prefetched)
-      if (exact.ahead > 0 && i + exact.ahead < n) exact.prefetch(id_of(entries[i + exact.ahead]));
-    distance_of(entries[i]) = exact(id_of(entries[i]));
+  const std::size_t n = count == 0 ? entries.size() : std::min(count, entries.size());
+  exact_range(entries, 0, n, n, exact, distance_of, id_of);
+  std::sort(entries.begin(), entries.end(), nearer);
+}
+
+// The k smallest of the distances offered, the largest of them on top.
+class KthNearest {
+ public:
+  explicit KthNearest(std::size_t k) : k_(k) {}
+  void offer(float distance) {
+    if (heap_.size() == k_ && distance >= heap_.front()) return;
+    heap_.push_back(distance);
+    std::push_heap(heap_.begin(), heap_.end());
+    if (heap_.size() > k_) {
+      std::pop_heap(heap_.begin(), heap_.end());
+      heap_.pop_back();
+    }
   }
+  bool full() const { return heap_.size() == k_; }
+  float kth() const { return heap_.front(); }
+
+ private:
+  std::size_t k_;
+  std::vector<float> heap_;
+};
+
+template <typename Entries, typename Exact, typename DistanceOf, typename IdOf>
+void rerank_widening_sorted(Entries& entries, std::size_t count, std::size_t k, double quantile, RerankErrors& errors,
+                            Exact& exact, DistanceOf& distance_of, IdOf& id_of) {
+  auto nearer = [&](auto& a, auto& b) { return distance_of(a) < distance_of(b); };
+  std::sort(entries.begin(), entries.end(), nearer);
+  const std::size_t size = entries.size();
+  // A query that trains the error model is re-ranked whole.
+  const bool explore = errors.explores();
+  const std::size_t first = explore ? size : std::min(std::max(count, k), size);
+  std::vector<float> codes(size);
+  for (std::size_t i = 0; i < size; ++i) codes[i] = distance_of(entries[i]);
+  exact_range(entries, 0, first, size, exact, distance_of, id_of);
+  KthNearest best(k);
+  for (std::size_t i = 0; i < first; ++i) best.offer(distance_of(entries[i]));
+  // Entries sorted by code distance: the first whose code is past the k-th
+  // exact distance by more than the codes' error bound ends the widening.
+  std::size_t reranked = first;
+  if (best.full())
+    for (; reranked < size; ++reranked) {
+      if (codes[reranked] > best.kth() + errors.bound() * std::fabs(best.kth())) break;
+      exact_range(entries, reranked, reranked + 1, size, exact, distance_of, id_of);
+      best.offer(distance_of(entries[reranked]));
+    }
+  if (explore && best.full()) {
+    // The errors of the true k nearest in the pool, the ones a narrow
+    // re-rank must not lose.
+    const float kth = best.kth();
+    const float scale = std::max(std::fabs(kth), 1e-20f);
+    for (std::size_t i = 0; i < size; ++i)
+      if (distance_of(entries[i]) <= kth) errors.observe((codes[i] - distance_of(entries[i])) / scale);
+    errors.update(quantile);
+  }
+  errors.count_query();
   std::sort(entries.begin(), entries.end(), nearer);
 }
 
@@ -594,6 +709,31 @@ template <typename T, typename Allocator, typename Exact, typename DistanceOf = 
 void rerank(std::vector<T, Allocator>& entries, std::size_t count, Exact&& exact, DistanceOf distance_of = {},
             IdOf id_of = {}) {
   detail::rerank_sorted(entries, count, exact, distance_of, id_of);
+}
+
+// rerank() with a depth that adapts per query: at least max(count, k)
+// entries, then every further one whose code distance is within the codes'
+// error bound (the `quantile` of what the errors have been, learned as the
+// queries come in) of the k-th nearest exact distance so far. The model is
+// one per call site and thread.
+template <typename T, typename Container, typename Compare, typename Exact, typename DistanceOf = detail::PairDistance,
+          typename IdOf = detail::PairId>
+void rerank_widening(std::priority_queue<T, Container, Compare>& queue, std::size_t count, std::size_t k,
+                     double quantile, Exact&& exact, DistanceOf distance_of = {}, IdOf id_of = {}) {
+  thread_local RerankErrors errors;
+  std::vector<T> entries;
+  entries.reserve(queue.size());
+  for (; !queue.empty(); queue.pop()) entries.push_back(queue.top());
+  detail::rerank_widening_sorted(entries, count, k, quantile, errors, exact, distance_of, id_of);
+  for (const T& entry : entries) queue.push(entry);
+}
+
+template <typename T, typename Allocator, typename Exact, typename DistanceOf = detail::PairDistance,
+          typename IdOf = detail::PairId>
+void rerank_widening(std::vector<T, Allocator>& entries, std::size_t count, std::size_t k, double quantile,
+                     Exact&& exact, DistanceOf distance_of = {}, IdOf id_of = {}) {
+  thread_local RerankErrors errors;
+  detail::rerank_widening_sorted(entries, count, k, quantile, errors, exact, distance_of, id_of);
 }
 
 }  // namespace crinn::runtime

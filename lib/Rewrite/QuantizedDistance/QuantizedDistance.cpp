@@ -184,13 +184,20 @@ std::optional<schema::RewriteOption> QuantizedDistance::option_for(const sites::
                                          "distance is computed (0: none)");
     ahead.choices = {0, 1, 2, 4};
     option.params.insert(option.params.begin() + 2, ahead);
+    schema::ParamRange adaptive = int_param("rerank_adaptive", 0, 2, 0,
+                                            "0: re-rank `rerank` candidates; 1 or 2: at least max(rerank, rerank_k), "
+                                            "then each whose code distance is within the codes' error (its 99th or "
+                                            "99.9th percentile, learned as queries come in) of the k-th exact one");
+    option.params.insert(option.params.begin() + 3, adaptive);
+    option.params.insert(option.params.begin() + 4,
+                         int_param("rerank_k", 1, 100, 10, "the nearest results an adaptive re-rank keeps exact"));
     // An FP16 copy is made from the rows, so only where they are known whole.
     if (rows) {
       schema::ParamRange precision = int_param("rerank_precision", 16, 32, 32,
                                                "32: re-rank with the index's own distance on its floats; 16: on an "
                                                "FP16 copy of the rows (half the bytes read)");
       precision.choices = {16, 32};
-      option.params.insert(option.params.begin() + 3, precision);
+      option.params.insert(option.params.begin() + 5, precision);
     }
   }
   option.params.push_back(huge_pages_param("codes"));
@@ -265,9 +272,16 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
     exact = "crinn::runtime::prefetched_exact(" + std::to_string(ahead) + ", " + codes + ".dimension() * sizeof(" +
             (half_rows ? "_Float16" : "float") + "), [&](auto crinn_id) -> decltype(auto) { return " + reranked_vector +
             "; }, " + exact + ")";
+  // An adaptive depth widens past `rerank` (0, all, leaves nothing to widen).
+  const long adaptive = params.values().count("rerank_adaptive") ? params.get_int("rerank_adaptive") : 0;
+  const bool widening = adaptive > 0 && params.get_int("rerank") > 0;
+  const std::string depth = std::to_string(params.get_int("rerank")) +
+                            (widening ? ", " + std::to_string(params.get_int("rerank_k")) + ", " +
+                                            (adaptive == 1 ? "0.99" : "0.999")
+                                      : "");
   const std::string rerank = !loop.result_set || !fields ? "" :
-      "\n" + body_indent + "if (" + coded + ")\n" + body_indent + "  crinn::runtime::rerank(" +
-      loop.result_set->getNameAsString() + ", " + std::to_string(params.get_int("rerank")) + ", " + exact +
+      "\n" + body_indent + "if (" + coded + ")\n" + body_indent + "  crinn::runtime::" +
+      (widening ? "rerank_widening(" : "rerank(") + loop.result_set->getNameAsString() + ", " + depth + ", " + exact +
       projections + ");";
   // The distance on codes; where codes are made as nodes are reached, from
   // the node's vector, whose exact distances train them first.
