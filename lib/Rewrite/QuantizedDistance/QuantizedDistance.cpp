@@ -272,17 +272,21 @@ llvm::Expected<RewriteRule> QuantizedDistance::rule(const sites::Site& site, con
     exact = "crinn::runtime::prefetched_exact(" + std::to_string(ahead) + ", " + codes + ".dimension() * sizeof(" +
             (half_rows ? "_Float16" : "float") + "), [&](auto crinn_id) -> decltype(auto) { return " + reranked_vector +
             "; }, " + exact + ")";
-  // An adaptive depth widens past `rerank` (0, all, leaves nothing to widen).
-  const long adaptive = params.values().count("rerank_adaptive") ? params.get_int("rerank_adaptive") : 0;
-  const bool widening = adaptive > 0 && params.get_int("rerank") > 0;
-  const std::string depth = std::to_string(params.get_int("rerank")) +
-                            (widening ? ", " + std::to_string(params.get_int("rerank_k")) + ", " +
-                                            (adaptive == 1 ? "0.99" : "0.999")
-                                      : "");
-  const std::string rerank = !loop.result_set || !fields ? "" :
-      "\n" + body_indent + "if (" + coded + ")\n" + body_indent + "  crinn::runtime::" +
-      (widening ? "rerank_widening(" : "rerank(") + loop.result_set->getNameAsString() + ", " + depth + ", " + exact +
-      projections + ");";
+  // The re-rank, where the result set's entries can be read (the option
+  // then has `rerank`). An adaptive depth widens past `rerank` (0, all,
+  // leaves nothing to widen).
+  std::string rerank;
+  if (loop.result_set && fields) {
+    const long adaptive = params.values().count("rerank_adaptive") ? params.get_int("rerank_adaptive") : 0;
+    const bool widening = adaptive > 0 && params.get_int("rerank") > 0;
+    const std::string depth = std::to_string(params.get_int("rerank")) +
+                              (widening ? ", " + std::to_string(params.get_int("rerank_k")) + ", " +
+                                              (adaptive == 1 ? "0.99" : "0.999")
+                                        : "");
+    rerank = "\n" + body_indent + "if (" + coded + ")\n" + body_indent + "  crinn::runtime::" +
+             (widening ? "rerank_widening(" : "rerank(") + loop.result_set->getNameAsString() + ", " + depth + ", " +
+             exact + projections + ");";
+  }
   // The distance on codes; where codes are made as nodes are reached, from
   // the node's vector, whose exact distances train them first.
   auto on_codes = [&](const CallExpr* call, const std::string& node, const std::string& vector) {
