@@ -19,6 +19,7 @@ struct BenchConfig {
   int runs = 5;
   double recall_low = 0.85;
   double recall_high = 0.95;
+  RewardShape reward = RewardShape::Area;
   int64_t exact_queries = 1000;  // queries given to indexes that ignore ef (brute force)
   int keep_ids_ef = 0;           // if in efs, the answers at this ef are kept (EfResult::ids)
   ChildLimits limits;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace crinn::bench {
@@ -35,5 +36,24 @@ std::optional<double> qps_at_recall(const std::vector<CurvePoint>& points, doubl
 // (exact for the piecewise-linear curve). A curve that stops short of `high`
 // earns nothing past its last point.
 double auc_reward(const std::vector<CurvePoint>& points, double low, double high);
+
+// The geometric mean of QPS over recall in [low, high], taken over the nines
+// of recall (-log10(1 - recall)), as ANN plots scale their recall axis:
+// 0.99 to 0.999 weighs what 0.9 to 0.99 does, and within [0.99, 0.999] the
+// stretch from 0.998 up weighs 30 % (by recall it is 11 %). A factor gained
+// anywhere counts by its log, so a faster top is worth what a faster bottom
+// is, where the area lets the bottom's high QPS outweigh it. 0 when the
+// curve does not reach `high`.
+double geometric_mean_reward(const std::vector<CurvePoint>& points, double low, double high);
+
+// How a curve is reduced to its reward over the recall window.
+enum class RewardShape { Area, GeometricMean };
+double window_reward(const std::vector<CurvePoint>& points, double low, double high, RewardShape shape);
+// "area" or "geomean", as --reward takes it; parse_reward_shape returns
+// nothing for another name.
+const char* reward_shape_name(RewardShape shape);
+std::optional<RewardShape> parse_reward_shape(const std::string& name);
+// What the reward is, in words, for tables and reports.
+std::string describe_reward(RewardShape shape, double low, double high);
 
 }  // namespace crinn::bench

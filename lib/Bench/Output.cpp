@@ -64,7 +64,7 @@ Summary summarize(const IndexResult& result, const BenchConfig& config) {
   Summary summary;
   std::vector<CurvePoint> curve = result.curve();
   for (double recall : kReportedRecalls) summary.qps_at.push_back(qps_at_recall(curve, recall));
-  summary.reward = auc_reward(curve, config.recall_low, config.recall_high);
+  summary.reward = window_reward(curve, config.recall_low, config.recall_high, config.reward);
   return summary;
 }
 
@@ -92,9 +92,8 @@ void print_tables(std::ostream& out, const data::Dataset& dataset, const std::ve
 
   const IndexResult& reference = results.front();
   Summary reference_summary = summarize(reference, config);
-  out << "\nQPS at recall (interpolated on the Pareto frontier; '-' = not reached) and reward = area under "
-         "QPS-recall over recall ["
-      << recall_label(config.recall_low) << ", " << recall_label(config.recall_high) << "]; ratios against "
+  out << "\nQPS at recall (interpolated on the Pareto frontier; '-' = not reached) and reward = "
+      << describe_reward(config.reward, config.recall_low, config.recall_high) << "; ratios against "
       << reference.spec.label << "\n";
   out << pad("index", w, true);
   for (double recall : kReportedRecalls) out << pad("QPS@" + recall_label(recall), 11);

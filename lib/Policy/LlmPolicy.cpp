@@ -8,10 +8,11 @@ namespace crinn::policy {
 
 namespace {
 
-const char kSystem[] =
-    "You optimise approximate-nearest-neighbour search code (graph indexes such as HNSW) by choosing structured "
-    "source rewrites. Each variant is compiled, checked for correctness and recall, and timed; its reward is the "
-    "area under its QPS-recall curve as a ratio to the original code, so higher is faster.";
+std::string system_message(const RunContext& run) {
+  return "You optimise approximate-nearest-neighbour search code (graph indexes such as HNSW) by choosing structured "
+         "source rewrites. Each variant is compiled, checked for correctness and recall, and timed; its reward is " +
+         run.reward + " as a ratio to the original code's, so higher is faster.";
+}
 
 // What a prompt shows at most of one failure's reason and of the model's explanation.
 constexpr size_t kReasonChars = 400, kExplanationChars = 4000;
@@ -176,7 +177,8 @@ std::string LlmPolicy::prompt(const std::vector<Evaluated>& history, int member,
 
   // The system message counts against the budget too.
   const size_t whole = size_t(double(prompt_budget_tokens()) * kCharsPerToken);
-  const size_t budget = whole > sizeof kSystem ? whole - sizeof kSystem : 0;
+  const size_t system = system_message(config_.run).size();
+  const size_t budget = whole > system ? whole - system : 0;
   const size_t fixed = context.str().size() + catalogue_chars + task.str().size();
   const size_t rest = budget > fixed ? budget - fixed : 0;
 
@@ -203,8 +205,8 @@ std::string LlmPolicy::prompt(const std::vector<Evaluated>& history, int member,
     return outcome + ": " + schema::to_json(e.plan).dump() + "\n";
   };
   std::ostringstream variants;
-  variants << "\n## Variants measured so far (reward: the QPS-recall area as a ratio to the original's; higher is "
-              "faster)\n";
+  variants << "\n## Variants measured so far (reward: " << config_.run.reward
+           << " as a ratio to the original's; higher is faster)\n";
   if (ranked.empty()) variants << "None yet: the original code has reward 1.\n";
   for (size_t i : better_shown) variants << "Better: " << describe(*ranked[i]);
   for (size_t i : worse_shown) variants << "Worse: " << describe(*ranked[i]);
@@ -259,11 +261,12 @@ std::vector<Proposal> LlmPolicy::propose(const std::vector<Evaluated>& history, 
   std::set<std::string> seen;
   for (const Evaluated& e : history) seen.insert(schema::plan_key(e.plan));
   std::vector<Proposal> group;
+  const std::string system = system_message(config_.run);
   for (int i = 0; i < group_size; ++i) {
     std::string text = prompt(history, i, group_size);
     largest_prompt_tokens_ =
-        std::max(largest_prompt_tokens_, long(double(text.size() + sizeof kSystem) / kCharsPerToken));
-    nlohmann::json messages = {{{"role", "system"}, {"content", kSystem}}, {{"role", "user"}, {"content", text}}};
+        std::max(largest_prompt_tokens_, long(double(text.size() + system.size()) / kCharsPerToken));
+    nlohmann::json messages = {{{"role", "system"}, {"content", system}}, {{"role", "user"}, {"content", text}}};
     std::string error, explanation;
     bool endpoint_failed = false;
     for (int attempt = 0; attempt < 2; ++attempt) {

@@ -34,6 +34,8 @@ struct RunContext {
   int dimension = 0;
   std::string metric;  // euclidean, angular, ip
   support::CpuInfo cpu;
+  // What a variant's reward measures, in words.
+  std::string reward = "the area under its QPS-recall curve";
 };
 
 struct LlmPolicyConfig {

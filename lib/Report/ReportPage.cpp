@@ -280,8 +280,10 @@ std::string render_report_html(const std::string& dir_name) {
        << "</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1100px}"
        << "pre{background:#f6f6f6;padding:1em;overflow-x:auto}table{border-collapse:collapse}"
        << "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}</style>\n</head>\n<body>\n";
-  std::string window = "area under the QPS-recall curve over recall@10 in [" + format("%g", run.value("recall_low", 0.0)) +
-                       ", " + format("%g", run.value("recall_high", 0.0)) + "]";
+  const bool geometric = run.value("reward", std::string("area")) == "geomean";
+  std::string window = std::string(geometric ? "geometric mean of QPS" : "area under the QPS-recall curve") +
+                       " over recall@10 in [" + format("%g", run.value("recall_low", 0.0)) + ", " +
+                       format("%g", run.value("recall_high", 0.0)) + "]";
   html << "<h1>" << escape(title) << "</h1>\n<p id=\"summary\">" << history.size() << " candidates evaluated, "
        << succeeded << " passed every gate; ";
   // The headline is the closing comparison, measured beside the original at

@@ -31,6 +31,7 @@ nlohmann::json gates_json(const verify::GateConfig& gates) {
           {"runs", b.runs},
           {"recall_low", b.recall_low},
           {"recall_high", b.recall_high},
+          {"reward", bench::reward_shape_name(b.reward)},
           {"exact_queries", b.exact_queries},
           {"build_timeout_seconds", b.limits.build_timeout_seconds},
           {"search_timeout_seconds", b.limits.search_timeout_seconds},
@@ -46,6 +47,10 @@ verify::GateConfig gates_from_json(const nlohmann::json& json) {
   b.runs = json.at("runs");
   b.recall_low = json.at("recall_low");
   b.recall_high = json.at("recall_high");
+  // Jobs journaled before rewards had shapes were areas.
+  const std::optional<bench::RewardShape> reward = bench::parse_reward_shape(json.value("reward", "area"));
+  if (!reward) throw std::runtime_error("unknown reward shape " + json.value("reward", std::string()));
+  b.reward = *reward;
   b.exact_queries = json.at("exact_queries");
   b.limits.build_timeout_seconds = json.at("build_timeout_seconds");
   b.limits.search_timeout_seconds = json.at("search_timeout_seconds");
@@ -245,8 +250,7 @@ JobResult run_candidate(const JobSpec& spec, const data::Dataset& dataset, const
     result.reason = verdict.reason;
     return result;
   }
-  result.to_reference = paired_log_ratios(run_rewards(verdict.parent, bench.recall_low, bench.recall_high),
-                                          run_rewards(verdict.candidate, bench.recall_low, bench.recall_high));
+  result.to_reference = paired_log_ratios(run_rewards(verdict.parent, bench), run_rewards(verdict.candidate, bench));
   return result;
 }
 

@@ -9,7 +9,7 @@ namespace crinn::tune {
 namespace {
 
 std::vector<double> rewards(const bench::IndexResult& result, const bench::BenchConfig& config) {
-  return run_rewards(result, config.recall_low, config.recall_high);
+  return run_rewards(result, config);
 }
 
 // The ratio of the paired runs with its interval; none without any.

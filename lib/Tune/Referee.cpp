@@ -63,14 +63,14 @@ std::string format_interval(const RatioInterval& interval) {
   return text;
 }
 
-std::vector<double> run_rewards(const bench::IndexResult& result, double low, double high) {
+std::vector<double> run_rewards(const bench::IndexResult& result, const bench::BenchConfig& config) {
   size_t runs = result.points.empty() ? 0 : result.points.front().qps_runs.size();
   for (const bench::EfResult& point : result.points) runs = std::min(runs, point.qps_runs.size());
   std::vector<double> rewards;
   for (size_t run = 0; run < runs; ++run) {
     std::vector<bench::CurvePoint> curve;
     for (const bench::EfResult& point : result.points) curve.push_back({point.recall, point.qps_runs[run]});
-    rewards.push_back(bench::auc_reward(curve, low, high));
+    rewards.push_back(bench::window_reward(curve, config.recall_low, config.recall_high, config.reward));
   }
   return rewards;
 }

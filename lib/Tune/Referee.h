@@ -45,10 +45,10 @@ struct RatioInterval {
 // "1.234x [1.101, 1.382]"
 std::string format_interval(const RatioInterval& interval);
 
-// The reward (QPS-recall area over [low, high]) of each timed run of
+// The reward (config.reward over its recall window) of each timed run of
 // `result`: run r's curve takes run r's QPS at every point. Empty if a point
 // lacks a run (a failed index).
-std::vector<double> run_rewards(const bench::IndexResult& result, double low, double high);
+std::vector<double> run_rewards(const bench::IndexResult& result, const bench::BenchConfig& config);
 
 // log(challenger[r] / incumbent[r]) for every run r both have, skipping runs
 // in which either earned nothing.

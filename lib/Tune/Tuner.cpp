@@ -246,6 +246,7 @@ class Run {
     const bench::BenchConfig& bench = options_.gates.bench;
     info["recall_low"] = bench.recall_low;
     info["recall_high"] = bench.recall_high;
+    info["reward"] = bench::reward_shape_name(bench.reward);
     info["efs"] = bench.efs;
     info["runs"] = bench.runs;
     info["group"] = options_.group_size;

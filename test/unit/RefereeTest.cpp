@@ -152,10 +152,21 @@ TEST(Referee, ATimeBoundTakesOnlyTheRepetitionsThatFit) {
 TEST(Referee, EachRunOfACurveHasItsOwnReward) {
   bench::IndexResult result;
   result.points = {{10, 100, 0.8, 0.0, {1000.0, 2000.0}, {}}, {20, 100, 1.0, 0.0, {500.0, 1000.0}, {}}};
-  std::vector<double> rewards = run_rewards(result, 0.8, 1.0);
+  bench::BenchConfig window;
+  window.recall_low = 0.8;
+  window.recall_high = 1.0;
+  std::vector<double> rewards = run_rewards(result, window);
   ASSERT_EQ(rewards.size(), 2u);
   EXPECT_NEAR(rewards[0], 0.2 * 750.0, 1e-9);
   EXPECT_NEAR(rewards[1], 0.2 * 1500.0, 1e-9);
+  // By the geometric mean, run 1's curve (twice run 0's QPS everywhere)
+  // earns twice run 0's reward.
+  window.reward = bench::RewardShape::GeometricMean;
+  rewards = run_rewards(result, window);
+  ASSERT_EQ(rewards.size(), 2u);
+  EXPECT_GT(rewards[0], 500.0);
+  EXPECT_LT(rewards[0], 1000.0);
+  EXPECT_NEAR(rewards[1] / rewards[0], 2.0, 1e-9);
 }
 
 TEST(PairedRuns, EachIndexOfAComparisonIsPairedRunByRunWithTheFirst) {

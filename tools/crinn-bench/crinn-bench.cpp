@@ -5,6 +5,7 @@
 #include "Data/Registry.h"
 #include "Support/AtomicFile.h"
 #include "ToolSupport/CommandLine.h"
+#include "ToolSupport/RewardOption.h"
 
 #include <unistd.h>
 
@@ -47,6 +48,10 @@ NumberOption<int> K("k", InRange{1, 1 << 20}, llvm::cl::value_desc("k"), llvm::c
 NumberList<double> RecallWindow("recall-window", llvm::cl::CommaSeparated, InRange{1e-9, 1.0},
                                 llvm::cl::value_desc("lo,hi"), llvm::cl::desc("reward window (default 0.85,0.95)"),
                                 llvm::cl::cat(Category));
+llvm::cl::opt<crinn::bench::RewardShape> Reward("reward", llvm::cl::value_desc("shape"),
+                                                 llvm::cl::desc("the reward over the recall window (default area)"),
+                                                 llvm::cl::init(crinn::bench::RewardShape::Area),
+                                                 crinn::tools::reward_shapes(), llvm::cl::cat(Category));
 NumberOption<long long> Queries("queries", InRange{1LL, 1LL << 30}, llvm::cl::value_desc("n"),
                                 llvm::cl::desc("use the first n test queries only"), llvm::cl::cat(Category));
 NumberOption<long long> ExactQueries("exact-queries", InRange{1LL, 1LL << 30}, llvm::cl::value_desc("n"),
@@ -96,6 +101,7 @@ int run() {
     config.recall_high = RecallWindow[1];
     if (config.recall_low >= config.recall_high) throw UsageError("--recall-window needs 0 < low < high <= 1");
   }
+  config.reward = Reward;
   if (ExactQueries.getNumOccurrences()) config.exact_queries = ExactQueries;
   if (BuildTimeout.getNumOccurrences()) config.limits.build_timeout_seconds = BuildTimeout;
   if (SearchTimeout.getNumOccurrences()) config.limits.search_timeout_seconds = SearchTimeout;

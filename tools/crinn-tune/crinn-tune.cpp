@@ -10,6 +10,7 @@
 #include "Support/Cpu.h"
 #include "Support/Progress.h"
 #include "ToolSupport/CommandLine.h"
+#include "ToolSupport/RewardOption.h"
 #include "Tune/ReportDir.h"
 #include "Tune/Tuner.h"
 
@@ -104,6 +105,10 @@ NumberOption<long long> Queries("queries", InRange{1LL, 1LL << 30}, llvm::cl::va
 NumberList<double> RecallWindow("recall-window", llvm::cl::CommaSeparated, InRange{1e-9, 1.0},
                                 llvm::cl::value_desc("lo,hi"), llvm::cl::desc("reward window (default 0.85,0.95)"),
                                 llvm::cl::cat(Category));
+llvm::cl::opt<crinn::bench::RewardShape> Reward("reward", llvm::cl::value_desc("shape"),
+                                                 llvm::cl::desc("the reward over the recall window (default area)"),
+                                                 llvm::cl::init(crinn::bench::RewardShape::Area),
+                                                 crinn::tools::reward_shapes(), llvm::cl::cat(Category));
 llvm::cl::list<std::string> Peers("peer", llvm::cl::value_desc("spec"), llvm::cl::cat(Category),
                                   llvm::cl::desc("an index for the closing comparison, as crinn-bench's\n"
                                                  "--index takes it (hnswlib, faiss-hnsw, <lib.so>...); repeatable"));
@@ -231,6 +236,7 @@ int run(const char* argv0) {
     options.gates.bench.recall_low = RecallWindow[0];
     options.gates.bench.recall_high = RecallWindow[1];
   }
+  options.gates.bench.reward = Reward;
   if (TimeBudget.getNumOccurrences()) {
     options.time_budget_seconds = parse_duration(TimeBudget);
     options.rounds = 1 << 20;
@@ -301,6 +307,7 @@ int run(const char* argv0) {
                              {"--runs", bench.runs},
                              {"--ef", bench.efs},
                              {"--recall-window", {bench.recall_low, bench.recall_high}},
+                             {"--reward", bench::reward_shape_name(bench.reward)},
                              {"--group", options.group_size},
                              {"--library", library},
                              {"--policy", policy_kind}};
@@ -405,7 +412,9 @@ int run(const char* argv0) {
     };
     endpoint.transcript_path = (fs::path(out) / "llm-transcript.jsonl").string();
     llm.run = {dataset_spec, dataset.train.rows, dataset.test.rows, dataset.train.dim,
-               data::metric_name(dataset.metric), support::probe_cpu()};
+               data::metric_name(dataset.metric), support::probe_cpu(),
+               bench::describe_reward(options.gates.bench.reward, options.gates.bench.recall_low,
+                                      options.gates.bench.recall_high)};
     policy = std::make_unique<policy::LlmPolicy>(sites, endpoint, validator, llm);
   }
 
@@ -437,8 +446,10 @@ int run(const char* argv0) {
       std::cout << "closing comparison: the best variant failed: " << result.comparison.at(1).failure << "\n";
     else
       std::cout << "closing comparison: the best variant " << tune::format_interval(closing)
-                << " the unmodified source (QPS-recall area over recall [" << options.gates.bench.recall_low << ", "
-                << options.gates.bench.recall_high << "], " << closing.repetitions
+                << " the unmodified source ("
+                << bench::describe_reward(options.gates.bench.reward, options.gates.bench.recall_low,
+                                          options.gates.bench.recall_high)
+                << ", " << closing.repetitions
                 << " paired runs; during the run it measured " << tune::format_interval(result.best) << ")\n";
     std::cout << "best plan: " << (fs::path(out) / "plan.json").string() << ", tree: " << (fs::path(out) / "best").string()
               << ", patch: " << (fs::path(out) / "best.patch").string() << "\n";
