@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include <limits>
 #include <random>
 #include <thread>
 
@@ -370,6 +371,7 @@ TEST(RerankErrors, WideUntilWarmThenTheQuantileOfWhatWasSeen) {
   // distances that underestimate), which never need a wider re-rank.
   for (int i = 1; i <= 1000; ++i) errors.observe(0.01f * float(i) / 1000.0f);
   for (int i = 0; i < 100; ++i) errors.observe(-0.5f);
+  errors.observe(std::numeric_limits<float>::infinity());  // a k-th distance of 0: the widest bin
   errors.update(0.99);
   EXPECT_GT(errors.bound(), 0.0099f * 0.99f);
   EXPECT_LT(errors.bound(), 0.0099f * 1.2f);  // within a bin (10^(1/16) = 1.155)

@@ -536,8 +536,9 @@ class RerankErrors {
   void observe(float relative_error) {
     ++observed_;
     if (!(relative_error > kLowest)) return ++zero_, void();
-    const int bin = int(std::floor((std::log10(relative_error) - kLowestDecade) * kBinsPerDecade));
-    ++bins_[std::size_t(std::min(bin, kBins - 1))];
+    // Clamped before the conversion: an infinite error has no bin of its own.
+    const double position = std::floor((std::log10(relative_error) - kLowestDecade) * kBinsPerDecade);
+    ++bins_[position < kBins - 1 ? std::size_t(position) : std::size_t(kBins - 1)];
   }
 
   // The upper edge of the bin where `quantile` of the observations end.
