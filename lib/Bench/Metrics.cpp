@@ -67,11 +67,19 @@ double geometric_mean_reward(const std::vector<CurvePoint>& points, double low, 
   const double from = nines(low), to = nines(high);
   // The midpoint rule in nines: log q is smooth between the frontier's
   // points, so this many steps leave an error far below any measurement's.
+  // Recall rises with the steps, so the frontier piece is found by walking.
   constexpr int kSteps = 1024;
   double mean_log = 0.0;
+  size_t piece = 1;
   for (int step = 0; step < kSteps; ++step) {
-    const double t = from + (to - from) * (step + 0.5) / kSteps;
-    const double qps = *qps_at_recall(frontier, std::min(1.0 - std::pow(10.0, -t), frontier.back().recall));
+    const double recall = 1.0 - std::pow(10.0, -(from + (to - from) * (step + 0.5) / kSteps));
+    while (piece < frontier.size() && frontier[piece].recall < recall) ++piece;
+    double qps = frontier.front().qps;  // below the lowest point, its QPS
+    if (recall > frontier.front().recall && piece < frontier.size()) {
+      const CurvePoint& a = frontier[piece - 1];
+      const CurvePoint& b = frontier[piece];
+      qps = a.qps + (b.qps - a.qps) * (recall - a.recall) / (b.recall - a.recall);
+    }
     if (qps <= 0.0) return 0.0;
     mean_log += std::log(qps) / kSteps;
   }

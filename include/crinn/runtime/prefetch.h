@@ -38,22 +38,20 @@ inline const NodeReader*& query_node_reader() {
 }
 
 // Prefetches what the search will read of `node`: the installed reader's
-// data, else `Lines` lines of its vector.
-template <int Lines, int Locality, typename Id>
-inline void prefetch_node(const Id& node, const void* vector) {
-  if constexpr (std::is_convertible_v<Id, std::size_t>)
-    if (const NodeReader* reader = query_node_reader()) return reader->prefetch(std::size_t(node), Lines);
-  prefetch_lines<Lines, Locality>(vector);
-}
-
-// prefetch_node with the number of lines known only at run time (a
-// calibrated shape, below).
+// data, else `lines` lines of its vector (a count known only at run time:
+// a calibrated shape, below).
 template <int Locality, typename Id>
 inline void prefetch_node_lines(const Id& node, const void* vector, int lines) {
   if constexpr (std::is_convertible_v<Id, std::size_t>)
     if (const NodeReader* reader = query_node_reader()) return reader->prefetch(std::size_t(node), lines);
   const char* bytes = static_cast<const char*>(vector);
   for (int line = 0; line < lines; ++line) __builtin_prefetch(bytes + 64 * line, 0, Locality);
+}
+
+// The same with `Lines` fixed by the plan.
+template <int Lines, int Locality, typename Id>
+inline void prefetch_node(const Id& node, const void* vector) {
+  prefetch_node_lines<Locality>(node, vector, Lines);
 }
 
 // How far ahead a neighbour loop prefetches, and how many lines.
@@ -87,7 +85,6 @@ class PrefetchCalibration {
   }
 
   bool calibrated() const { return queries_ >= kArms * (kRounds + 1); }
-  int chosen_arm() const { return chosen_; }
   bool on_trial() const { return trial_ >= 0; }
 
   void begin_trial() {
@@ -106,11 +103,11 @@ class PrefetchCalibration {
   void record(int arm, double seconds) { times_[arm][timed_[arm]++ % kRounds] = seconds; }
 
   // The arm with the lowest median time (the plan's own on ties).
-  int fastest() {
+  int fastest() const {
     int best = kArms / 2;
     double best_median = median(best);
     for (int arm = 0; arm < kArms; ++arm)
-      if (median(arm) < best_median) best = arm, best_median = median(arm);
+      if (const double m = median(arm); m < best_median) best = arm, best_median = m;
     return best;
   }
 
@@ -119,7 +116,7 @@ class PrefetchCalibration {
   static std::size_t scaled(std::size_t value, int step) {
     return step == 0 ? std::max<std::size_t>(1, value / 2) : step == 2 ? value * 2 : value;
   }
-  double median(int arm) {
+  double median(int arm) const {
     const std::size_t n = std::min<std::size_t>(timed_[arm], kRounds);
     if (n == 0) return 1e300;
     std::array<double, kRounds> sorted = times_[arm];

@@ -625,7 +625,10 @@ void rerank_sorted(Entries& entries, std::size_t count, Exact& exact, DistanceOf
 // The k smallest of the distances offered, the largest of them on top.
 class KthNearest {
  public:
-  explicit KthNearest(std::size_t k) : k_(k) {}
+  void reset(std::size_t k) {
+    k_ = k;
+    heap_.clear();
+  }
   void offer(float distance) {
     if (heap_.size() == k_ && distance >= heap_.front()) return;
     heap_.push_back(distance);
@@ -639,7 +642,7 @@ class KthNearest {
   float kth() const { return heap_.front(); }
 
  private:
-  std::size_t k_;
+  std::size_t k_ = 0;
   std::vector<float> heap_;
 };
 
@@ -649,22 +652,27 @@ void rerank_widening_sorted(Entries& entries, std::size_t count, std::size_t k, 
   auto nearer = [&](auto& a, auto& b) { return distance_of(a) < distance_of(b); };
   std::sort(entries.begin(), entries.end(), nearer);
   const std::size_t size = entries.size();
-  // A query that trains the error model is re-ranked whole.
+  // A query that trains the error model is re-ranked whole, its code
+  // distances kept to compare; the buffers are the thread's, reused.
   const bool explore = errors.explores();
   const std::size_t first = explore ? size : std::min(std::max(count, k), size);
-  std::vector<float> codes(size);
-  for (std::size_t i = 0; i < size; ++i) codes[i] = distance_of(entries[i]);
+  thread_local std::vector<float> codes;
+  if (explore) {
+    codes.resize(size);
+    for (std::size_t i = 0; i < size; ++i) codes[i] = distance_of(entries[i]);
+  }
   exact_range(entries, 0, first, size, exact, distance_of, id_of);
-  KthNearest best(k);
+  thread_local KthNearest best;
+  best.reset(k);
   for (std::size_t i = 0; i < first; ++i) best.offer(distance_of(entries[i]));
-  // Entries sorted by code distance: the first whose code is past the k-th
-  // exact distance by more than the codes' error bound ends the widening.
-  std::size_t reranked = first;
+  // Entries sorted by code distance (those past `first` still hold theirs):
+  // the first whose code is past the k-th exact distance by more than the
+  // codes' error bound ends the widening.
   if (best.full())
-    for (; reranked < size; ++reranked) {
-      if (codes[reranked] > best.kth() + errors.bound() * std::fabs(best.kth())) break;
-      exact_range(entries, reranked, reranked + 1, size, exact, distance_of, id_of);
-      best.offer(distance_of(entries[reranked]));
+    for (std::size_t next = first; next < size; ++next) {
+      if (distance_of(entries[next]) > best.kth() + errors.bound() * std::fabs(best.kth())) break;
+      exact_range(entries, next, next + 1, size, exact, distance_of, id_of);
+      best.offer(distance_of(entries[next]));
     }
   if (explore && best.full()) {
     // The errors of the true k nearest in the pool, the ones a narrow
