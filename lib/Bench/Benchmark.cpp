@@ -76,7 +76,7 @@ ScoredAnswers score_answers(const data::Dataset& dataset, const std::vector<int6
     return scored;
   }
   const data::GroundTruth& truth = dataset.truth;
-  double total = 0.0;
+  int64_t hits = 0;
   std::vector<double> distances;
   std::unordered_set<int64_t> seen;
   for (int64_t q = 0; q < queries; ++q) {
@@ -101,9 +101,9 @@ ScoredAnswers score_answers(const data::Dataset& dataset, const std::vector<int6
       distances.push_back(data::exact_distance(dataset.metric, dataset.test.row(q), dataset.train.row(id),
                                                dataset.train.dim));
     }
-    total += recall_at_k(&truth.distances[size_t(q) * truth.k], k, distances);
+    hits += hits_at_k(&truth.distances[size_t(q) * truth.k], k, distances);
   }
-  scored.recall = queries > 0 ? total / double(queries) : 0.0;
+  scored.recall = queries > 0 ? double(hits) / (double(queries) * k) : 0.0;
   return scored;
 }
 

@@ -6,14 +6,18 @@
 
 namespace crinn::bench {
 
-double recall_at_k(const float* true_distances, int k, const std::vector<double>& returned_distances,
-                   double epsilon) {
-  if (k <= 0) return 0.0;
+int hits_at_k(const float* true_distances, int k, const std::vector<double>& returned_distances, double epsilon) {
+  if (k <= 0) return 0;
   double threshold = double(true_distances[k - 1]) + epsilon;
   int hits = 0;
   for (size_t i = 0; i < returned_distances.size() && i < size_t(k); ++i)
     if (returned_distances[i] <= threshold) ++hits;
-  return double(hits) / k;
+  return hits;
+}
+
+double recall_at_k(const float* true_distances, int k, const std::vector<double>& returned_distances,
+                   double epsilon) {
+  return k > 0 ? double(hits_at_k(true_distances, k, returned_distances, epsilon)) / k : 0.0;
 }
 
 std::vector<CurvePoint> pareto_frontier(std::vector<CurvePoint> points) {

@@ -18,6 +18,12 @@ constexpr double kRecallEpsilon = 1e-3;
 double recall_at_k(const float* true_distances, int k, const std::vector<double>& returned_distances,
                    double epsilon = kRecallEpsilon);
 
+// The same count, as a whole number of hits: a set's recall is its hits over
+// queries x k, divided once, so that a recall of 0.999 by count compares
+// equal to a window's 0.999 (a sum of per-query fractions drifts below it).
+int hits_at_k(const float* true_distances, int k, const std::vector<double>& returned_distances,
+              double epsilon = kRecallEpsilon);
+
 struct CurvePoint {
   double recall = 0.0;
   double qps = 0.0;

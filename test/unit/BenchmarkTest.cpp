@@ -75,6 +75,33 @@ TEST(ScoreAnswers, OneWrongNeighbourCostsOneTenthOfAQuery) {
   EXPECT_NEAR(score_answers(dataset, ids, 10, dataset.test.rows).recall, expected, 1e-12);
 }
 
+// Ten misses spread over 1,000 queries is a recall of 0.999 exactly: the
+// window's top, not a float hair below it (a sum of per-query fractions gives
+// 0.99899999...).
+TEST(ScoreAnswers, ARecallOfCountedHitsMeetsAWindowTopExactly) {
+  data::SyntheticSpec spec;
+  spec.train = 2000;
+  spec.test = 1000;
+  spec.dim = 8;
+  data::Dataset dataset = data::make_synthetic(spec);
+  dataset.truth = data::compute_ground_truth(dataset, 10);
+  std::vector<int64_t> ids(dataset.truth.ids.begin(), dataset.truth.ids.end());
+  // Queries 50, 150, ..., 950 get the train point furthest from them as
+  // their 10th neighbour: one miss each.
+  for (int64_t q = 50; q < dataset.test.rows; q += 100) {
+    int64_t furthest = 0;
+    double furthest_distance = 0.0;
+    for (int64_t i = 0; i < dataset.train.rows; ++i) {
+      double d = data::exact_distance(dataset.metric, dataset.test.row(q), dataset.train.row(i), dataset.train.dim);
+      if (d > furthest_distance) furthest_distance = d, furthest = i;
+    }
+    ids[size_t(q) * 10 + 9] = furthest;
+  }
+  ScoredAnswers scored = score_answers(dataset, ids, 10, dataset.test.rows);
+  EXPECT_EQ(scored.error, "");
+  EXPECT_EQ(scored.recall, 0.999);
+}
+
 TEST(IndexProcess, BuildsAndSearchesTheBaselineInAChild) {
   data::Dataset dataset = synthetic();
   IndexProcess process(library("hnsw", kBaseline, "M=8,ef_construction=64"), dataset, ChildLimits());
