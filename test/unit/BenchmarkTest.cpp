@@ -28,6 +28,17 @@ data::Dataset synthetic(data::Metric metric = data::Metric::Euclidean) {
   return dataset;
 }
 
+// The train point furthest from query q: a sure miss among its neighbours.
+int64_t furthest_train_point(const data::Dataset& dataset, int64_t q) {
+  int64_t furthest = 0;
+  double furthest_distance = 0.0;
+  for (int64_t i = 0; i < dataset.train.rows; ++i) {
+    double d = data::exact_distance(dataset.metric, dataset.test.row(q), dataset.train.row(i), dataset.train.dim);
+    if (d > furthest_distance) furthest_distance = d, furthest = i;
+  }
+  return furthest;
+}
+
 IndexSpec library(const std::string& label, const std::string& path, const std::string& params = "") {
   return IndexSpec{label, path, params};
 }
@@ -64,13 +75,7 @@ TEST(ScoreAnswers, OneWrongNeighbourCostsOneTenthOfAQuery) {
   data::Dataset dataset = synthetic();
   std::vector<int64_t> ids(dataset.truth.ids.begin(), dataset.truth.ids.end());
   // Replace query 0's 10th neighbour by the train point furthest from it.
-  int64_t furthest = 0;
-  double furthest_distance = 0.0;
-  for (int64_t i = 0; i < dataset.train.rows; ++i) {
-    double d = data::exact_distance(dataset.metric, dataset.test.row(0), dataset.train.row(i), dataset.train.dim);
-    if (d > furthest_distance) furthest_distance = d, furthest = i;
-  }
-  ids[9] = furthest;
+  ids[9] = furthest_train_point(dataset, 0);
   double expected = 1.0 - 0.1 / double(dataset.test.rows);
   EXPECT_NEAR(score_answers(dataset, ids, 10, dataset.test.rows).recall, expected, 1e-12);
 }
@@ -88,15 +93,7 @@ TEST(ScoreAnswers, ARecallOfCountedHitsMeetsAWindowTopExactly) {
   std::vector<int64_t> ids(dataset.truth.ids.begin(), dataset.truth.ids.end());
   // Queries 50, 150, ..., 950 get the train point furthest from them as
   // their 10th neighbour: one miss each.
-  for (int64_t q = 50; q < dataset.test.rows; q += 100) {
-    int64_t furthest = 0;
-    double furthest_distance = 0.0;
-    for (int64_t i = 0; i < dataset.train.rows; ++i) {
-      double d = data::exact_distance(dataset.metric, dataset.test.row(q), dataset.train.row(i), dataset.train.dim);
-      if (d > furthest_distance) furthest_distance = d, furthest = i;
-    }
-    ids[size_t(q) * 10 + 9] = furthest;
-  }
+  for (int64_t q = 50; q < dataset.test.rows; q += 100) ids[size_t(q) * 10 + 9] = furthest_train_point(dataset, q);
   ScoredAnswers scored = score_answers(dataset, ids, 10, dataset.test.rows);
   EXPECT_EQ(scored.error, "");
   EXPECT_EQ(scored.recall, 0.999);
