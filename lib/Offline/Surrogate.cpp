@@ -50,16 +50,20 @@ HeldOut cross_validate(const Landscape& landscape, int folds, const ForestConfig
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t(0));
   std::shuffle(order.begin(), order.end(), std::mt19937_64(config.seed));
-  std::vector<double> predicted, measured;
-  int right = 0, passes = 0;
+  std::vector<double> predicted, measured, failed_scores, passed_scores;
+  double brier = 0.0, base_brier = 0.0;
   HeldOut result;
   for (int fold = 0; fold < folds; ++fold) {
     std::vector<Measured> train, test;
     for (size_t i = 0; i < n; ++i) (int(i % size_t(folds)) == fold ? test : train).push_back(landscape.plans[order[i]]);
     Surrogate surrogate(landscape.offers, train, config);
+    const double base_rate = double(std::count_if(train.begin(), train.end(), [](const Measured& m) { return m.failed; })) /
+                             double(train.size());
     for (const Measured& m : test) {
-      right += (surrogate.failure_probability(m.plan) > 0.5) == m.failed;
-      passes += !m.failed;
+      const double p = surrogate.failure_probability(m.plan), outcome = m.failed ? 1.0 : 0.0;
+      brier += (p - outcome) * (p - outcome);
+      base_brier += (base_rate - outcome) * (base_rate - outcome);
+      (m.failed ? failed_scores : passed_scores).push_back(p);
       if (m.failed) {
         ++result.failed;
         continue;
@@ -70,8 +74,9 @@ HeldOut cross_validate(const Landscape& landscape, int folds, const ForestConfig
     }
   }
   result.rank_correlation = tune::rank_correlation(predicted, measured);
-  result.failure_accuracy = double(right) / double(n);
-  result.always_passes = double(passes) / double(n);
+  result.failure_auc = tune::probability_greater(failed_scores, passed_scores);
+  result.failure_brier = brier / double(n);
+  result.base_rate_brier = base_brier / double(n);
   return result;
 }
 

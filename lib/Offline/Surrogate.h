@@ -31,8 +31,13 @@ class Surrogate {
 // split into `folds`, each predicted by a surrogate fitted on the others.
 struct HeldOut {
   double rank_correlation = 0.0;   // Spearman's, predicted against measured log reward, of the passed plans
-  double failure_accuracy = 0.0;   // of "fails" predicted as a probability above 1/2
-  double always_passes = 0.0;      // the accuracy of predicting that none fails, for scale
+  // The failure model, judged as the race uses it, a probability to draw
+  // failures at: how well it ranks a failed plan above a passed one (area
+  // under the ROC curve, 0.5 for guessing), and its Brier score (mean squared
+  // error of the probability) beside that of predicting each fold's base rate.
+  double failure_auc = 0.0;
+  double failure_brier = 0.0;
+  double base_rate_brier = 0.0;
   int passed = 0, failed = 0;
 };
 HeldOut cross_validate(const Landscape& landscape, int folds, const ForestConfig& config);

@@ -158,6 +158,18 @@ std::vector<double> mean_ranks(const std::vector<double>& values) {
   return ranks;
 }
 
+// Mann-Whitney's U of `a` against `b`: the pairs (x of a, y of b) with x > y,
+// ties counting half, from the ranks of the pooled values.
+double u_statistic(const std::vector<double>& a, const std::vector<double>& b) {
+  std::vector<double> pooled(a);
+  pooled.insert(pooled.end(), b.begin(), b.end());
+  const std::vector<double> ranks = mean_ranks(pooled);
+  const double n1 = double(a.size());
+  double rank_sum = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) rank_sum += ranks[i];
+  return rank_sum - n1 * (n1 + 1.0) / 2.0;
+}
+
 }  // namespace
 
 double rank_correlation(const std::vector<double>& a, const std::vector<double>& b) {
@@ -176,15 +188,11 @@ double rank_correlation(const std::vector<double>& a, const std::vector<double>&
 
 double rank_sum_p_greater(const std::vector<double>& a, const std::vector<double>& b) {
   if (a.empty() || b.empty()) return 1.0;
-  std::vector<double> pooled(a);
-  pooled.insert(pooled.end(), b.begin(), b.end());
-  const std::vector<double> ranks = mean_ranks(pooled);
   const double n1 = double(a.size()), n2 = double(b.size()), n = n1 + n2;
-  double rank_sum = 0.0;
-  for (size_t i = 0; i < a.size(); ++i) rank_sum += ranks[i];
-  const double u = rank_sum - n1 * (n1 + 1.0) / 2.0;
+  const double u = u_statistic(a, b);
   // Ties shrink the variance by the sum of t^3 - t over groups of t equal values.
-  std::vector<double> sorted(pooled);
+  std::vector<double> sorted(a);
+  sorted.insert(sorted.end(), b.begin(), b.end());
   std::sort(sorted.begin(), sorted.end());
   double ties = 0.0;
   for (size_t i = 0; i < sorted.size();) {
@@ -199,6 +207,11 @@ double rank_sum_p_greater(const std::vector<double>& a, const std::vector<double
   // With the continuity correction.
   const double z = (u - n1 * n2 / 2.0 - 0.5) / std::sqrt(variance);
   return 0.5 * std::erfc(z / std::sqrt(2.0));
+}
+
+double probability_greater(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.empty() || b.empty()) return std::nan("");
+  return u_statistic(a, b) / (double(a.size()) * double(b.size()));
 }
 
 }  // namespace crinn::tune

@@ -102,4 +102,10 @@ double rank_correlation(const std::vector<double>& a, const std::vector<double>&
 // 1 when either list is empty or every value ties.
 double rank_sum_p_greater(const std::vector<double>& a, const std::vector<double>& b);
 
+// The chance that a value drawn from `a` exceeds one drawn from `b`, ties
+// counting half: Mann-Whitney's U over the number of pairs, which is the area
+// under the ROC curve when `a` holds a classifier's scores of the positives
+// and `b` of the negatives. NaN when either list is empty.
+double probability_greater(const std::vector<double>& a, const std::vector<double>& b);
+
 }  // namespace crinn::tune

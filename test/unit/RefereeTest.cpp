@@ -205,6 +205,15 @@ TEST(RankCorrelation, SpearmanWithTiesAndDegenerateInput) {
   EXPECT_TRUE(std::isnan(rank_correlation({1.0, 1.0, 1.0}, {1.0, 2.0, 3.0})));
 }
 
+// Counted by hand over the pairs: (3 > 1), (3 > 2), (2 > 1), (2 = 2) is 3.5 of 4.
+TEST(ProbabilityGreater, CountsPairsWithTiesAsHalf) {
+  EXPECT_DOUBLE_EQ(probability_greater({3, 2}, {1, 2}), 3.5 / 4.0);
+  EXPECT_DOUBLE_EQ(probability_greater({11, 12}, {1, 2, 3}), 1.0);
+  EXPECT_DOUBLE_EQ(probability_greater({1, 2, 3}, {11, 12}), 0.0);
+  EXPECT_DOUBLE_EQ(probability_greater({5, 5}, {5}), 0.5);
+  EXPECT_TRUE(std::isnan(probability_greater({}, {1})));
+}
+
 TEST(RankSum, OneSidedPValues) {
   const std::vector<double> low = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, high = {11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
   EXPECT_LT(rank_sum_p_greater(high, low), 1e-3);

@@ -88,9 +88,9 @@ int run() {
   std::printf("%s: %zu plans (%d passed, %d failed) over %zu options; measurement noise %.1f %% a run\n",
               landscape.setting.c_str(), landscape.plans.size(), fit.passed, fit.failed, landscape.offers.size(),
               100.0 * landscape.noise_sd);
-  std::printf("held out (%d folds): rank correlation of reward %.3f; failure predicted right %.1f %% "
-              "(%.1f %% by predicting none)\n",
-              int(Folds), fit.rank_correlation, 100.0 * fit.failure_accuracy, 100.0 * fit.always_passes);
+  std::printf("held out (%d folds): rank correlation of reward %.3f; failure ROC area %.3f, Brier score %.4f "
+              "(%.4f by the base rate)\n",
+              int(Folds), fit.rank_correlation, fit.failure_auc, fit.failure_brier, fit.base_rate_brier);
   if (FitOnly) return 0;
 
   const crinn::offline::Surrogate surrogate(landscape, forest);
