@@ -323,9 +323,11 @@ class Run {
     }
     for (const bench::IndexSpec& peer : options_.peers) indexes.push_back(peer);
     const data::Dataset& measured_on = options_.confirmation_dataset ? *options_.confirmation_dataset : dataset_;
+    std::vector<RatioInterval> on_sample;
+    if (confirmed.size() > 1) on_sample = remeasure_on_sample(indexes, confirmed.size());
     options_.log("closing comparison of " + std::to_string(indexes.size()) + " indexes on " + measured_on.name);
     closing_comparison(measured_on, indexes, options_, result_.noise_floor, dir_, result_);
-    if (!confirmed.empty()) write_confirmation(confirmed);
+    if (!confirmed.empty()) write_confirmation(confirmed, on_sample);
     for (size_t i = 1; i < confirmed.size(); ++i) fs::remove_all(dir_.work("confirm-" + std::to_string(confirmed[i].candidate)));
   }
 
@@ -367,10 +369,27 @@ class Run {
     return confirmed;
   }
 
-  // confirmation.txt/json: each confirmed variant's reward on the sample
-  // beside its closing ratio on the whole set, and their rank correlation.
-  void write_confirmation(const std::vector<Confirmed>& confirmed) {
+  // The confirmed variants measured again on the sample beside the original,
+  // in one interleaved run as long as the whole set's. Their rewards during
+  // tuning came from shorter runs against whichever best stood then, so a
+  // ranking holds or not only between measurements made alike.
+  std::vector<RatioInterval> remeasure_on_sample(const std::vector<bench::IndexSpec>& indexes, size_t variants) {
+    const std::vector<bench::IndexSpec> on_sample(indexes.begin(), indexes.begin() + 1 + long(variants));
+    options_.log("the " + std::to_string(variants) + " confirmed variants on the sample " + dataset_.name +
+                 ", beside the original");
+    const bench::BenchConfig config = options_.comparison_config();
+    const std::vector<bench::IndexResult> results = bench::run_benchmark(dataset_, on_sample, config, options_.log);
+    return ratios_to_first(results, result_.noise_floor, config, options_.referee);
+  }
+
+  // confirmation.txt/json: each confirmed variant's reward during tuning, its
+  // paired ratio on the sample measured again (`on_sample`, original first;
+  // empty for the best alone) and on the whole set; the rank correlation of
+  // the two measured alike; and of the pairs whose sample intervals do not
+  // overlap, how many keep their order on the whole set.
+  void write_confirmation(const std::vector<Confirmed>& confirmed, const std::vector<RatioInterval>& on_sample_ratios) {
     std::vector<double> on_sample, on_whole;
+    std::vector<RatioInterval> sample_kept;
     nlohmann::json variants = nlohmann::json::array();
     std::ostringstream text;
     text << "Tuned on " << dataset_.name << " (" << dataset_.train.rows << " train vectors), confirmed on "
@@ -379,19 +398,29 @@ class Run {
       const RatioInterval& whole = result_.comparison_ratios.at(i + 1);  // after the original
       const std::string& label = result_.comparison.at(i + 1).spec.label;
       nlohmann::json entry = {{"index", label}, {"candidate", confirmed[i].candidate},
-                              {"sample_reward", confirmed[i].sample_reward}};
-      char sample[32];
-      std::snprintf(sample, sizeof sample, "%.3fx", confirmed[i].sample_reward);
-      text << "  " << label << std::string(std::max<size_t>(1, 14 - label.size()), ' ') << "sample " << sample
-           << ", whole set ";
+                              {"tuning_reward", confirmed[i].sample_reward}};
+      char tuning[32];
+      std::snprintf(tuning, sizeof tuning, "%.3fx", confirmed[i].sample_reward);
+      text << "  " << label << std::string(std::max<size_t>(1, 14 - label.size()), ' ') << "tuning " << tuning;
+      // Without a re-measure (the best alone), the tuning's reward is the sample's side.
+      RatioInterval sample{confirmed[i].sample_reward, confirmed[i].sample_reward, confirmed[i].sample_reward, 0};
+      if (!on_sample_ratios.empty()) {
+        sample = on_sample_ratios.at(i + 1);
+        entry["sample"] = sample.repetitions == 0 ? nlohmann::json(nullptr) : interval_json(sample);
+        text << ", sample " << (sample.repetitions == 0 ? std::string("failed") : format_interval(sample));
+      }
+      text << ", whole set ";
       if (whole.repetitions == 0) {
         entry["whole_set"] = nullptr;
         text << "failed: " << result_.comparison.at(i + 1).failure << "\n";
       } else {
         entry["whole_set"] = interval_json(whole);
         text << interval_text(whole) << "\n";
-        on_sample.push_back(confirmed[i].sample_reward);
-        on_whole.push_back(whole.ratio);
+        if (on_sample_ratios.empty() || sample.repetitions > 0) {
+          on_sample.push_back(sample.ratio);
+          on_whole.push_back(whole.ratio);
+          sample_kept.push_back(sample);
+        }
       }
       variants.push_back(entry);
     }
@@ -400,10 +429,27 @@ class Run {
     std::snprintf(line, sizeof line, "Spearman rank correlation of the sample's ranking and the whole set's: %.2f (%zu variants)",
                   result_.confirmation_rank_correlation, on_sample.size());
     text << line << "\n";
+    // A rank correlation over variants the sample cannot tell apart measures
+    // noise; the pairs it does tell apart are the ranking's claim.
+    int separated = 0, kept = 0;
+    for (size_t a = 0; a < sample_kept.size(); ++a)
+      for (size_t b = 0; b < sample_kept.size(); ++b)
+        if (sample_kept[a].repetitions > 0 && sample_kept[b].repetitions > 0 && sample_kept[a].low > sample_kept[b].high) {
+          ++separated;
+          kept += on_whole[a] > on_whole[b];
+        }
+    if (!on_sample_ratios.empty()) {
+      std::snprintf(line, sizeof line, "Pairs the sample tells apart (intervals disjoint): %d; in the same order on the whole set: %d",
+                    separated, kept);
+      text << line << "\n";
+      options_.log(line);
+    }
     dir_.write_text("confirmation.txt", text.str());
     nlohmann::json json = {{"sample", dataset_.name},
                            {"whole_set", options_.confirmation_dataset->name},
                            {"variants", variants},
+                           {"pairs_separated_on_sample", separated},
+                           {"pairs_kept_on_whole_set", kept},
                            {"rank_correlation", std::isnan(result_.confirmation_rank_correlation)
                                                     ? nlohmann::json(nullptr)
                                                     : nlohmann::json(result_.confirmation_rank_correlation)}};
