@@ -236,6 +236,29 @@ TEST(PrefetchCalibration, KeepsTheShapeWhoseQueriesRanFastest) {
   }).join();
 }
 
+// Round robin gives each arm other queries: here the arm of distance and
+// lines halved (arm 0) gets queries of four expansions, every other arm
+// queries of one. Its expansions are the fastest, its queries the slowest;
+// the calibration goes by the expansion.
+TEST(PrefetchCalibration, ComparesArmsPerExpansionNotPerQuery) {
+  std::thread([] {
+    PrefetchCalibration& calibration = PrefetchCalibration::here();
+    int queries = 0;
+    while (!calibration.calibrated()) {
+      PrefetchTrial trial;
+      const PrefetchShape first = calibration.shape(4, 2);  // each call is one expansion
+      const bool halved = first.distance == 2 && first.lines == 1;
+      for (int expansion = 1; expansion < (halved ? 4 : 1); ++expansion) calibration.shape(4, 2);
+      const auto spin = std::chrono::microseconds(halved ? 4 * 60 : 200);
+      for (auto until = std::chrono::steady_clock::now() + spin; std::chrono::steady_clock::now() < until;) {
+      }
+      ++queries;
+    }
+    EXPECT_EQ(calibration.shape(4, 2).distance, 2u);
+    EXPECT_EQ(calibration.shape(4, 2).lines, 1);
+  }).join();
+}
+
 TEST(PrefetchCalibration, TiesKeepThePlansShape) {
   PrefetchCalibration calibration;
   for (int arm = 0; arm < PrefetchCalibration::kArms; ++arm) calibration.record(arm, 1.0);

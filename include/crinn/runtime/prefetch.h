@@ -65,8 +65,10 @@ struct PrefetchShape {
 // plan cannot know, so the first queries on each thread try the planned
 // distance and lines halved, as planned and doubled (9 arms, round robin,
 // each query timed whole by a PrefetchTrial at the query entry), and the arm
-// with the lowest median query time then stays. Prefetches never change
-// answers, so neither does the calibration.
+// with the lowest median time per expansion then stays. Per expansion (each
+// loop that asks for the shape), because round robin gives each arm other
+// queries, and queries differ in work far more than shapes differ in speed.
+// Prefetches never change answers, so neither does the calibration.
 class PrefetchCalibration {
  public:
   static constexpr int kArms = 9;
@@ -80,6 +82,7 @@ class PrefetchCalibration {
   // The shape a loop planned with `distance` and `lines` uses now: the arm
   // on trial, the chosen one, or (before any query) the plan's.
   PrefetchShape shape(std::size_t distance, int lines) const {
+    if (trial_ >= 0) ++expansions_;
     const int arm = trial_ >= 0 ? trial_ : chosen_;
     return {scaled(distance, arm / 3), int(scaled(std::size_t(lines), arm % 3))};
   }
@@ -89,20 +92,21 @@ class PrefetchCalibration {
 
   void begin_trial() {
     trial_ = int(queries_ % kArms);
+    expansions_ = 0;
     started_ = std::chrono::steady_clock::now();
   }
 
   void end_trial() {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    if (queries_ >= kArms) record(trial_, seconds);
+    if (queries_ >= kArms) record(trial_, seconds / double(std::max<std::size_t>(expansions_, 1)));
     trial_ = -1;
     if (++queries_ == kArms * (kRounds + 1)) chosen_ = fastest();
   }
 
-  // For tests: what end_trial records, with a given time.
+  // For tests: what end_trial records, with a given time per expansion.
   void record(int arm, double seconds) { times_[arm][timed_[arm]++ % kRounds] = seconds; }
 
-  // The arm with the lowest median time (the plan's own on ties).
+  // The arm with the lowest median time per expansion (the plan's own on ties).
   int fastest() const {
     int best = kArms / 2;
     double best_median = median(best);
@@ -125,6 +129,7 @@ class PrefetchCalibration {
   }
 
   std::size_t queries_ = 0;
+  mutable std::size_t expansions_ = 0;  // of the query on trial
   int trial_ = -1, chosen_ = kArms / 2;
   std::chrono::steady_clock::time_point started_;
   std::array<std::array<double, kRounds>, kArms> times_{};
