@@ -15,8 +15,10 @@ std::optional<schema::RewriteOption> EarlyTermination::option_for(const sites::S
   if (!loop || !loop->beam_loop || !loop->result_push || !isa_and_nonnull<CompoundStmt>(beam_body(loop->beam_loop)))
     return std::nullopt;
   return schema::RewriteOption{name(),
-                              {int_param("patience", 1, 256, 16, "consecutive expansions without a new result"),
-                               int_param("min_expansions", 0, 4096, 32, "expansions always made")},
+                              {int_param("patience", 1, 256, 16, "consecutive expansions without progress"),
+                               int_param("min_expansions", 0, 4096, 32, "expansions always made"),
+                               int_param("min_inserts", 1, 16, 1,
+                                         "new results an expansion must add to count as progress")},
                               false,
                               "may stop before the beam converges"};
 }
@@ -28,18 +30,21 @@ llvm::Expected<RewriteRule> EarlyTermination::rule(const sites::Site& site, cons
   if (!push) return llvm::createStringError(llvm::inconvertibleErrorCode(), "the result push is not a statement");
   const std::string indent = indentation(loop.beam_loop, context);
   const std::string inner = indent + "  ";
+  // Counting an expansion's new results, not only whether there was one,
+  // lets min_inserts > 1 stop when the beam only trickles in, as the
+  // momentum rule of CRINN's published search does near convergence.
   std::string check = "\n" + inner + "if (crinn_expansions++ > 0) {\n" + inner +
-                      "  crinn_stale = crinn_improved ? 0 : crinn_stale + 1;\n" + inner + "  if (crinn_stale >= " +
+                      "  crinn_stale = crinn_inserted >= " + std::to_string(params.get_int("min_inserts")) +
+                      " ? 0 : crinn_stale + 1;\n" + inner + "  if (crinn_stale >= " +
                       std::to_string(params.get_int("patience")) + " && crinn_expansions > " +
                       std::to_string(params.get_int("min_expansions")) + ") break;\n" + inner + "}\n" + inner +
-                      "crinn_improved = false;";
+                      "crinn_inserted = 0;";
   return rule_at(loop.beam_loop,
                  {insertBefore(fixed(before(loop.beam_loop->getBeginLoc(), context)),
-                               cat("int crinn_stale = 0, crinn_expansions = 0;\n" + indent +
-                                   "bool crinn_improved = false;\n" + indent)),
+                               cat("int crinn_stale = 0, crinn_expansions = 0, crinn_inserted = 0;\n" + indent)),
                   insertBefore(fixed(after_open_brace(beam_body(loop.beam_loop), context)), cat(check)),
                   insertAfter(fixed(after_statement(push, context)),
-                              cat("\n" + indentation(push, context) + "crinn_improved = true;"))});
+                              cat("\n" + indentation(push, context) + "++crinn_inserted;"))});
 }
 
 std::unique_ptr<Rewrite> make_EarlyTermination() { return std::make_unique<EarlyTermination>(); }

@@ -4,7 +4,7 @@
 
 namespace crinn::rewrite {
 
-// early-termination: Stops the best-first search after a number of consecutive expansions that did not change the result set, once a minimum number of nodes was expanded. May change results.
+// early-termination: Stops the best-first search after a number of consecutive expansions that added fewer than min_inserts new results (by default: none), once a minimum number of nodes was expanded. May change results.
 class EarlyTermination : public Rewrite {
  public:
   const char* name() const override { return "early-termination"; }
