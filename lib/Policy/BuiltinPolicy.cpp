@@ -175,14 +175,17 @@ int BuiltinPolicy::pick_exemplar(const std::vector<Evaluated>& history) {
 // those changes step to a neighbouring value, so that a search near the best
 // climbs an ordered range; the other half are drawn from the policy, which
 // can jump to a value steps would reach late.
-Plan BuiltinPolicy::sample_around(const Plan* parent) {
+Plan BuiltinPolicy::sample_around(const Plan* parent, const std::vector<bool>* untried) {
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   double mutation = parent ? std::min(1.0, config_.mutations / double(std::max<size_t>(options_.size(), 1))) : 1.0;
   auto redraw = [&] { return uniform(rng_) < mutation; };
   Plan child;
-  for (const Offer& option : options_) {
+  for (size_t i = 0; i < options_.size(); ++i) {
+    const Offer& option = options_[i];
     const PlanEntry* inherited = parent ? find_entry(*parent, option) : nullptr;
-    bool include = redraw() ? uniform(rng_) < sigmoid(include_logit(option)) : inherited != nullptr;
+    double p = sigmoid(include_logit(option));
+    if (untried && (*untried)[i]) p = std::max(p, config_.untried_floor);
+    bool include = redraw() ? uniform(rng_) < p : inherited != nullptr;
     if (!include) continue;
     PlanEntry entry{option.site, option.rewrite, {}};
     for (const ParamRange& param : option.params) {
@@ -267,6 +270,14 @@ std::vector<Proposal> BuiltinPolicy::propose(const std::vector<Evaluated>& histo
   const long passed = std::count_if(history.begin(), history.end(), [](const Evaluated& e) { return !e.failed; });
   std::optional<Screen> screen;
   if (config_.screened > 1 && passed >= std::max(config_.model_after, 2)) screen.emplace(options_, history, rng_());
+  // An option no plan of this run has had is drawn at least at the floor
+  // chance in each group's first plan, so that weights learned elsewhere
+  // (--policy-init) and the rebuild prior cannot rule it out unmeasured:
+  // learning from it starts once it was measured here.
+  std::vector<bool> untried(options_.size(), true);
+  for (const Evaluated& e : history)
+    for (size_t i = 0; i < options_.size(); ++i)
+      if (untried[i] && find_entry(e.plan, options_[i])) untried[i] = false;
   std::vector<Proposal> group;
   for (int attempt = 0; int(group.size()) < group_size && attempt < 50 * group_size; ++attempt) {
     // The first of each group is drawn from the policy alone, the rest are
@@ -277,7 +288,7 @@ std::vector<Proposal> BuiltinPolicy::propose(const std::vector<Evaluated>& histo
     double chosen_score = 0.0;
     for (int draw = 0; draw < draws; ++draw) {
       int parent = first ? -1 : pick_exemplar(history);
-      Plan plan = sample_around(parent < 0 ? nullptr : &history[size_t(parent)].plan);
+      Plan plan = sample_around(parent < 0 ? nullptr : &history[size_t(parent)].plan, first ? &untried : nullptr);
       if (plan.empty() || seen.count(schema::plan_key(plan))) continue;
       const double score = draws > 1 ? screen->score(plan) : 0.0;
       if (!chosen || score > chosen_score) {

@@ -44,6 +44,7 @@ struct BuiltinConfig {
   double entropy_weight = 0.02;
   int screened = 24;              // children scored by the model per slot (1: no screening)
   int model_after = 8;            // passed plans before the model screens
+  double untried_floor = 0.25;    // inclusion chance, in a group's first plan, of an option no plan has had
   uint64_t seed = 1;
 };
 
@@ -72,7 +73,8 @@ class BuiltinPolicy : public Policy {
   double log_probability(const Plan& plan, Gradient* gradient);
   void add_entropy_gradient(Gradient& gradient);
   void apply(const Gradient& gradient, double scale);
-  Plan sample_around(const Plan* parent);  // nullptr: no exemplar
+  // nullptr: no exemplar; `untried`: the options no measured plan has had
+  Plan sample_around(const Plan* parent, const std::vector<bool>* untried = nullptr);
   int pick_exemplar(const std::vector<Evaluated>& history);
   class Screen;
 

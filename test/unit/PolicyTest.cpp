@@ -366,6 +366,28 @@ TEST(RandomPolicy, DrawsNewPlansAndResumesItsSequence) {
   EXPECT_THROW(resumed.restore({{"kind", "builtin"}}), std::invalid_argument);
 }
 
+// Weights learned on another setting (--policy-init) can make an option all
+// but impossible here; until some plan of this run has had it, each group's
+// first plan still draws it at the floor chance, and then the weights rule.
+TEST(BuiltinPolicy, DrawsAnOptionNoPlanHasHadAtTheFloorChance) {
+  std::vector<Offer> options = offers_of(catalogue());
+  const Offer& visited = options[4];
+  BuiltinPolicy policy(options, BuiltinConfig());
+  nlohmann::json state = policy.state();
+  state["weights"]["include:" + visited.feature()] = {-8.0};
+  policy.restore(state);
+  ASSERT_LT(policy.inclusion_probability(visited), 0.01);
+  auto first_plans_with_visited = [&](const std::vector<Evaluated>& history) {
+    int with = 0;
+    for (int group = 0; group < 400; ++group) with += find(policy.propose(history, 1).at(0).plan, "visited-set") != nullptr;
+    return with;
+  };
+  const Plan without = {{"neighbor-loop:search", "prefetch-insertion", {{"distance", 2}, {"lines", 4}}}};
+  EXPECT_NEAR(first_plans_with_visited({evaluate(without)}), 100, 30);
+  const Plan with = {{"visited-set:search::visited", "visited-set", {{"layout", 0}}}};
+  EXPECT_LT(first_plans_with_visited({evaluate(without), evaluate(with)}), 10);
+}
+
 TEST(BuiltinPolicy, StateRestoresTheSameProposals) {
   std::vector<Offer> options = offers_of(catalogue());
   BuiltinPolicy trained(options, BuiltinConfig());
