@@ -429,16 +429,17 @@ class Run {
     std::snprintf(line, sizeof line, "Spearman rank correlation of the sample's ranking and the whole set's: %.2f (%zu variants)",
                   result_.confirmation_rank_correlation, on_sample.size());
     text << line << "\n";
+    options_.log(line);
     // A rank correlation over variants the sample cannot tell apart measures
     // noise; the pairs it does tell apart are the ranking's claim.
     int separated = 0, kept = 0;
-    for (size_t a = 0; a < sample_kept.size(); ++a)
-      for (size_t b = 0; b < sample_kept.size(); ++b)
-        if (sample_kept[a].repetitions > 0 && sample_kept[b].repetitions > 0 && sample_kept[a].low > sample_kept[b].high) {
-          ++separated;
-          kept += on_whole[a] > on_whole[b];
-        }
     if (!on_sample_ratios.empty()) {
+      for (size_t a = 0; a < sample_kept.size(); ++a)
+        for (size_t b = 0; b < sample_kept.size(); ++b)
+          if (sample_kept[a].low > sample_kept[b].high) {
+            ++separated;
+            kept += on_whole[a] > on_whole[b];
+          }
       std::snprintf(line, sizeof line, "Pairs the sample tells apart (intervals disjoint): %d; in the same order on the whole set: %d",
                     separated, kept);
       text << line << "\n";
@@ -454,7 +455,6 @@ class Run {
                                                     ? nlohmann::json(nullptr)
                                                     : nlohmann::json(result_.confirmation_rank_correlation)}};
     dir_.write_json("confirmation.json", json);
-    options_.log(line);
   }
 
   void build_reference() {
