@@ -27,9 +27,13 @@ const Rewrite* find_rewrite(const std::string& name) {
 
 void attach_options(std::vector<sites::Site>& sites, clang::ASTContext& context) {
   for (sites::Site& site : sites) {
-    if (!std::visit([](const auto& detail) { return detail.rewritable; }, site.detail)) continue;
+    const bool rewritable = std::visit([](const auto& detail) { return detail.rewritable; }, site.detail);
+    const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
+    const bool walk = loop && loop->greedy_walk;
+    if (!rewritable && !walk) continue;
     for (const auto& rewrite : catalogue())
-      if (auto option = rewrite->option_for(site, context)) site.rewrites.push_back(std::move(*option));
+      if (rewritable || rewrite->knows_greedy_walks())
+        if (auto option = rewrite->option_for(site, context)) site.rewrites.push_back(std::move(*option));
   }
 }
 

@@ -47,6 +47,9 @@ class Rewrite {
   // A rewrite of the build rather than the C++ (compile-flags): Clang does
   // not parse CMake, so it writes its files itself instead of a rule.
   virtual const BuildRewrite* as_build() const { return nullptr; }
+  // Offered at a greedy walk's neighbour loop too (sites::NeighborLoop::greedy_walk),
+  // which only needs the loop over a list and the neighbour's vector.
+  virtual bool knows_greedy_walks() const { return false; }
   // What this rewrite offers at `site`, or nothing if it does not apply there.
   virtual std::optional<schema::RewriteOption> option_for(const sites::Site& site, clang::ASTContext& context) const = 0;
   virtual llvm::Expected<clang::transformer::RewriteRule> rule(const sites::Site& site, const Params& params,

@@ -73,6 +73,9 @@ struct NeighborLoop {
   // gather loop whose distances a later loop computes) are sites to report
   // and annotate, not yet to rewrite.
   bool rewritable = true;
+  // An upper layer's greedy walk (no visited test, no pools): not rewritable
+  // as a beam, but a rewrite that knows walks (Rewrite::knows_greedy_walks) may apply.
+  bool greedy_walk = false;
 };
 
 // The RNG / heuristic neighbour selection of graph construction.

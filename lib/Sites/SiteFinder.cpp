@@ -899,7 +899,7 @@ std::optional<NeighborLoop> analyze_neighbor_loop(const Stmt* loop, ASTContext& 
   const VarDecl* distance_var = distance_variable(site.distance_call, compute, context);
   // Listed for the walk it is; the rewrites know beam searches.
   if (walk && !walks_to_closer(loop, form->body, site, distance_var)) return std::nullopt;
-  if (walk) site.rewritable = false;
+  if (walk) site.rewritable = false, site.greedy_walk = true;
   if (site.rewritable) {
     site.rewritable = stored_as_distance(site.distance_call, context);
     find_storage(site.vector_expr, site);

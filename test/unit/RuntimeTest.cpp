@@ -47,6 +47,31 @@ TEST(QuantizedCodes, Sq8OfWholeNumbersIsExact) {
   for (std::size_t i = 0; i < n; ++i) EXPECT_FLOAT_EQ(codes.distance(i), l2(&data[5 * dim], &data[i * dim], dim)) << i;
 }
 
+// Levels 0-15 on a step of 1 are exact in four bits, past the 16-dimension
+// SIMD blocks, for both metrics: the inner product reads each dimension's
+// level back from its half byte, so packing them in the wrong order shows.
+TEST(QuantizedCodes, Sq4OfWholeNumbersIsExact) {
+  const std::size_t n = 300, dim = 37;
+  std::vector<float> data(n * dim);
+  std::mt19937 rng(5);
+  for (float& x : data) x = float(rng() % 16);
+  for (std::size_t d = 0; d < dim; ++d) data[d] = 0, data[dim + d] = 15;
+  auto one_minus_dot = [&](const float* a, const float* b) {
+    float dot = 0;
+    for (std::size_t d = 0; d < dim; ++d) dot += a[d] * b[d];
+    return 1.0f - dot;
+  };
+  QuantizedCodes<4> by_l2, by_dot;
+  QuantizedScope<4> l2_scope(by_l2, data.data(), n, dim, 1, squared_l2(dim));
+  QuantizedScope<4> dot_scope(by_dot, data.data(), n, dim, 1, one_minus_dot);
+  const float* query = &data[9 * dim];
+  ASSERT_TRUE(by_l2.begin_query(query) && by_dot.begin_query(query));
+  for (std::size_t i = 0; i < n; ++i) {
+    EXPECT_FLOAT_EQ(by_l2.distance(i), l2(query, &data[i * dim], dim)) << i;
+    EXPECT_FLOAT_EQ(by_dot.distance(i), one_minus_dot(query, &data[i * dim])) << i;
+  }
+}
+
 // Rows that hold more than the vector (hnswlib keeps links before it and a
 // label after it in one block) give the same codes as the bare vectors.
 TEST(QuantizedCodes, ReadsVectorsInsideLongerRows) {

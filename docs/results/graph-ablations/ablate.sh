@@ -5,7 +5,9 @@
 # published code (built as benchmarks.md, row E, says; its path in PUBLISHED).
 # Usage: docs/results/graph-ablations/ablate.sh <set> [out dir]
 #   sets: calib-et (prefetch calibration; early termination with min_inserts),
-#         rerank (re-rank depth, precision, code bits), pruning (edge-pruning alpha, extra degree)
+#         rerank (re-rank depth, precision, code bits), pruning (edge-pruning alpha, extra degree),
+#         prefetch (on ep12: no prefetch of every neighbour's code, the flat graph's row prefetch,
+#                   a prefetch in the upper layers' greedy walk, early termination on top)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../../.." && pwd)
 bin=${CRINN_BIN:-$repo/build/bin}
@@ -17,7 +19,8 @@ case "$set_name" in
   calib-et) variants="graph calib c-p8i1 c-p8i2 c-p4i3"; peers=(--index hnswlib "${peers[@]}") ;;
   rerank) variants="a2 all32 all16 sq8a2" ;;
   pruning) variants="a2 ep12 ep14 ep12x8" ;;
-  *) echo "ablate.sh: unknown set '$set_name' (calib-et, rerank, pruning)" >&2; exit 2 ;;
+  prefetch) variants="ep12 pf0 pf0fg1 walk walket" ;;
+  *) echo "ablate.sh: unknown set '$set_name' (calib-et, rerank, pruning, prefetch)" >&2; exit 2 ;;
 esac
 mkdir -p "$out" && cd "$out"
 for v in $variants; do
@@ -38,6 +41,17 @@ if v.startswith('c-p'):  # c-p<patience>i<min_inserts>
     plan['plan'].append({'site': 'neighbor-loop:hnsw::Index::search_layer', 'rewrite': 'early-termination',
                          'params': {'patience': int(v[3]), 'min_expansions': 16, 'min_inserts': int(v[5])}})
 pruning = {'ep12': (1.2, 0), 'ep14': (1.4, 0), 'ep12x8': (1.2, 8)}
+if v in ('pf0', 'pf0fg1', 'walk', 'walket'):
+    pruning[v] = (1.2, 0)
+    for e in plan['plan']:
+        if e['rewrite'] == 'quantized-distance': e['params']['prefetch'] = 0
+        if e['rewrite'] == 'flat-graph' and v != 'pf0': e['params']['prefetch'] = 1
+if v.startswith('walk'):
+    plan['plan'].append({'site': 'neighbor-loop:hnsw::Index::greedy_closest', 'rewrite': 'prefetch-insertion',
+                         'params': {'distance': 4, 'lines': 8, 'locality': 3, 'calibrate': 0}})
+if v == 'walket':
+    plan['plan'].append({'site': 'neighbor-loop:hnsw::Index::search_layer', 'rewrite': 'early-termination',
+                         'params': {'patience': 8, 'min_expansions': 16, 'min_inserts': 1}})
 if v in pruning:
     plan['plan'].append({'site': 'pruning:hnsw::Index::select_neighbours', 'rewrite': 'edge-pruning',
                          'params': {'alpha': pruning[v][0], 'extra_degree': pruning[v][1]}})

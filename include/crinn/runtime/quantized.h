@@ -423,6 +423,24 @@ class QuantizedCodes final : public NodeReader {
       return;
     }
     std::fill(out, out + bytes_, uint8_t(0));
+#if defined(__AVX2__)
+    // Sixteen levels at a time, packed two to a byte (even dimension low):
+    // a scalar encode of the query cost 6 % of a 784-float SQ4 search.
+    const __m256 step = _mm256_set1_ps(step_);
+    const __m256i top = _mm256_set1_epi32(kLevels), zero = _mm256_setzero_si256();
+    auto levels = [&](std::size_t at) {
+      __m256 x = _mm256_div_ps(_mm256_sub_ps(_mm256_loadu_ps(vec + at), _mm256_loadu_ps(&offset_[at])), step);
+      return _mm256_min_epi32(_mm256_max_epi32(_mm256_cvtps_epi32(x), zero), top);
+    };
+    for (; d + 16 <= dim_; d += 16) {
+      // packs interleave the 128-bit lanes; the permute puts the 16 words back in order
+      __m256i words = _mm256_permute4x64_epi64(_mm256_packus_epi32(levels(d), levels(d + 8)), 0xd8);
+      __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
+      __m128i even = _mm_and_si128(bytes, _mm_set1_epi16(0x00ff)), odd = _mm_srli_epi16(bytes, 8);
+      __m128i pairs = _mm_or_si128(even, _mm_slli_epi16(odd, 4));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + d / 2), _mm_packus_epi16(pairs, pairs));
+    }
+#endif
     for (; d < dim_; ++d) out[d / 2] |= uint8_t(d % 2 == 0 ? level_of(vec[d], d) : level_of(vec[d], d) << 4);
   }
 

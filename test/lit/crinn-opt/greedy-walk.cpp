@@ -1,13 +1,28 @@
 // A greedy walk (an HNSW's upper layers) is a neighbour loop with no visited
 // test: it moves to a neighbour closer than the current node and walks the
-// current node's list. Listed, with no rewrite. An argmin over a fixed set
-// inside iterations (k-means' nearest centroid) has the same test and
-// assignment but walks no list that depends on what it picks: no site.
+// current node's list. It is no beam, so of the neighbour-loop rewrites only
+// prefetch-insertion, which needs just the list and the neighbour's vector,
+// applies: the walk's distances miss the cache as the beam's do. An argmin
+// over a fixed set inside iterations (k-means' nearest centroid) has the same
+// test and assignment but walks no list that depends on what it picks: no site.
 // RUN: %crinn-opt --list-sites %s -- -std=c++17 2>/dev/null | FileCheck %s
 // CHECK: "id": "neighbor-loop:Layers::descend"
 // CHECK-NEXT: "kind": "neighbor-loop"
-// CHECK: "rewrites": []
+// CHECK: "rewrites": [
+// CHECK-NOT: "rewrite": "loop-fission"
+// CHECK: "rewrite": "prefetch-insertion"
+// CHECK-NOT: "rewrite":
 // CHECK-NOT: "id": "neighbor-loop:Layers::assign"
+// The lookahead reads the element `distance` positions on, guarded by the
+// loop's own condition, and the walk's answer is unchanged.
+// RUN: cp %s %t.cpp
+// RUN: echo '{"plan": [{"site": "neighbor-loop:Layers::descend", "rewrite": "prefetch-insertion", "params": {"distance": 2, "lines": 3}}]}' > %t.json
+// RUN: %crinn-opt --plan %t.json -i %t.cpp -- -std=c++17 2>/dev/null
+// RUN: sed 's|//.*||' %t.cpp | FileCheck --check-prefix=WALK %s
+// WALK:      for (std::size_t i = 0; i < list.size(); ++i) {
+// WALK-NEXT:   if ((i + 2) < list.size()) crinn::runtime::prefetch_node<3, 3>(list[(i + 2)], vectors[(list[(i + 2)])]);
+// WALK-NEXT:   int next = list[i];
+// RUN: %clang -fsyntax-only -std=c++17 -I%crinn-include %t.cpp
 #include <cstddef>
 #include <vector>
 
