@@ -27,6 +27,15 @@ auto squared_l2(std::size_t dim) {
   return [dim](const float* a, const float* b) { return l2(a, b, dim); };
 }
 
+// An inner-product index's distance, likewise.
+auto one_minus_dot(std::size_t dim) {
+  return [dim](const float* a, const float* b) {
+    float dot = 0;
+    for (std::size_t d = 0; d < dim; ++d) dot += a[d] * b[d];
+    return 1.0f - dot;
+  };
+}
+
 std::vector<float> random_data(std::size_t n, std::size_t dim, unsigned seed, bool whole_numbers) {
   std::mt19937 rng(seed);
   std::vector<float> data(n * dim);
@@ -56,19 +65,15 @@ TEST(QuantizedCodes, Sq4OfWholeNumbersIsExact) {
   std::mt19937 rng(5);
   for (float& x : data) x = float(rng() % 16);
   for (std::size_t d = 0; d < dim; ++d) data[d] = 0, data[dim + d] = 15;
-  auto one_minus_dot = [&](const float* a, const float* b) {
-    float dot = 0;
-    for (std::size_t d = 0; d < dim; ++d) dot += a[d] * b[d];
-    return 1.0f - dot;
-  };
+  auto inner = one_minus_dot(dim);
   QuantizedCodes<4> by_l2, by_dot;
   QuantizedScope<4> l2_scope(by_l2, data.data(), n, dim, 1, squared_l2(dim));
-  QuantizedScope<4> dot_scope(by_dot, data.data(), n, dim, 1, one_minus_dot);
+  QuantizedScope<4> dot_scope(by_dot, data.data(), n, dim, 1, inner);
   const float* query = &data[9 * dim];
   ASSERT_TRUE(by_l2.begin_query(query) && by_dot.begin_query(query));
   for (std::size_t i = 0; i < n; ++i) {
     EXPECT_FLOAT_EQ(by_l2.distance(i), l2(query, &data[i * dim], dim)) << i;
-    EXPECT_FLOAT_EQ(by_dot.distance(i), one_minus_dot(query, &data[i * dim])) << i;
+    EXPECT_FLOAT_EQ(by_dot.distance(i), inner(query, &data[i * dim])) << i;
   }
 }
 
@@ -107,15 +112,11 @@ TEST(QuantizedCodes, Sq4StaysWithinItsStep) {
 TEST(QuantizedCodes, CalibratesToTheIndexsInnerProduct) {
   const std::size_t n = 100, dim = 19;  // past the 8-float SIMD blocks
   std::vector<float> data = random_data(n, dim, 4, false);
-  auto one_minus_dot = [&](const float* a, const float* b) {
-    float dot = 0;
-    for (std::size_t d = 0; d < dim; ++d) dot += a[d] * b[d];
-    return 1.0f - dot;
-  };
+  auto inner = one_minus_dot(dim);
   QuantizedCodes<8> codes;
-  QuantizedScope<8> scope(codes, data.data(), n, dim, 1, one_minus_dot);
+  QuantizedScope<8> scope(codes, data.data(), n, dim, 1, inner);
   ASSERT_TRUE(codes.begin_query(&data[7 * dim]));
-  for (std::size_t i = 0; i < n; ++i) EXPECT_NEAR(codes.distance(i), one_minus_dot(&data[7 * dim], &data[i * dim]), 0.05) << i;
+  for (std::size_t i = 0; i < n; ++i) EXPECT_NEAR(codes.distance(i), inner(&data[7 * dim], &data[i * dim]), 0.05) << i;
 }
 
 // FP16 rows give both metrics within FP16's precision (a relative error of
