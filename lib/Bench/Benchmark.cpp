@@ -128,6 +128,7 @@ std::vector<IndexResult> run_benchmark(const data::Dataset& dataset, const std::
     result.peak_memory_mb = built.peak_memory_mb;
     result.uses_ef = built.uses_ef;
     result.loaded = built.loaded;
+    result.index_build_seconds = built.index_build_seconds;
     if (!built.error.empty()) {
       result.failure = naming_memory_limit(failure_line(built.error), config.limits.memory_limit_mb);
       log(result.spec.label + " failed: " + result.failure);

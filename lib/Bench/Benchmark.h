@@ -46,6 +46,7 @@ struct IndexResult {
   double peak_memory_mb = 0.0;   // added during the build, at its peak
   double index_memory_mb = 0.0;  // held after the queries (SearchOutcome), the largest seen
   bool loaded = false;  // from a cached index file: build_seconds is the load time
+  double index_build_seconds = -1.0;  // the build's time even when loaded; negative if unknown
   bool uses_ef = true;
   std::vector<EfResult> points;
 

@@ -27,6 +27,7 @@ struct Reply {
   double seconds = 0.0;
   double peak_memory_mb = 0.0;
   double index_memory_mb = 0.0;
+  double index_build_seconds = -1.0;  // the build's time, also for a loaded index; negative if unknown
   uint64_t distance_count = 0;
   uint64_t error_length = 0;
   uint64_t id_count = 0;

@@ -26,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iomanip>
 
 namespace crinn::bench {
 
@@ -104,6 +105,16 @@ void close_inherited_descriptors(int keep_in, int keep_out) {
   }
   closedir(dir);
   for (int fd : open_fds) close(fd);
+}
+
+// Beside a cached index: how long its build took, so that a run that loads
+// it still knows what it costs to build.
+constexpr const char* kBuildSecondsFile = "crinn-build-seconds";
+
+double recorded_build_seconds(const std::string& index_dir) {
+  std::ifstream in(index_dir + "/" + kBuildSecondsFile);
+  double seconds = 0.0;
+  return in >> seconds ? seconds : -1.0;
 }
 
 // The loaded library's entry points.
@@ -210,6 +221,7 @@ void run_destructors(void* handle) {
           error = std::string("build failed: ") + lib.last_error();
         }
         reply.seconds = seconds_since(start);
+        reply.index_build_seconds = cached ? recorded_build_seconds(spec.index_file) : reply.seconds;
         long rss_after = 0;
         read_memory_kib(rss_after, peak);
         reply.peak_memory_mb = double(std::max(0L, peak - rss_before)) / 1024.0;
@@ -222,6 +234,7 @@ void run_destructors(void* handle) {
           std::filesystem::create_directories(std::filesystem::path(spec.index_file).parent_path(), ignored);
           try {
             std::string temporary = support::make_staging_directory(spec.index_file).string();
+            std::ofstream(temporary + "/" + kBuildSecondsFile) << std::setprecision(17) << reply.seconds << "\n";
             if (lib.save(index, (temporary + "/index").c_str()) != 0 ||
                 std::rename(temporary.c_str(), spec.index_file.c_str()) != 0)
               std::filesystem::remove_all(temporary, ignored);
@@ -375,6 +388,7 @@ std::string reply_problem(const detail::Reply& reply, int64_t sequence, uint64_t
     return std::to_string(reply.id_count) + " ids where " + std::to_string(expected_ids) + " were asked for";
   if (!valid_measure(reply.seconds) || !valid_measure(reply.peak_memory_mb) || !valid_measure(reply.index_memory_mb))
     return "a time or memory size that is negative or not a number";
+  if (!std::isfinite(reply.index_build_seconds)) return "a build time that is not a number";
   return "";
 }
 
@@ -439,6 +453,7 @@ BuildOutcome IndexProcess::build() {
   outcome.peak_memory_mb = reply.peak_memory_mb;
   outcome.uses_ef = reply.uses_ef != 0;
   outcome.loaded = reply.loaded != 0;
+  outcome.index_build_seconds = reply.index_build_seconds;
   return outcome;
 }
 

@@ -64,6 +64,9 @@ struct BuildOutcome {
   double peak_memory_mb = 0.0;  // resident memory the build added at its peak
   bool uses_ef = true;
   bool loaded = false;  // from IndexSpec::index_file: seconds and memory are the load's
+  // How long the index took to build: `seconds` for a build, the time
+  // recorded beside a cached index for a load, negative if none was recorded.
+  double index_build_seconds = -1.0;
 };
 
 struct SearchOutcome {

@@ -36,7 +36,9 @@ nlohmann::json gates_json(const verify::GateConfig& gates) {
           {"build_timeout_seconds", b.limits.build_timeout_seconds},
           {"search_timeout_seconds", b.limits.search_timeout_seconds},
           {"memory_limit_mb", b.limits.memory_limit_mb},
-          {"check_ef", gates.check_ef}};
+          {"check_ef", gates.check_ef},
+          {"max_build_ratio", gates.max_build_ratio},
+          {"max_memory_ratio", gates.max_memory_ratio}};
 }
 
 verify::GateConfig gates_from_json(const nlohmann::json& json) {
@@ -56,6 +58,9 @@ verify::GateConfig gates_from_json(const nlohmann::json& json) {
   b.limits.search_timeout_seconds = json.at("search_timeout_seconds");
   b.limits.memory_limit_mb = json.at("memory_limit_mb");
   gates.check_ef = json.at("check_ef");
+  // Jobs journaled before the cost limits had none.
+  gates.max_build_ratio = json.value("max_build_ratio", 0.0);
+  gates.max_memory_ratio = json.value("max_memory_ratio", 0.0);
   return gates;
 }
 

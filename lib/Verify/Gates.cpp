@@ -14,6 +14,7 @@ const char* failure_name(Failure failure) {
     case Failure::Timeout: return "timeout";
     case Failure::Mismatch: return "mismatch";
     case Failure::Recall: return "recall";
+    case Failure::Cost: return "cost";
   }
   return "?";
 }
@@ -24,7 +25,29 @@ const bench::EfResult* point_at(const bench::IndexResult& result, int ef) {
     if (p.ef == ef) return &p;
   return nullptr;
 }
+std::string times_text(double ratio) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3gx", ratio);
+  return text;
+}
 }  // namespace
+
+std::string cost_over_limit(const bench::IndexResult& candidate, const bench::IndexResult& parent,
+                            const GateConfig& config) {
+  if (config.max_build_ratio > 0.0 && parent.index_build_seconds > 0.0 && candidate.index_build_seconds >= 0.0) {
+    double ratio = candidate.index_build_seconds / parent.index_build_seconds;
+    if (ratio > config.max_build_ratio)
+      return "its index build took " + times_text(ratio) + " the parent's, over the limit of " +
+             times_text(config.max_build_ratio);
+  }
+  if (config.max_memory_ratio > 0.0 && parent.index_memory_mb > 0.0) {
+    double ratio = candidate.index_memory_mb / parent.index_memory_mb;
+    if (ratio > config.max_memory_ratio)
+      return "its index holds " + times_text(ratio) + " the parent's memory, over the limit of " +
+             times_text(config.max_memory_ratio);
+  }
+  return "";
+}
 
 Verdict verify_candidate(const data::Dataset& dataset, const bench::IndexSpec& candidate,
                          const bench::IndexSpec& parent, bool result_preserving, const GateConfig& config) {
@@ -72,6 +95,11 @@ Verdict verify_candidate(const data::Dataset& dataset, const bench::IndexSpec& c
       if (std::string(mine_text) != top_text) break;
     }
     verdict.reason = std::string("best recall ") + mine_text + " in the sweep is below the window's top " + top_text;
+    return verdict;
+  }
+  if (std::string over = cost_over_limit(measured, verdict.parent, config); !over.empty()) {
+    verdict.failure = Failure::Cost;
+    verdict.reason = over;
   }
   return verdict;
 }

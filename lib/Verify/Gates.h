@@ -1,7 +1,9 @@
 // The gates a candidate passes before its speed counts: it runs without
 // crashing, hanging or exhausting memory (crinn-bench's child processes); a
 // candidate whose rewrites all preserve results answers exactly as its parent
-// at a fixed ef; and its ef sweep still reaches the top of the reward window.
+// at a fixed ef; its ef sweep still reaches the top of the reward window; and,
+// when limits are set, its index costs no more to build or to hold than the
+// limits allow, relative to its parent's in the same run.
 #pragma once
 
 #include "Bench/Benchmark.h"
@@ -10,13 +12,23 @@
 
 namespace crinn::verify {
 
-enum class Failure { None, Compile, Crash, Timeout, Mismatch, Recall };
+enum class Failure { None, Compile, Crash, Timeout, Mismatch, Recall, Cost };
 const char* failure_name(Failure failure);  // "compile", "crash", ...
 
 struct GateConfig {
   bench::BenchConfig bench;  // ef sweep, runs, recall window, limits
   int check_ef = 64;         // where result-preserving candidates must match their parent
+  // Limits on the candidate's index build time and the memory its index
+  // holds, as multiples of its parent's; 0 for none.
+  double max_build_ratio = 0.0;
+  double max_memory_ratio = 0.0;
 };
+
+// Why `candidate` costs more than `config`'s limits allow beside `parent`
+// (both measured in one run), or "" if it does not. A limit is not applied
+// where the parent's measure is unknown or zero.
+std::string cost_over_limit(const bench::IndexResult& candidate, const bench::IndexResult& parent,
+                            const GateConfig& config);
 
 struct Verdict {
   Failure failure = Failure::None;
@@ -27,7 +39,7 @@ struct Verdict {
 
 // Measures the candidate and its parent in one interleaved run and applies
 // the gates in order: crash/timeout, exact answers (if result_preserving),
-// recall.
+// recall, cost.
 Verdict verify_candidate(const data::Dataset& dataset, const bench::IndexSpec& candidate,
                          const bench::IndexSpec& parent, bool result_preserving, const GateConfig& config);
 

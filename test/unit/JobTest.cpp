@@ -32,6 +32,8 @@ TEST(JobTest, SpecSurvivesJson) {
   spec.gates.bench.limits.build_timeout_seconds = 61.0;
   spec.gates.bench.limits.memory_limit_mb = 999;
   spec.gates.check_ef = 20;
+  spec.gates.max_build_ratio = 0.5;
+  spec.gates.max_memory_ratio = 1.5;
   spec.index_file = "a.index";
   spec.reference_index_file = "r.index";
   spec.pinned_index_files = {"b.index"};
@@ -41,6 +43,8 @@ TEST(JobTest, SpecSurvivesJson) {
   EXPECT_EQ(to_json(back), to_json(spec));
   EXPECT_EQ(back.gates.bench.efs, (std::vector<int>{10, 20}));
   EXPECT_EQ(back.gates.bench.limits.memory_limit_mb, 999);
+  EXPECT_EQ(back.gates.max_build_ratio, 0.5);
+  EXPECT_EQ(back.gates.max_memory_ratio, 1.5);
   EXPECT_TRUE(back.profile_guided);
   EXPECT_FALSE(back.preserving);
 }

@@ -210,5 +210,56 @@ TEST_F(Gates, RecallBelowTheWindowsTopFails) {
   EXPECT_NE(best, top) << verdict.reason;
 }
 
+TEST(CostGate, FailsPastEachLimitAndOnlyThere) {
+  bench::IndexResult parent, candidate;
+  parent.index_build_seconds = 10.0;
+  parent.index_memory_mb = 100.0;
+  candidate.index_build_seconds = 19.0;
+  candidate.index_memory_mb = 149.0;
+  GateConfig config;
+  EXPECT_EQ(cost_over_limit(candidate, parent, config), "") << "no limits set";
+  config.max_build_ratio = 2.0;
+  config.max_memory_ratio = 1.5;
+  EXPECT_EQ(cost_over_limit(candidate, parent, config), "");
+  candidate.index_build_seconds = 21.0;
+  EXPECT_EQ(cost_over_limit(candidate, parent, config), "its index build took 2.1x the parent's, over the limit of 2x");
+  candidate.index_build_seconds = 19.0;
+  candidate.index_memory_mb = 151.0;
+  EXPECT_EQ(cost_over_limit(candidate, parent, config),
+            "its index holds 1.51x the parent's memory, over the limit of 1.5x");
+  // An unknown build time (an index cached before times were recorded) is not judged.
+  candidate.index_memory_mb = 100.0;
+  candidate.index_build_seconds = 1000.0;
+  parent.index_build_seconds = -1.0;
+  EXPECT_EQ(cost_over_limit(candidate, parent, config), "");
+}
+
+TEST_F(Gates, AnIndexCostlierThanTheLimitFailsWithReasonCost) {
+  // A larger efConstruction builds the same graph shape far more slowly.
+  config_.max_build_ratio = 1.5;
+  Verdict verdict = verify_candidate(dataset_, library("candidate", baseline_, "ef_construction=2000"),
+                                     library("parent", baseline_, "ef_construction=20"), false, config_);
+  ASSERT_EQ(verdict.failure, Failure::Cost) << verdict.reason;
+  EXPECT_STREQ(failure_name(verdict.failure), "cost");
+  EXPECT_EQ(verdict.reason.rfind("its index build took ", 0), 0u) << verdict.reason;
+  EXPECT_GT(verdict.candidate.index_build_seconds, 1.5 * verdict.parent.index_build_seconds);
+}
+
+TEST_F(Gates, ALoadedIndexReportsItsBuildsTimeNotItsLoads) {
+  char pattern[] = "/tmp/crinn-cost-XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const std::string cache = std::string(pattern) + "/index";
+  bench::IndexSpec cached{"cached", baseline_, "ef_construction=400", cache};
+  bench::IndexResult built = bench::run_benchmark(dataset_, {cached}, config_.bench, [](auto&) {})[0];
+  bench::IndexResult loaded = bench::run_benchmark(dataset_, {cached}, config_.bench, [](auto&) {})[0];
+  std::system(("rm -rf " + std::string(pattern)).c_str());
+  ASSERT_TRUE(built.failure.empty() && loaded.failure.empty()) << built.failure << loaded.failure;
+  ASSERT_FALSE(built.loaded);
+  ASSERT_TRUE(loaded.loaded);
+  EXPECT_EQ(built.index_build_seconds, built.build_seconds);
+  EXPECT_DOUBLE_EQ(loaded.index_build_seconds, built.build_seconds);
+  EXPECT_LT(loaded.build_seconds, built.build_seconds) << "loading is faster than building";
+}
+
 }  // namespace
 }  // namespace crinn::verify

@@ -109,6 +109,14 @@ llvm::cl::opt<crinn::bench::RewardShape> Reward("reward", llvm::cl::value_desc("
                                                  llvm::cl::desc("the reward over the recall window (default area)"),
                                                  llvm::cl::init(crinn::bench::RewardShape::Area),
                                                  crinn::tools::reward_shapes(), llvm::cl::cat(Category));
+NumberOption<double> MaxBuildRatio(
+    "max-build-ratio", InRange{1e-3, 1e6}, llvm::cl::value_desc("x"), llvm::cl::cat(Category),
+    llvm::cl::desc("fail a candidate (reason cost) whose index takes longer to build than\n"
+                   "x times the original's, measured in the same run (default: no limit)"));
+NumberOption<double> MaxMemoryRatio(
+    "max-memory-ratio", InRange{1e-3, 1e6}, llvm::cl::value_desc("x"), llvm::cl::cat(Category),
+    llvm::cl::desc("fail a candidate (reason cost) whose index holds more than x times\n"
+                   "the original's memory, measured in the same run (default: no limit)"));
 llvm::cl::list<std::string> Peers("peer", llvm::cl::value_desc("spec"), llvm::cl::cat(Category),
                                   llvm::cl::desc("an index for the closing comparison, as crinn-bench's\n"
                                                  "--index takes it (hnswlib, faiss-hnsw, <lib.so>...); repeatable"));
@@ -237,6 +245,8 @@ int run(const char* argv0) {
     options.gates.bench.recall_high = RecallWindow[1];
   }
   options.gates.bench.reward = Reward;
+  if (MaxBuildRatio.getNumOccurrences()) options.gates.max_build_ratio = MaxBuildRatio;
+  if (MaxMemoryRatio.getNumOccurrences()) options.gates.max_memory_ratio = MaxMemoryRatio;
   if (TimeBudget.getNumOccurrences()) {
     options.time_budget_seconds = parse_duration(TimeBudget);
     options.rounds = 1 << 20;
@@ -308,6 +318,8 @@ int run(const char* argv0) {
                              {"--ef", bench.efs},
                              {"--recall-window", {bench.recall_low, bench.recall_high}},
                              {"--reward", bench::reward_shape_name(bench.reward)},
+                             {"--max-build-ratio", options.gates.max_build_ratio},
+                             {"--max-memory-ratio", options.gates.max_memory_ratio},
                              {"--group", options.group_size},
                              {"--library", library},
                              {"--policy", policy_kind}};

@@ -167,6 +167,8 @@ CASES = [
      r"--json: .*no-such-dir/out\.json: cannot write: No such file or directory", "case 19"),
     ("crinn-bench", BENCH_SYNTHETIC + ["--plot", DATA], 2, r"--plot: .*data: cannot write: Is a directory",
      "case 19"),
+    ("crinn-tune", TUNE_RUN + ["--out", os.path.join(TUNE, "cost"), "--max-build-ratio", "0"], 2,
+     r"--max-build-ratio needs a number in \[0\.001, 1e\+06\], got '0' \(see --help\)$", "docs"),
     ("crinn-bench", ["--index", "bruteforce"], 2, r"--dataset is required", "docs"),
     ("crinn-bench", BENCH_SYNTHETIC + ["--frobnicate", "1"], 2, r"unknown command line argument '--frobnicate'",
      "docs"),
