@@ -554,14 +554,27 @@ TEST(NearestFirst, SortsListsInTheIndexsOwnMemory) {
 TEST(BestKWatch, ConvergesAfterAWindowWithoutChange) {
   BestKWatch watch(2);
   watch.offer(5.0f);
-  EXPECT_FALSE(watch.converged(1));  // improved
-  watch.offer(9.0f);                 // fills the best two: a change
-  EXPECT_FALSE(watch.converged(1));
+  EXPECT_FALSE(watch.converged(1, 4));  // improved
+  watch.offer(9.0f);                    // fills the best two: a change
+  EXPECT_FALSE(watch.converged(1, 4));
   watch.offer(10.0f);  // worse than both: no change
-  EXPECT_FALSE(watch.converged(1));  // one stale expansion
-  EXPECT_TRUE(watch.converged(1));   // two
+  EXPECT_FALSE(watch.converged(1, 4));  // one stale expansion
+  EXPECT_TRUE(watch.converged(1, 4));   // two
   watch.offer(1.0f);
-  EXPECT_FALSE(watch.converged(1));
+  EXPECT_FALSE(watch.converged(1, 4));
+}
+
+TEST(BestKWatch, AResultSetStillFillingIsNeverConverged) {
+  BestKWatch watch(1);
+  watch.offer(1.0f);
+  EXPECT_FALSE(watch.converged(0, 1));
+  // Each expansion adds results worse than the best one: the best k stay,
+  // but the set grows, so the search goes on.
+  for (std::size_t held = 2; held <= 10; ++held) {
+    watch.offer(2.0f);
+    EXPECT_FALSE(watch.converged(0, held)) << held << " results held";
+  }
+  EXPECT_TRUE(watch.converged(0, 10));  // full and unchanged
 }
 
 }  // namespace

@@ -128,7 +128,7 @@ class NearestFirst {
 };
 
 // The best k distances that entered the results of one search, and how many
-// expansions in a row left them unchanged.
+// expansions in a row left them, and the number of results held, unchanged.
 class BestKWatch {
  public:
   explicit BestKWatch(std::size_t k) : k_(k) { best_.reserve(k + 1); }
@@ -140,10 +140,14 @@ class BestKWatch {
     improved_ = true;
   }
 
-  // Called once per expansion: true when more than `window` expansions in a
-  // row have left the best k as they were.
-  bool converged(std::size_t window) {
-    stale_ = improved_ ? 0 : stale_ + 1;
+  // Called once per expansion with the size of the result set: true when
+  // more than `window` expansions in a row have left the best k and that size
+  // as they were. A result set still filling is never converged, so that a
+  // search does not stop holding fewer results than its caller asked for.
+  bool converged(std::size_t window, std::size_t results_held) {
+    const bool grew = results_held != held_;
+    held_ = results_held;
+    stale_ = improved_ || grew ? 0 : stale_ + 1;
     improved_ = false;
     return stale_ > window;
   }
@@ -152,6 +156,7 @@ class BestKWatch {
   std::size_t k_;
   std::vector<float> best_;
   std::size_t stale_ = 0;
+  std::size_t held_ = 0;
   bool improved_ = true;
 };
 

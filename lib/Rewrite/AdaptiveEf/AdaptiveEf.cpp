@@ -35,7 +35,8 @@ llvm::Expected<RewriteRule> AdaptiveEf::rule(const sites::Site& site, const Para
   const std::string indent = indentation(loop.beam_loop, context);
   const std::string results = loop.result_set->getNameAsString();
   const std::string check = "\n" + indent + "  if (crinn::runtime::on_query_path() && crinn_watch.converged(std::size_t(" +
-                            format_number(params.get("window"), false) + " * " + results + ".size()))) break;";
+                            format_number(params.get("window"), false) + " * " + results + ".size()), " + results +
+                            ".size())) break;";
   return rule_at(
       loop.beam_loop,
       {insertBefore(fixed(after_open_brace((*entry)->getBody(), context)),
