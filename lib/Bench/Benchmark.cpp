@@ -108,7 +108,8 @@ ScoredAnswers score_answers(const data::Dataset& dataset, const std::vector<int6
 }
 
 std::vector<IndexResult> run_benchmark(const data::Dataset& dataset, const std::vector<IndexSpec>& indexes,
-                                       const BenchConfig& config, const ProgressLog& log) {
+                                       const BenchConfig& config, const ProgressLog& log,
+                                       const AfterBuilds& after_builds) {
   std::vector<IndexResult> results(indexes.size());
   std::vector<std::unique_ptr<IndexProcess>> processes;
   for (size_t i = 0; i < indexes.size(); ++i) {
@@ -145,6 +146,7 @@ std::vector<IndexResult> run_benchmark(const data::Dataset& dataset, const std::
     }
   }
 
+  if (after_builds && !after_builds(results)) return results;
   for (int run = 0; run < config.runs; ++run) {
     log("run " + std::to_string(run + 1) + " of " + std::to_string(config.runs));
     for (size_t e = 0; e < config.efs.size(); ++e) {

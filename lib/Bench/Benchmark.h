@@ -55,8 +55,13 @@ struct IndexResult {
 
 using ProgressLog = std::function<void(const std::string&)>;
 
+// Called once every index is built (or has failed), before the timed runs;
+// it may fail an index (its `failure`), and returning false skips the runs.
+using AfterBuilds = std::function<bool(std::vector<IndexResult>&)>;
+
 std::vector<IndexResult> run_benchmark(const data::Dataset& dataset, const std::vector<IndexSpec>& indexes,
-                                       const BenchConfig& config, const ProgressLog& log);
+                                       const BenchConfig& config, const ProgressLog& log,
+                                       const AfterBuilds& after_builds = {});
 
 // Recall@k of one pass, or an error if an answer is malformed (fewer than k
 // ids, an id outside the train set, the same id twice).

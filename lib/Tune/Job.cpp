@@ -240,6 +240,12 @@ JobResult run_candidate(const JobSpec& spec, const data::Dataset& dataset, const
 
   auto start = std::chrono::steady_clock::now();
   verify::Verdict verdict = verify::verify_candidate(dataset, candidate, reference, spec.preserving, spec.gates);
+  if (!verdict.timed) {
+    result.index_loaded = verdict.candidate.loaded;
+    result.failure = verify::failure_name(verdict.failure);
+    result.reason = verdict.reason;
+    return result;
+  }
   const bench::BenchConfig& bench = spec.gates.bench;
   if (bench::auc_reward(verdict.parent.curve(), bench.recall_low, bench.recall_high) <= 0.0) {
     result.reference_without_reward = true;

@@ -56,11 +56,24 @@ Verdict verify_candidate(const data::Dataset& dataset, const bench::IndexSpec& c
     bench.efs.push_back(config.check_ef);
   std::sort(bench.efs.begin(), bench.efs.end());
   bench.keep_ids_ef = config.check_ef;
-  std::vector<bench::IndexResult> results = bench::run_benchmark(dataset, {parent, candidate}, bench, [](auto&) {});
+  // Before any search the candidate's memory is not measured yet, so only its build time can be over.
+  std::string build_cost;
+  auto judge_builds = [&](std::vector<bench::IndexResult>& built) {
+    if (built[0].built && built[1].built) build_cost = cost_over_limit(built[1], built[0], config);
+    return build_cost.empty();
+  };
+  std::vector<bench::IndexResult> results =
+      bench::run_benchmark(dataset, {parent, candidate}, bench, [](auto&) {}, judge_builds);
 
   Verdict verdict;
   verdict.parent = results[0];
   verdict.candidate = results[1];
+  if (!build_cost.empty()) {
+    verdict.failure = Failure::Cost;
+    verdict.reason = build_cost;
+    verdict.timed = false;
+    return verdict;
+  }
   const bench::IndexResult& measured = verdict.candidate;
   if (!measured.failure.empty()) {
     verdict.failure = measured.failure.find("timed out") != std::string::npos ? Failure::Timeout : Failure::Crash;

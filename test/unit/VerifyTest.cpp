@@ -243,6 +243,19 @@ TEST_F(Gates, AnIndexCostlierThanTheLimitFailsWithReasonCost) {
   EXPECT_STREQ(failure_name(verdict.failure), "cost");
   EXPECT_EQ(verdict.reason.rfind("its index build took ", 0), 0u) << verdict.reason;
   EXPECT_GT(verdict.candidate.index_build_seconds, 1.5 * verdict.parent.index_build_seconds);
+  // Failed on its build, before any timed run: neither index was searched.
+  EXPECT_FALSE(verdict.timed);
+  for (const bench::IndexResult* result : {&verdict.candidate, &verdict.parent})
+    for (const bench::EfResult& point : result->points) EXPECT_TRUE(point.qps_runs.empty());
+  // Over the memory limit only, it fails after the timed runs.
+  config_.max_build_ratio = 0.0;
+  config_.max_memory_ratio = 0.001;
+  verdict = verify_candidate(dataset_, library("candidate", baseline_, "ef_construction=40"),
+                             library("parent", baseline_, "ef_construction=20"), false, config_);
+  ASSERT_GT(verdict.parent.index_memory_mb, 0.0) << "2,000 vectors and their graph hold a few hundred KiB";
+  EXPECT_EQ(verdict.failure, Failure::Cost) << verdict.reason;
+  EXPECT_EQ(verdict.reason.rfind("its index holds ", 0), 0u) << verdict.reason;
+  EXPECT_TRUE(verdict.timed);
 }
 
 TEST_F(Gates, ALoadedIndexReportsItsBuildsTimeNotItsLoads) {
