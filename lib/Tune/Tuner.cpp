@@ -475,7 +475,11 @@ class Run {
     bench::IndexResult measured = bench::run_benchmark(dataset_, {reference_}, options_.gates.bench, [](auto&) {})[0];
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!measured.failure.empty()) throw std::runtime_error(tree_.root() + ": the unmodified source fails: " + measured.failure);
-    if (!measured.built || measured.loaded) return;  // a resumed run: the policy's saved state has it
+    if (!measured.built) return;
+    if (measured.loaded) {  // a resumed run: the policy's saved state has the cost, the cache the build's time
+      reference_build_seconds_ = std::max(measured.index_build_seconds, 0.0);
+      return;
+    }
     reference_build_seconds_ = measured.build_seconds;
     double search_seconds = std::max(seconds - measured.build_seconds, 0.0);
     double cost = measured.build_seconds / std::max(compile_seconds + 2.0 * search_seconds, 1e-3);
@@ -539,10 +543,15 @@ class Run {
   verify::GateConfig candidate_gates() const {
     verify::GateConfig gates = options_.gates;
     // A candidate whose build is far slower than the reference's (large
-    // construction constants) is a timeout, not a stall of the whole run.
-    if (reference_build_seconds_ > 0.0)
-      gates.bench.limits.build_timeout_seconds = std::min(
-          gates.bench.limits.build_timeout_seconds, std::max(kMinBuildLimit, kBuildLimitFactor * reference_build_seconds_));
+    // construction constants) is a timeout, not a stall of the whole run;
+    // with a build-time limit, one well past that limit is stopped there,
+    // as the cost gate fails it however it ends.
+    if (reference_build_seconds_ > 0.0) {
+      double limit = kBuildLimitFactor * reference_build_seconds_;
+      if (gates.max_build_ratio > 0.0) limit = std::min(limit, kCostOverrun * gates.max_build_ratio * reference_build_seconds_);
+      gates.bench.limits.build_timeout_seconds =
+          std::min(gates.bench.limits.build_timeout_seconds, std::max(kMinBuildLimit, limit));
+    }
     return gates;
   }
 
@@ -903,8 +912,8 @@ class Run {
   std::vector<double> floor_log_ratios_;  // the A/A run's, kept in run.json for a resume
   std::string best_index_file_;  // the best variant's cached index, which head-to-heads load
   int best_candidate_ = -1;      // its index in the journal
-  double reference_build_seconds_ = 0.0;  // its index build; 0 when it was loaded
-  static constexpr double kBuildLimitFactor = 4.0, kMinBuildLimit = 60.0;
+  double reference_build_seconds_ = 0.0;  // its index build (recorded beside a cached one); 0 when unknown
+  static constexpr double kBuildLimitFactor = 4.0, kMinBuildLimit = 60.0, kCostOverrun = 1.5;
   std::vector<policy::Evaluated> history_;
   std::vector<int> round_of_;  // each history_ entry's round
   int next_round_ = 0;

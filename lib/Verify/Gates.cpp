@@ -30,6 +30,19 @@ std::string times_text(double ratio) {
   std::snprintf(text, sizeof text, "%.3gx", ratio);
   return text;
 }
+// A build stopped by its time limit where that limit is already past the
+// build-time limit: over it, however long the build would have taken.
+std::string build_stopped_past_limit(const bench::IndexResult& candidate, const bench::IndexResult& parent,
+                                     const GateConfig& config) {
+  const double timeout = config.bench.limits.build_timeout_seconds;
+  if (candidate.built || candidate.failure.find("timed out") == std::string::npos || config.max_build_ratio <= 0.0 ||
+      parent.index_build_seconds <= 0.0 || timeout < config.max_build_ratio * parent.index_build_seconds)
+    return "";
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.0f", timeout);
+  return "its index build was stopped at " + std::string(seconds) + " s, " + times_text(timeout / parent.index_build_seconds) +
+         " the parent's, over the limit of " + times_text(config.max_build_ratio);
+}
 }  // namespace
 
 std::string cost_over_limit(const bench::IndexResult& candidate, const bench::IndexResult& parent,
@@ -56,11 +69,14 @@ Verdict verify_candidate(const data::Dataset& dataset, const bench::IndexSpec& c
     bench.efs.push_back(config.check_ef);
   std::sort(bench.efs.begin(), bench.efs.end());
   bench.keep_ids_ef = config.check_ef;
-  // Before any search the candidate's memory is not measured yet, so only its build time can be over.
+  // A candidate that did not build leaves nothing to time; before any
+  // search its memory is not measured yet, so only its build time can be over.
+  bool candidate_built = true;
   std::string build_cost;
   auto judge_builds = [&](std::vector<bench::IndexResult>& built) {
-    if (built[0].built && built[1].built) build_cost = cost_over_limit(built[1], built[0], config);
-    return build_cost.empty();
+    candidate_built = built[1].built;
+    if (built[0].built && candidate_built) build_cost = cost_over_limit(built[1], built[0], config);
+    return candidate_built && build_cost.empty();
   };
   std::vector<bench::IndexResult> results =
       bench::run_benchmark(dataset, {parent, candidate}, bench, [](auto&) {}, judge_builds);
@@ -68,13 +84,18 @@ Verdict verify_candidate(const data::Dataset& dataset, const bench::IndexSpec& c
   Verdict verdict;
   verdict.parent = results[0];
   verdict.candidate = results[1];
+  verdict.timed = candidate_built && build_cost.empty();
   if (!build_cost.empty()) {
     verdict.failure = Failure::Cost;
     verdict.reason = build_cost;
-    verdict.timed = false;
     return verdict;
   }
   const bench::IndexResult& measured = verdict.candidate;
+  if (std::string stopped = build_stopped_past_limit(measured, verdict.parent, config); !stopped.empty()) {
+    verdict.failure = Failure::Cost;
+    verdict.reason = stopped;
+    return verdict;
+  }
   if (!measured.failure.empty()) {
     verdict.failure = measured.failure.find("timed out") != std::string::npos ? Failure::Timeout : Failure::Crash;
     verdict.reason = measured.failure;

@@ -35,15 +35,17 @@ struct Verdict {
   std::string reason;
   bench::IndexResult candidate;
   bench::IndexResult parent;
-  // False when the candidate failed before the timed runs (its build took
-  // longer than the limit allows): neither index was searched.
+  // False when the candidate failed before the timed runs (its build failed
+  // or took longer than the limit allows): neither index was searched.
   bool timed = true;
 };
 
 // Measures the candidate and its parent in one interleaved run and applies
 // the gates in order: crash/timeout, exact answers (if result_preserving),
-// recall, cost. A build past the build-time limit fails before the timed
-// runs, so that the run does not spend their time on it.
+// recall, cost. A build that fails, or takes longer than the build-time
+// limit, fails before the timed runs, so that the run does not spend their
+// time on it; a build stopped by a build timeout that is past that limit is
+// a cost failure, not a timeout.
 Verdict verify_candidate(const data::Dataset& dataset, const bench::IndexSpec& candidate,
                          const bench::IndexSpec& parent, bool result_preserving, const GateConfig& config);
 

@@ -258,6 +258,25 @@ TEST_F(Gates, AnIndexCostlierThanTheLimitFailsWithReasonCost) {
   EXPECT_TRUE(verdict.timed);
 }
 
+TEST_F(Gates, ABuildStoppedPastTheBuildLimitIsACostNotATimeout) {
+  config_.max_build_ratio = 2.0;
+  config_.bench.limits.build_timeout_seconds = 2.0;
+  const std::string hang = std::string(CRINN_FIXTURE_DIR) + "/fixture_hang_in_build.so";
+  Verdict verdict = verify_candidate(dataset_, library("hang", hang), library("parent", baseline_, "ef_construction=20"),
+                                     false, config_);
+  ASSERT_GT(verdict.parent.index_build_seconds, 0.0);
+  ASSERT_LT(2.0 * verdict.parent.index_build_seconds, 2.0) << "the parent builds 2,000 vectors in well under a second";
+  EXPECT_EQ(verdict.failure, Failure::Cost) << verdict.reason;
+  EXPECT_EQ(verdict.reason.rfind("its index build was stopped at 2 s, ", 0), 0u) << verdict.reason;
+  EXPECT_FALSE(verdict.timed) << "nothing of the candidate to time";
+  for (const bench::EfResult& point : verdict.parent.points) EXPECT_TRUE(point.qps_runs.empty());
+  // Without a build-time limit the same stop is a timeout.
+  config_.max_build_ratio = 0.0;
+  verdict = verify_candidate(dataset_, library("hang", hang), library("parent", baseline_), false, config_);
+  EXPECT_EQ(verdict.failure, Failure::Timeout) << verdict.reason;
+  EXPECT_EQ(verdict.reason, "timed out after 2 s during build");
+}
+
 TEST_F(Gates, ALoadedIndexReportsItsBuildsTimeNotItsLoads) {
   char pattern[] = "/tmp/crinn-cost-XXXXXX";
   ASSERT_NE(mkdtemp(pattern), nullptr);
