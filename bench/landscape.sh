@@ -7,17 +7,17 @@
 # bench/landscapes/<setting>.jsonl once the run has finished, so the script
 # can be stopped and run again to add more; the site listing they were drawn
 # over goes beside it (<setting>.sites.json). crinn-landscape reads both.
-# Fashion-MNIST settings tune on a 10,000-vector sample with 200 queries, to
-# keep a plan short; the records say so (their setting). The closing comparison
-# measures the best variant alone on the whole set: a landscape needs no ranking
-# confirmed there.
+# The settings are bench/settings.sh's, which bench/learning.sh runs live too.
+# Fashion-MNIST settings tune on a 10,000-vector sample; the closing comparison
+# measures the best variant alone on the whole set: a landscape needs no
+# ranking confirmed there.
 # Usage: bench/landscape.sh <setting> <chunks> [first seed]
 #   settings: hnsw-fmnist, hnswlib-fmnist, hnsw-angular
 # ROUNDS (default 10) and GROUP (default 4) size a chunk; CRINN_TUNE names the
 # crinn-tune binary (an installed copy keeps a long recording apart from rebuilds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-setting=${1:?usage: bench/landscape.sh <setting> <chunks> [first seed]}
+name=${1:?usage: bench/landscape.sh <setting> <chunks> [first seed]}
 chunks=${2:?usage: bench/landscape.sh <setting> <chunks> [first seed]}
 first_seed=${3:-1}
 rounds=${ROUNDS:-10}
@@ -25,18 +25,11 @@ group=${GROUP:-4}
 tune=${CRINN_TUNE:-build/bin/crinn-tune}
 [ -x "$tune" ] || { echo "build first: bash tools/setup.sh" >&2; exit 1; }
 
-sampled=(--tune-sample 10000 --queries 200 --confirm-variants 1)
-case "$setting" in
-  hnsw-fmnist) args=(--source baselines/hnsw --dataset fashion-mnist-784-euclidean "${sampled[@]}") ;;
-  hnswlib-fmnist) args=(--source baselines/hnswlib --library libcrinn_hnswlib.so --dataset fashion-mnist-784-euclidean
-                        "${sampled[@]}") ;;
-  hnsw-angular) args=(--source baselines/hnsw
-                      --dataset synthetic:n=10000,queries=200,dim=64,clusters=16,metric=angular,seed=5) ;;
-  *) echo "bench/landscape.sh: unknown setting '$setting' (hnsw-fmnist, hnswlib-fmnist, hnsw-angular)" >&2; exit 2 ;;
-esac
+source bench/settings.sh
+setting_args "$name" || exit 2
 
-out=build/landscapes/$setting
-record=bench/landscapes/$setting.jsonl
+out=build/landscapes/$name
+record=bench/landscapes/$name.jsonl
 mkdir -p "$out" bench/landscapes
 for ((seed = first_seed; seed < first_seed + chunks; seed++)); do
   policy=$([ $((seed % 2)) -eq 1 ] && echo random || echo builtin)
@@ -44,16 +37,15 @@ for ((seed = first_seed; seed < first_seed + chunks; seed++)); do
   if [ ! -f "$run/comparison.json" ]; then
     resume=()
     [ -f "$run/history.jsonl" ] && resume=(--resume)
-    echo "$setting: $policy policy, seed $seed ($((rounds * group)) plans)" >&2
-    "$tune" "${args[@]}" --out "$run" --policy "$policy" --seed "$seed" --iterations "$rounds" --group "$group" \
-      --runs 2 --compare-runs 2 --max-repetitions 6 --ef 10,16,24,32,48,64,96,128,192 --recall-window 0.95,0.999 \
-      "${resume[@]}" > "$run.out" 2> "$run.err" || { echo "crinn-tune failed, see $run.err" >&2; exit 1; }
+    echo "$name: $policy policy, seed $seed ($((rounds * group)) plans)" >&2
+    "$tune" "${setting[@]}" "${measure[@]}" --out "$run" --policy "$policy" --seed "$seed" --iterations "$rounds" \
+      --group "$group" "${resume[@]}" > "$run.out" 2> "$run.err" || { echo "crinn-tune failed, see $run.err" >&2; exit 1; }
   fi
   # The space the plans were drawn over, kept beside the records. A later run
   # whose space only adds rewrite options keeps every earlier plan a plan of
   # it (one that did not choose them), so the wider listing replaces the
   # kept one; any other change would mix two spaces.
-  sites=bench/landscapes/$setting.sites.json
+  sites=bench/landscapes/$name.sites.json
   if [ ! -f "$sites" ]; then cp "$run/sites.json" "$sites"
   elif ! cmp -s "$run/sites.json" "$sites"; then
     if /usr/bin/python3 - "$sites" "$run/sites.json" <<'PY'
@@ -75,7 +67,7 @@ PY
       exit 1
     fi
   fi
-  /usr/bin/python3 - "$run/history.jsonl" "$record" "$setting" "$policy" "$seed" "$run/run.json" <<'PY'
+  /usr/bin/python3 - "$run/history.jsonl" "$record" "$name" "$policy" "$seed" "$run/run.json" <<'PY'
 import json, os, sys
 history, record, setting, policy, seed, run_json = sys.argv[1:]
 run = f"{policy}-{seed}"
@@ -95,4 +87,4 @@ with open(record, "a") as out:
 print(f"{setting}: {len(rows)} plans of {run} recorded in {record}", file=sys.stderr)
 PY
 done
-echo "$setting: $(wc -l < "$record") plans in $record" >&2
+echo "$name: $(wc -l < "$record") plans in $record" >&2
