@@ -574,6 +574,11 @@ TEST(BestKWatch, AResultSetStillFillingIsNeverConverged) {
     watch.offer(2.0f);
     EXPECT_FALSE(watch.converged(0, held)) << held << " results held";
   }
+  // An expansion that found nothing new while no result was ever trimmed:
+  // the set may still be filling (a bound of 10 or more), so the search goes
+  // on. It used to stop here and answer fewer than k.
+  EXPECT_FALSE(watch.converged(0, 10));
+  watch.offer(3.0f);                    // pushed and trimmed: the set is at its bound
   EXPECT_TRUE(watch.converged(0, 10));  // full and unchanged
 }
 

@@ -134,6 +134,7 @@ class BestKWatch {
   explicit BestKWatch(std::size_t k) : k_(k) { best_.reserve(k + 1); }
 
   void offer(float distance) {
+    ++offered_;
     if (best_.size() == k_ && distance >= best_.back()) return;
     best_.insert(std::upper_bound(best_.begin(), best_.end(), distance), distance);
     if (best_.size() > k_) best_.pop_back();
@@ -143,13 +144,17 @@ class BestKWatch {
   // Called once per expansion with the size of the result set: true when
   // more than `window` expansions in a row have left the best k and that size
   // as they were. A result set still filling is never converged, so that a
-  // search does not stop holding fewer results than its caller asked for.
+  // search does not stop holding fewer results than its caller asked for:
+  // the set is known full once a result offered did not grow it (the search
+  // trimmed it to its bound); an expansion that found nothing new says nothing.
   bool converged(std::size_t window, std::size_t results_held) {
-    const bool grew = results_held != held_;
+    const std::size_t grown = results_held > held_ ? results_held - held_ : 0;
+    if (offered_ > grown) full_ = true;
+    offered_ = 0;
     held_ = results_held;
-    stale_ = improved_ || grew ? 0 : stale_ + 1;
+    stale_ = improved_ || grown ? 0 : stale_ + 1;
     improved_ = false;
-    return stale_ > window;
+    return full_ && stale_ > window;
   }
 
  private:
@@ -157,6 +162,8 @@ class BestKWatch {
   std::vector<float> best_;
   std::size_t stale_ = 0;
   std::size_t held_ = 0;
+  std::size_t offered_ = 0;  // results offered since the last expansion
+  bool full_ = false;
   bool improved_ = true;
 };
 
