@@ -582,5 +582,38 @@ TEST(BestKWatch, AResultSetStillFillingIsNeverConverged) {
   EXPECT_TRUE(watch.converged(0, 10));  // full and unchanged
 }
 
+TEST(StallWatch, StopsAfterItsPatienceOnceFullAndPastTheMinimum) {
+  StallWatch watch(/*patience=*/2, /*min_expansions=*/4, /*min_inserts=*/1);
+  EXPECT_FALSE(watch.stalled(1));  // the first expansion is never checked
+  watch.inserted();
+  watch.inserted();  // one of the two trimmed: the set is at its bound of 2
+  EXPECT_FALSE(watch.stalled(2));
+  EXPECT_FALSE(watch.stalled(2));  // one expansion without a result
+  EXPECT_FALSE(watch.stalled(2));  // two, but only four expansions made
+  EXPECT_TRUE(watch.stalled(2));
+}
+
+TEST(StallWatch, NeverStopsAResultSetThatMayStillBeFilling) {
+  // Expansions that find nothing new while no result was ever trimmed: the
+  // set may be filling towards its bound, and a stop would answer fewer than k.
+  StallWatch watch(1, 0, 1);
+  EXPECT_FALSE(watch.stalled(1));
+  watch.inserted();
+  for (int expansion = 0; expansion < 10; ++expansion) EXPECT_FALSE(watch.stalled(2)) << expansion;
+  // Where the result set is not known, it is taken as full.
+  StallWatch blind(1, 0, 1);
+  EXPECT_FALSE(blind.stalled());
+  EXPECT_TRUE(blind.stalled());
+}
+
+TEST(StallWatch, GrowthIsProgressWhenMoreInsertsAreAsked) {
+  StallWatch watch(1, 0, /*min_inserts=*/3);
+  EXPECT_FALSE(watch.stalled(1));
+  watch.inserted();
+  EXPECT_FALSE(watch.stalled(2));  // one result, but the set grew
+  watch.inserted();
+  EXPECT_TRUE(watch.stalled(2));  // one result, trimmed: full and short of 3
+}
+
 }  // namespace
 }  // namespace crinn::runtime

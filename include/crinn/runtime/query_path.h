@@ -2,8 +2,9 @@
 // a flag that a scope at the query entry raises (so code shared with the
 // build, such as HNSW's layer search, can tell a query from an insertion),
 // extra entry points chosen after the build (multi-entry), adjacency lists
-// sorted nearest-first after the build (adjacency-reorder), and a watch on
-// the best k results that ends a search when they stop changing (adaptive-ef).
+// sorted nearest-first after the build (adjacency-reorder), and the watches
+// that end a search early: when its best k results stop changing
+// (adaptive-ef), or when expansions stop adding results (early-termination).
 #ifndef CRINN_RUNTIME_QUERY_PATH_H
 #define CRINN_RUNTIME_QUERY_PATH_H
 
@@ -127,14 +128,41 @@ class NearestFirst {
   std::size_t nodes_ = 0;
 };
 
+// Whether a search's result set has reached its bound. A search that stops
+// before then may hold fewer results than its caller asked for. The set is
+// known full once a result pushed into it did not grow it (the search trimmed
+// it to its bound); an expansion that found nothing new says nothing.
+class ResultSetFill {
+ public:
+  void pushed() { ++pushed_; }
+
+  // Called once per expansion with the size of the result set; returns how
+  // many results it gained since the last call.
+  std::size_t update(std::size_t results_held) {
+    const std::size_t grown = results_held > held_ ? results_held - held_ : 0;
+    if (pushed_ > grown) full_ = true;
+    pushed_ = 0;
+    held_ = results_held;
+    return grown;
+  }
+
+  bool full() const { return full_; }
+
+ private:
+  std::size_t held_ = 0;
+  std::size_t pushed_ = 0;  // results pushed since the last update
+  bool full_ = false;
+};
+
 // The best k distances that entered the results of one search, and how many
-// expansions in a row left them, and the number of results held, unchanged.
+// expansions in a row left them, and the number of results held, unchanged
+// (adaptive-ef).
 class BestKWatch {
  public:
   explicit BestKWatch(std::size_t k) : k_(k) { best_.reserve(k + 1); }
 
   void offer(float distance) {
-    ++offered_;
+    fill_.pushed();
     if (best_.size() == k_ && distance >= best_.back()) return;
     best_.insert(std::upper_bound(best_.begin(), best_.end(), distance), distance);
     if (best_.size() > k_) best_.pop_back();
@@ -143,28 +171,57 @@ class BestKWatch {
 
   // Called once per expansion with the size of the result set: true when
   // more than `window` expansions in a row have left the best k and that size
-  // as they were. A result set still filling is never converged, so that a
-  // search does not stop holding fewer results than its caller asked for:
-  // the set is known full once a result offered did not grow it (the search
-  // trimmed it to its bound); an expansion that found nothing new says nothing.
+  // as they were, and the set is full.
   bool converged(std::size_t window, std::size_t results_held) {
-    const std::size_t grown = results_held > held_ ? results_held - held_ : 0;
-    if (offered_ > grown) full_ = true;
-    offered_ = 0;
-    held_ = results_held;
+    const std::size_t grown = fill_.update(results_held);
     stale_ = improved_ || grown ? 0 : stale_ + 1;
     improved_ = false;
-    return full_ && stale_ > window;
+    return fill_.full() && stale_ > window;
   }
 
  private:
   std::size_t k_;
   std::vector<float> best_;
   std::size_t stale_ = 0;
-  std::size_t held_ = 0;
-  std::size_t offered_ = 0;  // results offered since the last expansion
-  bool full_ = false;
+  ResultSetFill fill_;
   bool improved_ = true;
+};
+
+// Ends a best-first search after `patience` expansions in a row that each
+// added fewer than `min_inserts` results, once more than `min_expansions`
+// were made (early-termination). Growth of the result set counts as
+// progress, and a search whose result set is known is never stopped before
+// that set is full.
+class StallWatch {
+ public:
+  StallWatch(int patience, int min_expansions, int min_inserts)
+      : patience_(patience), min_expansions_(min_expansions), min_inserts_(min_inserts) {}
+
+  void inserted() {
+    fill_.pushed();
+    ++inserted_;
+  }
+
+  // Called at the top of each expansion with the size of the result set.
+  bool stalled(std::size_t results_held) {
+    const std::size_t grown = fill_.update(results_held);
+    return stalled_after(grown, fill_.full());
+  }
+
+  // The same where the search's result set is not known: it is taken as full.
+  bool stalled() { return stalled_after(0, true); }
+
+ private:
+  bool stalled_after(std::size_t grown, bool full) {
+    const bool first = expansions_++ == 0;
+    stale_ = first || inserted_ >= min_inserts_ || grown ? 0 : stale_ + 1;
+    inserted_ = 0;
+    return !first && full && stale_ >= patience_ && expansions_ > min_expansions_;
+  }
+
+  int patience_, min_expansions_, min_inserts_;
+  int expansions_ = 0, stale_ = 0, inserted_ = 0;
+  ResultSetFill fill_;
 };
 
 }  // namespace crinn::runtime

@@ -29,29 +29,22 @@ llvm::Expected<RewriteRule> EarlyTermination::rule(const sites::Site& site, cons
   const Stmt* push = statement_of(loop.result_push, context);
   if (!push) return llvm::createStringError(llvm::inconvertibleErrorCode(), "the result push is not a statement");
   const std::string indent = indentation(loop.beam_loop, context);
-  const std::string inner = indent + "  ";
-  // Counting an expansion's new results, not only whether there was one,
-  // lets min_inserts > 1 stop when the beam only trickles in, as the
-  // momentum rule of CRINN's published search does near convergence. While
-  // the result set still grows it is filling, and a stop there would answer
-  // fewer than k: growth is progress too.
-  const long min_inserts = params.get_int("min_inserts");
-  const std::string results = loop.result_set ? loop.result_set->getNameAsString() : "";
-  const bool watch_growth = min_inserts > 1 && !results.empty();
-  std::string check = "\n" + inner + "if (crinn_expansions++ > 0) {\n" + inner +
-                      "  crinn_stale = crinn_inserted >= " + std::to_string(min_inserts) +
-                      (watch_growth ? " || " + results + ".size() > crinn_held" : "") + " ? 0 : crinn_stale + 1;\n" +
-                      inner + "  if (crinn_stale >= " + std::to_string(params.get_int("patience")) +
-                      " && crinn_expansions > " + std::to_string(params.get_int("min_expansions")) + ") break;\n" +
-                      inner + "}\n" + inner + "crinn_inserted = 0;" +
-                      (watch_growth ? "\n" + inner + "crinn_held = " + results + ".size();" : "");
-  const std::string counters = std::string("int crinn_stale = 0, crinn_expansions = 0, crinn_inserted = 0;\n") +
-                               (watch_growth ? indent + "std::size_t crinn_held = 0;\n" : "");
+  // The watch counts an expansion's new results, not only whether there was
+  // one, so that min_inserts > 1 stops when the beam only trickles in, as the
+  // momentum rule of CRINN's published search does near convergence. Given
+  // the result set, it also never stops one that may still be filling, which
+  // would answer fewer than k.
+  const std::string results = loop.result_set ? loop.result_set->getNameAsString() + ".size()" : "";
+  const std::string watch = "crinn::runtime::StallWatch crinn_progress(" + std::to_string(params.get_int("patience")) +
+                            ", " + std::to_string(params.get_int("min_expansions")) + ", " +
+                            std::to_string(params.get_int("min_inserts")) + ");\n" + indent;
   return rule_at(loop.beam_loop,
-                 {insertBefore(fixed(before(loop.beam_loop->getBeginLoc(), context)), cat(counters + indent)),
-                  insertBefore(fixed(after_open_brace(beam_body(loop.beam_loop), context)), cat(check)),
+                 {insertBefore(fixed(before(loop.beam_loop->getBeginLoc(), context)), cat(watch)),
+                  insertBefore(fixed(after_open_brace(beam_body(loop.beam_loop), context)),
+                               cat("\n" + indent + "  if (crinn_progress.stalled(" + results + ")) break;")),
                   insertAfter(fixed(after_statement(push, context)),
-                              cat("\n" + indentation(push, context) + "++crinn_inserted;"))});
+                              cat("\n" + indentation(push, context) + "crinn_progress.inserted();")),
+                  addInclude("crinn/runtime/query_path.h", IncludeFormat::Angled)});
 }
 
 std::unique_ptr<Rewrite> make_EarlyTermination() { return std::make_unique<EarlyTermination>(); }
