@@ -4,7 +4,7 @@
 # dataset-fashion-mnist) with the built-in policy for a budget of about 10
 # minutes, print the before/after table (the original, the best variant,
 # hnswlib and faiss in one interleaved run) and say where the report is.
-# Takes about 20 minutes on 2 cores after the set-up. A second invocation
+# Takes 20-30 minutes on 2 cores after the set-up. A second invocation
 # starts a new run; pass --resume to continue the last one instead.
 # Usage: bench/demo.sh [--resume] [budget, default 10m]
 set -euo pipefail
