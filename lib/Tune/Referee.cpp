@@ -119,6 +119,15 @@ Call decide(const RatioInterval& interval, const RefereeConfig& config) {
   return interval.repetitions >= config.max_repetitions ? Call::Inconclusive : Call::MoreRepetitions;
 }
 
+int promoted_runner_up(const std::vector<RatioInterval>& to_best) {
+  int promoted = -1;
+  for (int i = 0; i < int(to_best.size()); ++i) {
+    const RatioInterval& r = to_best[size_t(i)];
+    if (r.repetitions > 0 && r.low > 1.0 && (promoted < 0 || r.low > to_best[size_t(promoted)].low)) promoted = i;
+  }
+  return promoted;
+}
+
 const char* call_name(Call call) {
   switch (call) {
     case Call::ChallengerWins: return "wins";

@@ -91,6 +91,12 @@ int next_repetitions(int done, const RefereeConfig& config);
 // comparison inconclusive.
 int affordable_repetitions(int wanted, int done, double elapsed, const RefereeConfig& config);
 
+// Of the runners-up of a sampled tuning, each measured beside the best on
+// the whole set (`to_best`: its paired ratio to the best, repetitions 0 if it
+// failed), the one that takes the best's place: of those whose interval lies
+// above 1, the highest lower bound. -1 when none does: the best stays.
+int promoted_runner_up(const std::vector<RatioInterval>& to_best);
+
 // Spearman's rank correlation of two equally long lists (ties take their
 // mean rank): whether a ranking on a sample holds on the whole set. NaN for
 // fewer than two pairs or a list of equal values.

@@ -63,14 +63,20 @@ std::string interval_text(const RatioInterval& interval) {
 }
 
 // The closing comparison of `indexes` (the original first) in one
-// interleaved run, each paired run by run with the original, into `result`
-// and comparison.{txt,json,svg}. The table's "x reward" compares best-of-runs
-// curves; the paired ratios, the headline, cancel the load of each moment.
+// interleaved run, each paired run by run with the original, into `result`.
 void closing_comparison(const data::Dataset& dataset, const std::vector<bench::IndexSpec>& indexes,
-                        const TuneOptions& options, const NoiseFloor& floor, const ReportDir& dir, TuneResult& result) {
+                        const TuneOptions& options, const NoiseFloor& floor, TuneResult& result) {
   bench::BenchConfig config = options.comparison_config();
   result.comparison = bench::run_benchmark(dataset, indexes, config, options.log);
   result.comparison_ratios = ratios_to_first(result.comparison, floor, config, options.referee);
+}
+
+// comparison.{txt,json,svg} of the closing comparison in `result`. The
+// table's "x reward" compares best-of-runs curves; the paired ratios, the
+// headline, cancel the load of each moment.
+void write_comparison(const data::Dataset& dataset, const TuneOptions& options, const NoiseFloor& floor,
+                      const ReportDir& dir, const TuneResult& result) {
+  bench::BenchConfig config = options.comparison_config();
   nlohmann::json ratios = nlohmann::json::array();
   std::ostringstream tables;
   bench::print_tables(tables, dataset, result.comparison, config);
@@ -326,7 +332,9 @@ class Run {
     std::vector<RatioInterval> on_sample;
     if (confirmed.size() > 1) on_sample = remeasure_on_sample(indexes, confirmed.size());
     options_.log("closing comparison of " + std::to_string(indexes.size()) + " indexes on " + measured_on.name);
-    closing_comparison(measured_on, indexes, options_, result_.noise_floor, dir_, result_);
+    closing_comparison(measured_on, indexes, options_, result_.noise_floor, result_);
+    if (confirmed.size() > 1) promote_runner_up(confirmed, on_sample);
+    write_comparison(measured_on, options_, result_.noise_floor, dir_, result_);
     if (!confirmed.empty()) write_confirmation(confirmed, on_sample);
     for (size_t i = 1; i < confirmed.size(); ++i) fs::remove_all(dir_.work("confirm-" + std::to_string(confirmed[i].candidate)));
   }
@@ -341,13 +349,22 @@ class Run {
   // The best variant and the distinct plans that earned the next highest
   // rewards on the sample, up to confirm_variants in all, built afresh and
   // added to `indexes` after "best". Returns them all, the best first.
+  // Plans that build an index of their own come first: what a sample can
+  // mislead is the graph (a degree that holds recall on fewer vectors), and a
+  // runner-up that searches the best's index differs from it on the whole set
+  // about as it did on the sample.
   std::vector<Confirmed> build_runners_up(std::vector<bench::IndexSpec>& indexes) {
     std::vector<Confirmed> confirmed = {{best_candidate_, result_.best.ratio}};
-    std::vector<int> order;
+    std::vector<int> by_reward;
     for (int i = 0; i < int(history_.size()); ++i)
-      if (!history_[size_t(i)].failed && i != best_candidate_) order.push_back(i);
-    std::stable_sort(order.begin(), order.end(),
+      if (!history_[size_t(i)].failed && i != best_candidate_) by_reward.push_back(i);
+    std::stable_sort(by_reward.begin(), by_reward.end(),
                      [&](int x, int y) { return history_[size_t(x)].reward > history_[size_t(y)].reward; });
+    std::set<std::string> indexes_taken = {index_file(result_.best_plan)};
+    std::vector<int> order, same_index;
+    for (int candidate : by_reward)
+      (indexes_taken.insert(index_file(history_[size_t(candidate)].plan)).second ? order : same_index).push_back(candidate);
+    order.insert(order.end(), same_index.begin(), same_index.end());
     std::vector<std::string> plans_taken = {schema::to_json(result_.best_plan).dump()};
     for (int candidate : order) {
       if (int(confirmed.size()) >= options_.confirm_variants) break;
@@ -367,6 +384,38 @@ class Run {
       confirmed.push_back({candidate, history_[size_t(candidate)].reward});
     }
     return confirmed;
+  }
+
+  // The sample can mislead (a sparser graph holds recall on fewer vectors),
+  // so the whole set has the last word: a runner-up measured faster than the
+  // best beside it there (paired, its interval above 1) becomes the result,
+  // with the best's files, plan and library, and the tables call it "best".
+  void promote_runner_up(std::vector<Confirmed>& confirmed, std::vector<RatioInterval>& on_sample) {
+    std::vector<bench::IndexResult> versus_best(result_.comparison.begin() + 1,
+                                                result_.comparison.begin() + 1 + long(confirmed.size()));
+    const std::vector<RatioInterval> to_best =
+        ratios_to_first(versus_best, result_.noise_floor, options_.comparison_config(), options_.referee);
+    const int promoted = promoted_runner_up(to_best);
+    if (promoted < 1) return;
+    const size_t at = size_t(promoted) + 1;  // in the comparison, after the original
+    const int former = best_candidate_, candidate = confirmed[size_t(promoted)].candidate;
+    promotion_ = {{"candidate", candidate}, {"over", former}, {"ratio_to_former_best", interval_json(to_best[size_t(promoted)])}};
+    promotion_line_ = "candidate " + std::to_string(candidate) + " beside the best (candidate " + std::to_string(former) +
+                      ") on the whole set: " + interval_text(to_best[size_t(promoted)]) + ": it becomes the result";
+    options_.log(promotion_line_);
+    std::swap(result_.comparison[1], result_.comparison[at]);
+    result_.comparison[1].spec.label = "best";
+    result_.comparison[at].spec.label = "candidate-" + std::to_string(former);
+    std::swap(result_.comparison_ratios[1], result_.comparison_ratios[at]);
+    std::swap(confirmed[0], confirmed[size_t(promoted)]);
+    if (!on_sample.empty()) std::swap(on_sample[1], on_sample[at]);
+    result_.best_plan = history_[size_t(candidate)].plan;
+    result_.best = on_sample.empty() ? RatioInterval{confirmed[0].sample_reward, confirmed[0].sample_reward,
+                                                     confirmed[0].sample_reward, 0}
+                                     : on_sample[1];
+    best_candidate_ = candidate;
+    dir_.keep_best_library(result_.comparison[1].spec.library, options_.library_name);
+    write_best(tree_.apply(rewrite::validate_plan(result_.best_plan, "history.jsonl", tree_.sites())));
   }
 
   // The confirmed variants measured again on the sample beside the original,
@@ -445,8 +494,10 @@ class Run {
       text << line << "\n";
       options_.log(line);
     }
+    if (!promotion_.is_null()) text << promotion_line_ << "\n";
     dir_.write_text("confirmation.txt", text.str());
     nlohmann::json json = {{"sample", dataset_.name},
+                           {"promoted", promotion_},
                            {"whole_set", options_.confirmation_dataset->name},
                            {"variants", variants},
                            {"pairs_separated_on_sample", separated},
@@ -912,6 +963,8 @@ class Run {
   std::vector<double> floor_log_ratios_;  // the A/A run's, kept in run.json for a resume
   std::string best_index_file_;  // the best variant's cached index, which head-to-heads load
   int best_candidate_ = -1;      // its index in the journal
+  nlohmann::json promotion_;     // a runner-up that the whole set made the result (promote_runner_up); null for none
+  std::string promotion_line_;
   double reference_build_seconds_ = 0.0;  // its index build (recorded beside a cached one); 0 when unknown
   static constexpr double kBuildLimitFactor = 4.0, kMinBuildLimit = 60.0, kCostOverrun = 1.5;
   std::vector<policy::Evaluated> history_;

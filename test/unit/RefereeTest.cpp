@@ -205,6 +205,18 @@ TEST(RankCorrelation, SpearmanWithTiesAndDegenerateInput) {
   EXPECT_TRUE(std::isnan(rank_correlation({1.0, 1.0, 1.0}, {1.0, 2.0, 3.0})));
 }
 
+// A runner-up replaces the sampled tuning's best only when the whole set
+// says it is faster: its interval above 1, and of several the surest.
+TEST(PromotedRunnerUp, OnlyAnIntervalAboveOneAndTheSurest) {
+  EXPECT_EQ(promoted_runner_up({}), -1);
+  EXPECT_EQ(promoted_runner_up({{1.2, 0.95, 1.4, 5}, {0.8, 0.7, 0.9, 5}}), -1);  // straddles, loses
+  EXPECT_EQ(promoted_runner_up({{1.2, 0.95, 1.4, 5}, {1.1, 1.02, 1.2, 5}}), 1);
+  // The larger ratio with the wider interval is the less sure of the two.
+  EXPECT_EQ(promoted_runner_up({{1.5, 1.01, 2.2, 5}, {1.3, 1.2, 1.4, 5}}), 1);
+  // A runner-up that failed on the whole set (no repetitions) is never taken.
+  EXPECT_EQ(promoted_runner_up({{2.0, 1.5, 2.5, 0}}), -1);
+}
+
 // Counted by hand over the pairs: (3 > 1), (3 > 2), (2 > 1), (2 = 2) is 3.5 of 4.
 TEST(ProbabilityGreater, CountsPairsWithTiesAsHalf) {
   EXPECT_DOUBLE_EQ(probability_greater({3, 2}, {1, 2}), 3.5 / 4.0);

@@ -143,7 +143,9 @@ NumberOption<int> ConfirmVariants(
     "confirm-variants", InRange{1, 100}, llvm::cl::value_desc("n"), llvm::cl::cat(Category),
     llvm::cl::desc("with --tune-sample: how many variants the closing comparison measures\n"
                    "on the whole set, the best and the next best by their reward on the\n"
-                   "sample (default 5; 1: the best only, no ranking to confirm)"));
+                   "sample, those with an index of their own first (default 5; 1: the best\n"
+                   "only, no ranking to confirm); one measured faster than the best there,\n"
+                   "paired, becomes the result"));
 
 // Where candidates run (issue 20).
 // Registered as --crinn-executor, renamed --executor in main() (clang's tooling holds that name).
