@@ -37,6 +37,14 @@ const PlanEntry* find_entry(const Plan& plan, const Offer& option) {
   return nullptr;
 }
 
+// A failed plan blames the values it chose, not whether it held its
+// rewrites: a rewrite fails for some of its parameter values (4-bit codes,
+// a shallow re-rank), and learning to leave it out loses its good values too.
+void drop_inclusions(std::map<std::string, std::vector<double>>& gradient) {
+  for (auto it = gradient.begin(); it != gradient.end();)
+    it = it->first.rfind("include", 0) == 0 ? gradient.erase(it) : std::next(it);
+}
+
 }  // namespace
 
 BuiltinPolicy::BuiltinPolicy(std::vector<Offer> options, BuiltinConfig config)
@@ -280,14 +288,18 @@ std::vector<Proposal> BuiltinPolicy::propose(const std::vector<Evaluated>& histo
       if (untried[i] && find_entry(e.plan, options_[i])) untried[i] = false;
   std::vector<Proposal> group;
   for (int attempt = 0; int(group.size()) < group_size && attempt < 50 * group_size; ++attempt) {
-    // The first of each group is drawn from the policy alone, the rest are
-    // edits of exemplars: learning where to look, and looking near the best.
+    // The first of each group, and a share of the rest, are drawn from the
+    // policy alone, the others are edits of exemplars: learning where to
+    // look, and looking near the best. A broad draw screened by the model
+    // finds more than an edit of a best measured with noise, which on a
+    // noisy machine is often a lucky plan rather than a good one.
     const bool first = group.empty();
-    const int draws = first || !screen ? 1 : config_.screened;
+    const bool fresh = first || std::bernoulli_distribution(config_.fresh_share)(rng_);
+    const int draws = screen ? config_.screened : 1;
     std::optional<Proposal> chosen;
     double chosen_score = 0.0;
     for (int draw = 0; draw < draws; ++draw) {
-      int parent = first ? -1 : pick_exemplar(history);
+      int parent = fresh ? -1 : pick_exemplar(history);
       Plan plan = sample_around(parent < 0 ? nullptr : &history[size_t(parent)].plan, first ? &untried : nullptr);
       if (plan.empty() || seen.count(schema::plan_key(plan))) continue;
       const double score = draws > 1 ? screen->score(plan) : 0.0;
@@ -316,6 +328,7 @@ void BuiltinPolicy::update(const std::vector<Evaluated>& group, const std::vecto
     for (const Evaluated& e : group) {
       Gradient g;
       log_probability(e.plan, &g);
+      if (e.failed) drop_inclusions(g);
       double advantage = (e.reward - mean) / deviation / double(group.size());
       for (auto& [key, values] : g) {
         std::vector<double>& total = gradient[key];
@@ -333,6 +346,10 @@ void BuiltinPolicy::update(const std::vector<Evaluated>& group, const std::vecto
       const Evaluated& worse = newer.reward > other.reward ? other : newer;
       Gradient g_better, g_worse;
       double margin = log_probability(better.plan, &g_better) - log_probability(worse.plan, &g_worse);
+      if (worse.failed) {
+        drop_inclusions(g_better);
+        drop_inclusions(g_worse);
+      }
       double weight = config_.contrastive_weight * config_.beta * (1.0 - sigmoid(config_.beta * margin)) /
                       double(history.size());
       for (auto* g : {&g_better, &g_worse})
@@ -351,6 +368,7 @@ nlohmann::json BuiltinPolicy::state() const {
           {"config",
            {{"temperature", config_.temperature},
             {"mutations", config_.mutations},
+            {"fresh_share", config_.fresh_share},
             {"learning_rate", config_.learning_rate},
             {"contrastive_weight", config_.contrastive_weight},
             {"beta", config_.beta},

@@ -7,25 +7,26 @@
 // risks (result-preserving rewrites start likelier, index rebuilds less likely
 // in proportion to what a build costs on this dataset).
 //
-// Proposals are sampled around exemplar parents drawn by a temperature
-// softmax over rewards (as CRINN picks its contrastive exemplars) from the
-// history and the unmodified source (whose child is a plan drawn from the
-// policy alone): a child is a local edit of its parent, each decision (an
-// option's inclusion, or one parameter's value) copied from it or, with
-// probability `mutations` / options, changed: an inclusion drawn from the
-// policy, a value stepped to a neighbouring one or drawn from the policy.
-// The first plan of each group, and every plan while nothing has passed the
-// gates, is drawn from the policy alone. Once `model_after` plans have
-// passed, each other slot of a group is screened by a model, as SMAC does:
-// `screened` children are drawn, two random forests fitted to the history
-// score them (log reward of the passed plans; failure of all), and the slot
-// takes the child of highest expected improvement over the best log reward,
-// times its chance of passing. Updates combine the
-// group-relative advantage of GRPO (reward minus the group mean, over the
-// group's standard deviation, times the gradient of the plan's
-// log-probability), a pairwise Bradley-Terry loss on contrastive pairs (a
-// better and a worse child of the same parent), and an entropy bonus that
-// keeps it exploring.
+// Proposals are drawn from the policy; once `model_after` plans have passed,
+// each slot of a group is screened by a model, as SMAC does: `screened`
+// plans are drawn, two random forests fitted to the history score them (log
+// reward of the passed plans; failure of all), and the slot takes the plan
+// of highest expected improvement over the best log reward, times its chance
+// of passing. With `fresh_share` below 1, that share of a group's slots
+// after the first are local edits of exemplar parents instead, drawn by a
+// temperature softmax over rewards (as CRINN picks its contrastive
+// exemplars): each decision (an option's inclusion, or one parameter's
+// value) copied from the parent or, with probability `mutations` / options,
+// changed: an inclusion drawn from the policy, a value stepped to a
+// neighbouring one or drawn from the policy. They are off by default: on
+// the recorded landscapes (docs/crinn-landscape.md) edits of the best
+// measured plan, often a lucky one on a noisy machine, found less than
+// screened draws. Updates combine the group-relative advantage of GRPO
+// (reward minus the group mean, over the group's standard deviation, times
+// the gradient of the plan's log-probability; a failed plan's gradient
+// leaves out its inclusions, blaming the values it chose), a pairwise
+// Bradley-Terry loss on contrastive pairs (a better and a worse plan of the
+// same parent), and an entropy bonus that keeps it exploring.
 #pragma once
 
 #include "Policy/Policy.h"
@@ -38,6 +39,7 @@ namespace crinn::policy {
 struct BuiltinConfig {
   double temperature = 0.25;      // exemplar softmax over rewards
   double mutations = 2.0;         // over the option count: a decision's chance of a change
+  double fresh_share = 1.0;       // of a group's slots after the first: drawn from the policy, not an exemplar's edit
   double learning_rate = 0.5;
   double contrastive_weight = 1.0;
   double beta = 2.0;              // Bradley-Terry sharpness

@@ -234,6 +234,7 @@ TEST(BuiltinPolicy, ChangesOneParameterAtATimeOftenByAStep) {
   std::vector<Offer> options = offers_of(catalogue());
   BuiltinConfig config;
   config.mutations = 1.0;
+  config.fresh_share = 0.0;
   BuiltinPolicy policy(options, config);
   Plan parent = {{"distance-kernel:l2", "loop-unroll", {{"unroll", 4}, {"accumulators", 4}}},
                  {"visited-set:search::visited", "visited-set", {{"layout", 1}}}};
