@@ -69,18 +69,18 @@ kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
 # A job can finish while the resumed run parses the tree, leaving it nothing
 # to reattach to: the jobs wait (running ones suspended, pending ones held)
-# until it has reattached.
-running=$(squeue -h -t R -o %i)
-pending=$(squeue -h -t PD -o %i)
-for id in $running; do scontrol suspend "$id"; done
-for id in $pending; do scontrol hold "$id"; done
-echo "killed crinn-tune with $(echo $running $pending | wc -w) jobs in the queue"
+# until it has reattached. One can also finish between squeue and scontrol
+# (a loaded CI saw it): it is then not in the queue to resume or release.
+running=() pending=()
+for id in $(squeue -h -t R -o %i); do scontrol suspend "$id" 2>/dev/null && running+=("$id"); done
+for id in $(squeue -h -t PD -o %i); do scontrol hold "$id" 2>/dev/null && pending+=("$id"); done
+echo "killed crinn-tune with $((${#running[@]} + ${#pending[@]})) jobs in the queue"
 
 "$tune" "${args[@]}" "${slurm[@]}" --out "$dir/slurm" --resume > "$dir/resumed.out" 2> "$dir/resumed.err" &
 resumed=$!
 wait_for 'e["event"] == "reattached"' 1 || { kill "$resumed"; cat "$dir/resumed.err" >&2; exit 1; }
-for id in $running; do scontrol resume "$id"; done
-for id in $pending; do scontrol release "$id"; done
+for id in "${running[@]}"; do scontrol resume "$id"; done
+for id in "${pending[@]}"; do scontrol release "$id"; done
 wait "$resumed" || {
   cat "$dir/resumed.err" >&2
   exit 1
