@@ -408,11 +408,9 @@ class Run {
     result_.comparison[at].spec.label = "candidate-" + std::to_string(former);
     std::swap(result_.comparison_ratios[1], result_.comparison_ratios[at]);
     std::swap(confirmed[0], confirmed[size_t(promoted)]);
-    if (!on_sample.empty()) std::swap(on_sample[1], on_sample[at]);
+    std::swap(on_sample[1], on_sample[at]);  // runners-up are always measured again on the sample
     result_.best_plan = history_[size_t(candidate)].plan;
-    result_.best = on_sample.empty() ? RatioInterval{confirmed[0].sample_reward, confirmed[0].sample_reward,
-                                                     confirmed[0].sample_reward, 0}
-                                     : on_sample[1];
+    result_.best = on_sample[1];
     best_candidate_ = candidate;
     dir_.keep_best_library(result_.comparison[1].spec.library, options_.library_name);
     write_best(tree_.apply(rewrite::validate_plan(result_.best_plan, "history.jsonl", tree_.sites())));
