@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -308,6 +309,21 @@ TEST(PrefetchNode, TakesItsLinesAtRunTime) {
   EXPECT_EQ(recorder.asked, (std::vector<std::pair<std::size_t, int>>{{7, 3}}));
 }
 
+TEST(Indexed, PrefetchAheadFetchesEveryElementOnceAndAheadOfItsUse) {
+  const std::vector<int> list = {10, 11, 12, 13, 14, 15, 16, 17};
+  std::vector<int> fetched;
+  for (auto it = indexed(list); it.valid(); it.next()) {
+    it.prefetch_ahead(3, [&](int id) { fetched.push_back(id); });
+    // By the time an element is used it was fetched, three elements early once the walk is under way.
+    EXPECT_NE(std::find(fetched.begin(), fetched.end(), it.get()), fetched.end());
+  }
+  EXPECT_EQ(fetched, list);
+  const std::vector<int> short_list = {1, 2};
+  fetched.clear();
+  for (auto it = indexed(short_list); it.valid(); it.next()) it.prefetch_ahead(5, [&](int id) { fetched.push_back(id); });
+  EXPECT_EQ(fetched, short_list);
+}
+
 TEST(QuantizedCodes, ADimensionPastTheProbeLeavesTheCodesOff) {
   QuantizedCodes<8> codes;
   auto reads_everything = [](const float* a, const float* b) {
@@ -362,6 +378,18 @@ TEST(MappedAllocator, HugePagesAreAdvisedAndKeepTheContents) {
     EXPECT_NE(mapping_flags(bytes.data()).find(" hg"), std::string::npos) << mapping_flags(bytes.data());
   bytes.resize(bytes.size() * 2);  // a growth keeps the allocator, and so the advice
   EXPECT_TRUE(bytes.get_allocator().huge_pages);
+}
+
+TEST(AlignedAllocator, LargeBlocksWithHugePagesStartOnOneAndAreAdvised) {
+  std::vector<float, AlignedAllocator<float, 64, true>> vectors(std::size_t(4) << 20, 1.5f);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(vectors.data()) % (std::size_t(1) << 21), 0u);
+  if (std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled"))
+    EXPECT_NE(mapping_flags(vectors.data()).find(" hg"), std::string::npos) << mapping_flags(vectors.data());
+  EXPECT_EQ(vectors.back(), 1.5f);
+  std::vector<float, AlignedAllocator<float, 64, true>> small(100);  // below 2 MiB: aligned as asked only
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(small.data()) % 64, 0u);
+  std::vector<float, AlignedAllocator<float, 64>> plain(std::size_t(4) << 20);
+  EXPECT_EQ(mapping_flags(plain.data()).find(" hg"), std::string::npos);
 }
 
 TEST(Rerank, GivesTheBestTheirExactDistances) {

@@ -17,33 +17,42 @@
 
 namespace crinn::runtime {
 
-template <typename T, std::size_t Alignment = 64>
+// With HugePages, blocks of 2 MiB and more start on a 2 MiB boundary and are
+// advised to the kernel as huge-page memory before anything touches them
+// (MADV_HUGEPAGE), so the vectors fault in as 2 MiB pages where the kernel has
+// them: a search reads vectors at random, and with 4 KiB pages nearly every
+// one is a TLB miss (aligned-storage's huge_pages).
+template <typename T, std::size_t Alignment = 64, bool HugePages = false>
 struct AlignedAllocator {
   static_assert(Alignment >= alignof(T) && (Alignment & (Alignment - 1)) == 0, "alignment must be a power of two");
   using value_type = T;
   template <typename U>
   struct rebind {
-    using other = AlignedAllocator<U, Alignment>;
+    using other = AlignedAllocator<U, Alignment, HugePages>;
   };
+  static constexpr std::size_t kHugePage = std::size_t(1) << 21;
 
   AlignedAllocator() noexcept = default;
   template <typename U>
-  AlignedAllocator(const AlignedAllocator<U, Alignment>&) noexcept {}
+  AlignedAllocator(const AlignedAllocator<U, Alignment, HugePages>&) noexcept {}
 
   T* allocate(std::size_t n) {
     std::size_t bytes = (n * sizeof(T) + Alignment - 1) / Alignment * Alignment;
-    void* p = std::aligned_alloc(Alignment, bytes == 0 ? Alignment : bytes);
+    const bool huge = HugePages && bytes >= kHugePage;
+    if (huge) bytes = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+    void* p = std::aligned_alloc(huge ? kHugePage : Alignment, bytes == 0 ? Alignment : bytes);
     if (!p) throw std::bad_alloc();
+    if (huge) madvise(p, bytes, MADV_HUGEPAGE);  // advice: refused, it changes nothing
     return static_cast<T*>(p);
   }
   void deallocate(T* p, std::size_t) noexcept { std::free(p); }
 
   template <typename U>
-  bool operator==(const AlignedAllocator<U, Alignment>&) const noexcept {
+  bool operator==(const AlignedAllocator<U, Alignment, HugePages>&) const noexcept {
     return true;
   }
   template <typename U>
-  bool operator!=(const AlignedAllocator<U, Alignment>&) const noexcept {
+  bool operator!=(const AlignedAllocator<U, Alignment, HugePages>&) const noexcept {
     return false;
   }
 };
@@ -108,8 +117,8 @@ void use_huge_pages(std::vector<T, MappedAllocator<T>>& blocks) {
 // For code that handed the storage, as a std::vector<float>, to functions
 // written for the default allocator: a copy with the default allocator, and
 // assignment from any range.
-template <typename T, std::size_t Alignment>
-std::vector<T> as_std_vector(const std::vector<T, AlignedAllocator<T, Alignment>>& v) {
+template <typename T, std::size_t Alignment, bool HugePages>
+std::vector<T> as_std_vector(const std::vector<T, AlignedAllocator<T, Alignment, HugePages>>& v) {
   return std::vector<T>(v.begin(), v.end());
 }
 

@@ -168,6 +168,16 @@ class Indexed {
   bool has_ahead(std::size_t d) const { return position_ + d < list_.size(); }
   decltype(auto) ahead(std::size_t d) const { return list_[position_ + d]; }
 
+  // Calls fetch(element) for the element `d` ahead and, at the list's start,
+  // for the `d` elements before it too: a lookahead alone would leave the
+  // first `d` elements of every list unfetched (a pipeline's prologue).
+  template <typename Fetch>
+  void prefetch_ahead(std::size_t d, Fetch&& fetch) const {
+    if (position_ == 0)
+      for (std::size_t i = 0; i < d && i < list_.size(); ++i) fetch(list_[i]);
+    if (has_ahead(d)) fetch(ahead(d));
+  }
+
  private:
   List list_;
   std::size_t position_ = 0;

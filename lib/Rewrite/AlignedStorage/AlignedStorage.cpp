@@ -17,16 +17,17 @@ std::optional<schema::RewriteOption> AlignedStorage::option_for(const sites::Sit
   if (!storage || !storage->field->getTypeSourceInfo()) return std::nullopt;
   schema::ParamRange alignment = int_param("alignment", 16, 128, 64, "bytes; the allocation is also padded to a multiple");
   alignment.choices = {16, 32, 64, 128};
-  return schema::RewriteOption{name(), {alignment}, true, ""};
+  return schema::RewriteOption{name(), {alignment, huge_pages_param("vectors")}, true, ""};
 }
 
 llvm::Expected<RewriteRule> AlignedStorage::rule(const sites::Site& site, const Params& params, ASTContext& context) const {
   const auto& storage = std::get<sites::VectorStorage>(site.detail);
   const FieldDecl* field = storage.field;
+  const bool huge_pages = params.values().count("huge_pages") && params.get_int("huge_pages");
   llvm::SmallVector<ASTEdit, 1> edits;
   edits.push_back(changeTo(fixed(node_range(field->getTypeSourceInfo()->getTypeLoc().getSourceRange(), context)),
                            cat("std::vector<float, crinn::runtime::AlignedAllocator<float, " +
-                               std::to_string(params.get_int("alignment")) + ">>")));
+                               std::to_string(params.get_int("alignment")) + (huge_pages ? ", true" : "") + ">>")));
 
   // Member calls and subscripts work on the new type as they are; the storage
   // assigned from, or handed whole to code written for, std::vector<float>

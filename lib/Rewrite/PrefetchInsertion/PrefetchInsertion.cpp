@@ -27,6 +27,20 @@ const FunctionDecl* calibration_entry(const sites::Site& site, const sites::Neig
   return *entry;
 }
 
+// The value an index loop starts from, when it is written in the loop's own
+// initialiser and reading it again has no side effects.
+const Expr* start_value(const ForStmt& loop, const VarDecl* index, ASTContext& context) {
+  const Expr* start = nullptr;
+  if (const auto* declaration = dyn_cast_or_null<DeclStmt>(loop.getInit())) {
+    if (declaration->isSingleDecl() && declaration->getSingleDecl() == index) start = index->getInit();
+  } else if (const auto* assignment = dyn_cast_or_null<BinaryOperator>(loop.getInit())) {
+    const auto* assigned = dyn_cast<DeclRefExpr>(assignment->getLHS()->IgnoreParenImpCasts());
+    if (assignment->getOpcode() == BO_Assign && assigned && assigned->getDecl() == index) start = assignment->getRHS();
+  }
+  if (!start || start->HasSideEffects(context)) return nullptr;
+  return start->IgnoreImplicit();
+}
+
 }  // namespace
 
 std::optional<schema::RewriteOption> PrefetchInsertion::option_for(const sites::Site& site, ASTContext& context) const {
@@ -77,13 +91,15 @@ llvm::Expected<RewriteRule> PrefetchInsertion::rule(const sites::Site& site, con
                              cat("for (auto crinn_it = crinn::runtime::indexed(")));
     edits.push_back(changeTo(fixed(CharSourceRange::getCharRange(list.getEnd(), rparen_end)),
                              cat("); crinn_it.valid(); crinn_it.next())")));
-    const std::string ahead_element = "crinn_it.ahead(" + distance + ")";
-    auto ahead = substitute(loop.vector_expr, context, {{loop.element, ahead_element}});
+    // The walk hands each element to fetch: the one `distance` ahead, and at
+    // the list's start the first `distance` too.
+    auto ahead = substitute(loop.vector_expr, context, {{loop.element, "crinn_ahead"}});
     if (!ahead) return ahead.takeError();
     std::string element = declaration_text(loop.element, context);
     edits.push_back(insertBefore(fixed(after_open_brace(range_for->getBody(), context)),
-                                 cat("\n" + indent + element + " = crinn_it.get();\n" + indent + "if (crinn_it.has_ahead(" +
-                                     distance + ")) " + prefetch_ahead(ahead_element, *ahead))));
+                                 cat("\n" + indent + element + " = crinn_it.get();\n" + indent + "crinn_it.prefetch_ahead(" +
+                                     distance + ", [&](const auto& crinn_ahead) { " +
+                                     prefetch_ahead("crinn_ahead", *ahead) + " });")));
     if (params.values().count("adjacency") && params.get_int("adjacency")) {
       // The list of the node entering the pool: the adjacency expression with
       // the expanded node replaced by the neighbour.
@@ -110,8 +126,24 @@ llvm::Expected<RewriteRule> PrefetchInsertion::rule(const sites::Site& site, con
     if (!condition) return condition.takeError();
     auto ahead = substitute(loop.vector_expr, context, {{loop.element, *element}});
     if (!ahead) return ahead.takeError();
-    edits.push_back(insertBefore(fixed(after_open_brace(for_loop->getBody(), context)),
-                                 cat("\n" + indent + "if (" + *condition + ") " + prefetch_ahead(*element, *ahead))));
+    std::string text = "\n" + indent + "if (" + *condition + ") " + prefetch_ahead(*element, *ahead);
+    if (const Expr* start = start_value(*for_loop, loop.index, context)) {
+      // The prologue: on the first iteration, the elements before the one
+      // `distance` ahead, which the lookahead alone never fetches.
+      const std::string index = loop.index->getNameAsString();
+      auto first_element = substitute(loop.element->getInit(), context, {{loop.index, "crinn_k"}});
+      auto first_condition = substitute(for_loop->getCond(), context, {{loop.index, "crinn_k"}});
+      if (!first_element) return first_element.takeError();
+      if (!first_condition) return first_condition.takeError();
+      auto first = substitute(loop.vector_expr, context, {{loop.element, *first_element}});
+      if (!first) return first.takeError();
+      const std::string end = calibrated ? index + " + static_cast<decltype(" + index + ")>(" + distance + ")"
+                                         : index + " + " + distance;
+      text = "\n" + indent + "if (" + index + " == " + sites::source_text(start, context) + ") for (auto crinn_k = " +
+             index + "; crinn_k < " + end + " && " + *first_condition + "; ++crinn_k) " +
+             prefetch_ahead(*first_element, *first) + text;
+    }
+    edits.push_back(insertBefore(fixed(after_open_brace(for_loop->getBody(), context)), cat(text)));
   }
   if (calibrated) {
     const FunctionDecl* entry = calibration_entry(site, loop, context);

@@ -14,12 +14,14 @@
 // CHECK-NOT: "rewrite":
 // CHECK-NOT: "id": "neighbor-loop:Layers::assign"
 // The lookahead reads the element `distance` positions on, guarded by the
-// loop's own condition, and the walk's answer is unchanged.
+// loop's own condition, after a prologue on the first iteration that fetches
+// the elements before it, and the walk's answer is unchanged.
 // RUN: cp %s %t.cpp
 // RUN: echo '{"plan": [{"site": "neighbor-loop:Layers::descend", "rewrite": "prefetch-insertion", "params": {"distance": 2, "lines": 3}}]}' > %t.json
 // RUN: %crinn-opt --plan %t.json -i %t.cpp -- -std=c++17 2>/dev/null
 // RUN: sed 's|//.*||' %t.cpp | FileCheck --check-prefix=WALK %s
 // WALK:      for (std::size_t i = 0; i < list.size(); ++i) {
+// WALK-NEXT:   if (i == 0) for (auto crinn_k = i; crinn_k < i + 2 && (crinn_k) < list.size(); ++crinn_k) crinn::runtime::prefetch_node<3, 3>(list[(crinn_k)], vectors[(list[(crinn_k)])]);
 // WALK-NEXT:   if ((i + 2) < list.size()) crinn::runtime::prefetch_node<3, 3>(list[(i + 2)], vectors[(list[(i + 2)])]);
 // WALK-NEXT:   int next = list[i];
 // RUN: %clang -fsyntax-only -std=c++17 -I%crinn-include %t.cpp

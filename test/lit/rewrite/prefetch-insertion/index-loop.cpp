@@ -1,6 +1,8 @@
 // prefetch-insertion on an index loop in the shape of hnswlib's
 // searchBaseLayerST: the element and its vector are reached through locals,
-// and the lookahead is guarded by the loop's own condition.
+// and the lookahead is guarded by the loop's own condition. The loop starts
+// from a value in its initialiser, so the first iteration also fetches the
+// elements before the one ahead (the prologue).
 // RUN: %crinn-opt --list-sites %s -- -std=c++17 2>/dev/null | FileCheck --check-prefix=SITES %s
 // RUN: cp %s %t.cpp
 // RUN: echo '{"plan": [{"site": "neighbor-loop:Search::run", "rewrite": "prefetch-insertion", "params": {"distance": 1}}]}' > %t.json
@@ -45,5 +47,6 @@ struct Search {
 // SITES-NOT: "adjacency"
 // SITES: "rewrite": "early-termination"
 // CHECK: for (size_t j = 1; j <= size; j++) {
+// CHECK-NEXT: if (j == 1) for (auto crinn_k = j; crinn_k < j + 1 && (crinn_k) <= size; ++crinn_k) crinn::runtime::prefetch_node<4, 3>(*(list + (crinn_k)), data_of((*(list + (crinn_k)))));
 // CHECK-NEXT: if ((j + 1) <= size) crinn::runtime::prefetch_node<4, 3>(*(list + (j + 1)), data_of((*(list + (j + 1)))));
 // CHECK-NEXT: int candidate_id = *(list + j);
