@@ -197,6 +197,12 @@ schema::ParamRange int_param(const char* name, long min, long max, long default_
   return schema::ParamRange{name, true, double(min), double(max), double(default_value), {}, doc};
 }
 
+schema::ParamRange vector_lines_param(const char* name, long min, long max, long default_value, const char* doc) {
+  schema::ParamRange range = int_param(name, min, max, default_value, doc);
+  range.vector_lines = true;
+  return range;
+}
+
 schema::ParamRange huge_pages_param(const char* what) {
   schema::ParamRange range = int_param("huge_pages", 0, 1, 0, "");
   range.doc = std::string("1: the ") + what + " live in 2 MiB pages (madvise), so that random reads miss the TLB less often";

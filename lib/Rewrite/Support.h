@@ -79,6 +79,8 @@ std::string indentation(const clang::Stmt* s, const clang::ASTContext& context);
 
 std::string format_number(double value, bool integer);
 schema::ParamRange int_param(const char* name, long min, long max, long default_value, const char* doc);
+// An integer range of 64-byte cache lines of one vector (ParamRange::vector_lines).
+schema::ParamRange vector_lines_param(const char* name, long min, long max, long default_value, const char* doc);
 // `huge_pages` 0 or 1: whether the runtime keeps `what` in 2 MiB pages.
 schema::ParamRange huge_pages_param(const char* what);
 schema::ParamRange real_param(const char* name, double min, double max, double default_value, const char* doc);

@@ -84,6 +84,17 @@ bool changes_built_index(const SiteRecord& site, const RewriteOption& option, co
   return switched_on(option.build_switch, params);
 }
 
+void cap_vector_lines(std::vector<SiteRecord>& sites, std::size_t vector_bytes) {
+  const double lines = double(std::max<std::size_t>(1, (vector_bytes + 63) / 64));
+  for (SiteRecord& site : sites)
+    for (RewriteOption& option : site.rewrites)
+      for (ParamRange& param : option.params)
+        if (param.vector_lines && param.choices.empty() && param.max > lines) {
+          param.max = std::max(param.min, lines);
+          param.default_value = std::min(param.default_value, param.max);
+        }
+}
+
 std::vector<Offer> offers(const std::vector<SiteRecord>& sites) {
   std::vector<Offer> out;
   for (const SiteRecord& site : sites)
@@ -156,6 +167,7 @@ nlohmann::json to_json(const SiteRecord& site) {
         spec["choices"] = nlohmann::json::array();
         for (double choice : p.choices) spec["choices"].push_back(number_json(choice));
       }
+      if (p.vector_lines) spec["vector_lines"] = true;
       params[p.name] = spec;
     }
     nlohmann::json entry = {{"rewrite", option.rewrite}, {"params", params}, {"preserves_results", option.preserves_results}};
@@ -213,6 +225,7 @@ SiteRecord site_from_json(const nlohmann::json& json) {
         range.default_value = spec.at("default");
         range.doc = spec.value("doc", "");
         if (spec.contains("choices")) range.choices = spec["choices"].get<std::vector<double>>();
+        range.vector_lines = spec.value("vector_lines", false);
         option.params.push_back(range);
       }
       site.rewrites.push_back(std::move(option));

@@ -24,6 +24,9 @@ struct ParamRange {
   double min = 0, max = 0, default_value = 0;
   std::vector<double> choices;  // if not empty, the only values allowed
   std::string doc;
+  // Counts 64-byte cache lines of one vector (what a prefetch asks for per
+  // node): past the vector's own size it fetches other nodes' data.
+  bool vector_lines = false;
 
   // The values a policy picks among: the choices, every integer of a small
   // range, else up to 8 values spread over the range (logarithmically when it
@@ -125,6 +128,12 @@ struct Offer : RewriteOption {
   std::string feature() const { return site_kind + "/" + rewrite; }
 };
 std::vector<Offer> offers(const std::vector<SiteRecord>& sites);
+
+// Caps each range of cache lines of one vector (ParamRange::vector_lines) at
+// the lines a vector of `vector_bytes` spans, with the default within it, so
+// a tuner does not spend plans on prefetches of other nodes' data. A range
+// with choices is left as it is.
+void cap_vector_lines(std::vector<SiteRecord>& sites, std::size_t vector_bytes);
 
 // ---- Compile flags -----------------------------------------------------------
 

@@ -62,5 +62,34 @@ TEST(SiteJson, IntegerChoicesAreWrittenAsIntegers) {
   EXPECT_EQ(site_from_json(json).rewrites.front().param("lines")->choices, (std::vector<double>{0, 64, 256}));
 }
 
+// A tuner on 128-float vectors (8 lines) searches prefetches of at most 8
+// lines; other ranges, and line ranges with choices, are left alone.
+TEST(CapVectorLines, LineRangesStopAtOneVector) {
+  SiteRecord site;
+  site.id = "neighbor-loop:search";
+  site.kind = "neighbor-loop";
+  ParamRange lines{"lines", true, 1, 64, 16, {}, "lines"};
+  lines.vector_lines = true;
+  ParamRange distance{"distance", true, 1, 16, 2, {}, "ahead"};
+  ParamRange chosen{"lines", true, 0, 64, 0, {0, 64}, "lines"};
+  chosen.vector_lines = true;
+  site.rewrites = {RewriteOption{"prefetch-insertion", {lines, distance}, true, ""},
+                   RewriteOption{"other", {chosen}, true, ""}};
+  std::vector<SiteRecord> sites = {site_from_json(to_json(site))};  // the flag survives the catalogue's JSON
+  cap_vector_lines(sites, 128 * sizeof(float));
+  const RewriteOption& prefetch = sites[0].rewrites[0];
+  EXPECT_EQ(prefetch.param("lines")->max, 8);
+  EXPECT_EQ(prefetch.param("lines")->default_value, 8);
+  EXPECT_EQ(prefetch.param("lines")->values().back(), 8);
+  EXPECT_EQ(prefetch.param("distance")->max, 16);
+  EXPECT_EQ(sites[0].rewrites[1].param("lines")->max, 64);
+  cap_vector_lines(sites, 4 * sizeof(float));  // a vector within one line
+  EXPECT_EQ(sites[0].rewrites[0].param("lines")->max, 1);
+  std::vector<SiteRecord> wide = {site};
+  cap_vector_lines(wide, 784 * sizeof(float));  // 49 lines: the default stays
+  EXPECT_EQ(wide[0].rewrites[0].param("lines")->max, 49);
+  EXPECT_EQ(wide[0].rewrites[0].param("lines")->default_value, 16);
+}
+
 }  // namespace
 }  // namespace crinn::schema

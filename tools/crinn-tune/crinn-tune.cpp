@@ -395,7 +395,10 @@ int run(const char* argv0) {
   options.log("parsing " + std::to_string(files.size()) + " files of " + root);
   rewrite::SourceTree tree(*compilations, files, root, rewrite::SourceTree::resource_dir(argv0));
 
-  const std::vector<schema::SiteRecord> records(tree.sites().begin(), tree.sites().end());
+  std::vector<schema::SiteRecord> records(tree.sites().begin(), tree.sites().end());
+  // The policy searches prefetches of at most one vector's lines; a plan
+  // given by hand may still ask for more.
+  schema::cap_vector_lines(records, std::size_t(dataset.train.dim) * sizeof(float));
   nlohmann::json sites = nlohmann::json::array();
   for (const schema::SiteRecord& site : records) sites.push_back(schema::to_json(site));
   sites = {{"sites", sites}};

@@ -26,7 +26,7 @@ std::optional<schema::RewriteOption> LoopFission::option_for(const sites::Site& 
   const auto* loop = std::get_if<sites::NeighborLoop>(&site.detail);
   if (!loop || !loop->range || !skips_visited(loop->visited_check) || !reads_vector_address(*loop)) return std::nullopt;
   schema::RewriteOption option{name(),
-                              {int_param("lines", 0, 64, 4, "cache lines of each gathered vector prefetched (0: none)"),
+                              {vector_lines_param("lines", 0, 64, 4, "cache lines of each gathered vector prefetched (0: none)"),
                                int_param("locality", 0, 3, 3, "temporal locality hint of __builtin_prefetch")},
                               true,
                               ""};

@@ -51,7 +51,7 @@ std::optional<schema::RewriteOption> PrefetchInsertion::option_for(const sites::
   if (!isa<CompoundStmt>(body)) return std::nullopt;
   schema::RewriteOption option{name(), {}, true, ""};
   option.params = {int_param("distance", 1, 16, 2, "neighbours ahead whose vector is prefetched"),
-                   int_param("lines", 1, 64, 4, "64-byte cache lines prefetched per vector"),
+                   vector_lines_param("lines", 1, 64, 4, "64-byte cache lines prefetched per vector"),
                    int_param("locality", 0, 3, 3, "temporal locality hint of __builtin_prefetch")};
   if (loop->range && loop->candidate_push && loop->expanded_node)
     option.params.push_back(int_param("adjacency", 0, 1, 0, "1: prefetch a node's adjacency list as it enters the candidate pool"));
