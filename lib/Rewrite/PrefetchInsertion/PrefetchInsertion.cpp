@@ -73,7 +73,7 @@ llvm::Expected<RewriteRule> PrefetchInsertion::rule(const sites::Site& site, con
   const std::string indent = indentation(loop.loop, context) + "  ";
   // The runtime fetches what the query reads of the neighbour ahead: its
   // vector, or its code where quantized-distance runs the query on codes.
-  auto prefetch_ahead = [&](const std::string& element, const std::string& vector) {
+  auto prefetch_call = [&](const std::string& element, const std::string& vector) {
     return calibrated ? "crinn::runtime::prefetch_node_lines<" + locality + ">(" + element + ", " + vector +
                             ", crinn_prefetch_shape.lines);"
                       : "crinn::runtime::prefetch_node<" + lines + ", " + locality + ">(" + element + ", " + vector + ");";
@@ -99,7 +99,7 @@ llvm::Expected<RewriteRule> PrefetchInsertion::rule(const sites::Site& site, con
     edits.push_back(insertBefore(fixed(after_open_brace(range_for->getBody(), context)),
                                  cat("\n" + indent + element + " = crinn_it.get();\n" + indent + "crinn_it.prefetch_ahead(" +
                                      distance + ", [&](const auto& crinn_ahead) { " +
-                                     prefetch_ahead("crinn_ahead", *ahead) + " });")));
+                                     prefetch_call("crinn_ahead", *ahead) + " });")));
     if (params.values().count("adjacency") && params.get_int("adjacency")) {
       // The list of the node entering the pool: the adjacency expression with
       // the expanded node replaced by the neighbour.
@@ -126,7 +126,7 @@ llvm::Expected<RewriteRule> PrefetchInsertion::rule(const sites::Site& site, con
     if (!condition) return condition.takeError();
     auto ahead = substitute(loop.vector_expr, context, {{loop.element, *element}});
     if (!ahead) return ahead.takeError();
-    std::string text = "\n" + indent + "if (" + *condition + ") " + prefetch_ahead(*element, *ahead);
+    std::string text = "\n" + indent + "if (" + *condition + ") " + prefetch_call(*element, *ahead);
     if (const Expr* start = start_value(*for_loop, loop.index, context)) {
       // The prologue: on the first iteration, the elements before the one
       // `distance` ahead, which the lookahead alone never fetches.
@@ -141,7 +141,7 @@ llvm::Expected<RewriteRule> PrefetchInsertion::rule(const sites::Site& site, con
                                          : index + " + " + distance;
       text = "\n" + indent + "if (" + index + " == " + sites::source_text(start, context) + ") for (auto crinn_k = " +
              index + "; crinn_k < " + end + " && " + *first_condition + "; ++crinn_k) " +
-             prefetch_ahead(*first_element, *first) + text;
+             prefetch_call(*first_element, *first) + text;
     }
     edits.push_back(insertBefore(fixed(after_open_brace(for_loop->getBody(), context)), cat(text)));
   }
