@@ -1,11 +1,13 @@
 #include "Offline/Race.h"
 
+#include "Policy/BuiltinPolicy.h"
 #include "Policy/SearchPolicies.h"
 
 #include <algorithm>
 #include <cmath>
 #include <functional>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 
 namespace crinn::offline {
@@ -84,14 +86,32 @@ std::vector<RaceScores> race(const Surrogate& surrogate, const std::vector<schem
   std::vector<int> budgets = config.budgets;
   std::sort(budgets.begin(), budgets.end());
   const int longest = budgets.back();
-  std::vector<RaceScores> all;
+  // Each row's name and how it makes its policy for a seed.
+  using Factory = std::function<std::unique_ptr<policy::Policy>(uint64_t)>;
+  std::vector<std::pair<std::string, Factory>> rows;
   for (const std::string& kind : config.policies) {
+    rows.emplace_back(kind, [&offers, kind](uint64_t seed) { return policy::make_search_policy(kind, offers, seed); });
+    if (kind != "builtin") continue;
+    for (const std::string& parts : config.ablations) {
+      const policy::BuiltinConfig ablated = policy::ablated(policy::BuiltinConfig(), parts);
+      std::string label = "builtin";
+      std::istringstream split(parts);
+      for (std::string part; std::getline(split, part, '+');) label += " -" + part;
+      rows.emplace_back(label, [&offers, ablated](uint64_t seed) -> std::unique_ptr<policy::Policy> {
+        policy::BuiltinConfig seeded = ablated;
+        seeded.seed = seed;
+        return std::make_unique<policy::BuiltinPolicy>(offers, seeded);
+      });
+    }
+  }
+  std::vector<RaceScores> all;
+  for (const auto& [kind, make] : rows) {
     std::vector<RaceScores> by_budget;
     for (int budget : config.budgets) by_budget.push_back({kind, budget, {}});
     for (int seed = 1; seed <= config.seeds; ++seed) {
-      std::unique_ptr<policy::Policy> policy = policy::make_search_policy(kind, offers, uint64_t(seed));
+      std::unique_ptr<policy::Policy> policy = make(uint64_t(seed));
       if (!policy) throw std::invalid_argument("no policy named '" + kind + "'");
-      if (kind == "builtin" && config.builtin_init) policy->restore(*config.builtin_init);
+      if (kind.rfind("builtin", 0) == 0 && config.builtin_init) policy->restore(*config.builtin_init);
       size_t next_budget = 0;
       simulate(*policy, surrogate, longest, config.group, config.noise_sd, uint64_t(seed), [&](int evaluated, double best) {
         for (; next_budget < budgets.size() && evaluated == budgets[next_budget]; ++next_budget)

@@ -25,6 +25,10 @@ struct RaceConfig {
   int group = 4;
   double noise_sd = 0.05;  // of one measured log reward
   std::optional<nlohmann::json> builtin_init;  // a saved built-in policy to start from (transfer)
+  // Parts taken out of the built-in policy, each raced as its own row after
+  // the built-in one ("builtin -learning"): '+'-joined lists for
+  // policy::ablated, such as "learning" or "learning+screening".
+  std::vector<std::string> ablations;
 };
 
 struct RaceScores {

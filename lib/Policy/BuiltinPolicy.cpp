@@ -8,6 +8,7 @@
 #include <numeric>
 #include <optional>
 #include <set>
+#include <stdexcept>
 
 namespace crinn::policy {
 
@@ -47,6 +48,20 @@ void drop_inclusions(std::map<std::string, std::vector<double>>& gradient) {
 
 }  // namespace
 
+BuiltinConfig ablated(BuiltinConfig config, const std::string& parts) {
+  size_t start = 0;
+  while (start <= parts.size()) {
+    const size_t end = std::min(parts.find('+', start), parts.size());
+    const std::string part = parts.substr(start, end - start);
+    if (part == "prior") config.cost_prior = false;
+    else if (part == "learning") config.learning_rate = 0.0;
+    else if (part == "screening") config.screened = 1;
+    else throw std::invalid_argument("'" + part + "' is none of prior, learning, screening");
+    start = end + 1;
+  }
+  return config;
+}
+
 BuiltinPolicy::BuiltinPolicy(std::vector<Offer> options, BuiltinConfig config)
     : options_(std::move(options)), config_(config), rng_(config.seed) {}
 
@@ -65,13 +80,14 @@ std::vector<std::string> BuiltinPolicy::include_keys(const Offer& option) {
 // takes minutes and a search-only candidate seconds, on a 10k-vector set a
 // build is a fraction of the compile; the rest start at even chances.
 double BuiltinPolicy::prior_logit(const Offer& option) const {
+  if (!config_.cost_prior) return 0.0;
   if (option.preserves_results) return 1.0;
   return option.rebuilds_index ? -std::min(rebuild_cost_, 1.0) : 0.0;
 }
 
 // Likewise half the draws of a build switch keep the reference's build.
-double BuiltinPolicy::prior_logit(const Offer& option, const ParamRange& param, double value) {
-  if (param.name != option.build_switch || value != 0.0) return 0.0;
+double BuiltinPolicy::prior_logit(const Offer& option, const ParamRange& param, double value) const {
+  if (!config_.cost_prior || param.name != option.build_switch || value != 0.0) return 0.0;
   return std::log(std::max<double>(double(param.values().size()) - 1.0, 1.0));
 }
 
@@ -374,7 +390,8 @@ nlohmann::json BuiltinPolicy::state() const {
             {"beta", config_.beta},
             {"entropy_weight", config_.entropy_weight},
             {"screened", config_.screened},
-            {"model_after", config_.model_after}}},
+            {"model_after", config_.model_after},
+            {"cost_prior", config_.cost_prior}}},
           {"rebuild_cost", rebuild_cost_},
           {"weights", weights_}};
 }

@@ -47,8 +47,15 @@ struct BuiltinConfig {
   int screened = 24;              // children scored by the model per slot (1: no screening)
   int model_after = 8;            // passed plans before the model screens
   double untried_floor = 0.25;    // inclusion chance, in a group's first plan, of an option no plan has had
+  bool cost_prior = true;         // start from what a choice costs and risks (false: even chances)
   uint64_t seed = 1;
 };
+
+// The built-in policy with `parts` of its method taken out, for an ablation:
+// a '+'-joined list of "prior" (cost_prior off), "learning" (learning rate 0)
+// and "screening" (no model screens proposals). Throws std::invalid_argument
+// naming an unknown part.
+BuiltinConfig ablated(BuiltinConfig config, const std::string& parts);
 
 class BuiltinPolicy : public Policy {
  public:
@@ -68,7 +75,7 @@ class BuiltinPolicy : public Policy {
 
   static std::vector<std::string> include_keys(const Offer& option);
   double prior_logit(const Offer& option) const;
-  static double prior_logit(const Offer& option, const ParamRange& param, double value);
+  double prior_logit(const Offer& option, const ParamRange& param, double value) const;
   double include_logit(const Offer& option) const;  // prior + learned
   std::vector<double>& param_weights(const Offer& option, const ParamRange& param);  // learned
   std::vector<double> param_probabilities(const Offer& option, const ParamRange& param);

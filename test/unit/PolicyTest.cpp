@@ -293,6 +293,30 @@ TEST(BuiltinPolicy, StartsFromWhatAChoiceCostsAndRisks) {
   EXPECT_NEAR(double(kept_build) / drawn, 0.5, 0.1);
 }
 
+// An ablation takes out the parts it names and nothing else: without the
+// prior every option starts at even chances, without learning the policy
+// ends where it started, without screening no model picks among draws.
+TEST(BuiltinPolicy, AnAblationTakesOutTheNamedParts) {
+  std::vector<Offer> options = offers_of(catalogue());
+  const BuiltinConfig full;
+  const BuiltinConfig without = ablated(full, "prior+learning+screening");
+  EXPECT_FALSE(without.cost_prior);
+  EXPECT_EQ(without.learning_rate, 0.0);
+  EXPECT_EQ(without.screened, 1);
+  const BuiltinConfig no_learning = ablated(full, "learning");
+  EXPECT_TRUE(no_learning.cost_prior);
+  EXPECT_EQ(no_learning.screened, full.screened);
+  BuiltinPolicy even(options, ablated(full, "prior"));
+  EXPECT_NEAR(even.inclusion_probability(options[4]), 0.5, 1e-9);  // visited-set, 0.731 with the prior
+  BuiltinPolicy frozen(options, no_learning);
+  best_after(frozen, 6, 4);
+  BuiltinPolicy fresh(options, full);
+  for (const Offer& option : options)
+    EXPECT_DOUBLE_EQ(frozen.inclusion_probability(option), fresh.inclusion_probability(option)) << option.rewrite;
+  EXPECT_THROW(ablated(full, "learning+memory"), std::invalid_argument);
+  EXPECT_THROW(ablated(full, ""), std::invalid_argument);
+}
+
 // A rebuild is only as unlikely as it is dear: on a small set a build costs
 // a fraction of an evaluation, and the prior stays near even chances.
 TEST(BuiltinPolicy, WeighsAnIndexRebuildByWhatItCosts) {

@@ -2,11 +2,13 @@
 // policies against it (issue 19, "learning shown to be real").
 #include "Offline/Race.h"
 #include "Offline/Surrogate.h"
+#include "Policy/BuiltinPolicy.h"
 #include "Policy/SearchPolicies.h"
 #include "Support/AtomicFile.h"
 #include "ToolSupport/CommandLine.h"
 #include "Tune/Referee.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -46,6 +48,10 @@ NumberOption<int> Group("group", InRange{1, 1000}, llvm::cl::init(4), llvm::cl::
                         llvm::cl::cat(Category), llvm::cl::desc("plans per round, as crinn-tune's --group (default 4)"));
 NumberOption<int> Folds("folds", InRange{2, 100}, llvm::cl::init(5), llvm::cl::value_desc("n"), llvm::cl::cat(Category),
                         llvm::cl::desc("cross-validation folds for the held-out fit (default 5)"));
+llvm::cl::list<std::string> Ablate("ablate", llvm::cl::CommaSeparated, llvm::cl::value_desc("list"), llvm::cl::cat(Category),
+                                   llvm::cl::desc("race the built-in policy also without parts of its method, one row\n"
+                                                  "each: prior, learning, screening, or several joined by '+'\n"
+                                                  "(learning+screening)"));
 opt<std::string> PolicyInit("policy-init", llvm::cl::value_desc("file"), llvm::cl::cat(Category),
                             llvm::cl::desc("start the built-in policy from a saved policy.json (transfer)"));
 opt<bool> FitOnly("fit-only", llvm::cl::cat(Category), llvm::cl::desc("print the held-out fit, race nothing"));
@@ -69,6 +75,16 @@ int run() {
   for (const std::string& kind : config.policies)
     if (!crinn::policy::is_search_policy(kind))
       throw UsageError("--policy: '" + kind + "' is none of builtin, random, evolution, bandit");
+  for (const std::string& parts : Ablate) {
+    if (std::find(config.policies.begin(), config.policies.end(), "builtin") == config.policies.end())
+      throw UsageError("--ablate: the race has no built-in policy to take parts out of");
+    try {
+      crinn::policy::ablated(crinn::policy::BuiltinConfig(), parts);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--ablate: ") + e.what());
+    }
+    config.ablations.push_back(parts);
+  }
   if (!Budgets.empty()) config.budgets.assign(Budgets.begin(), Budgets.end());
   config.seeds = Seeds;
   config.group = Group;
@@ -108,14 +124,16 @@ int run() {
     if (s.policy == "builtin") builtin[s.budget] = &s;
   std::printf("\nbest reward after n evaluations, mean of %d seeds (surrogate, group %d)%s\n", config.seeds, config.group,
               config.builtin_init ? "; built-in policy from --policy-init" : "");
-  std::printf("%-6s %-10s %10s  %-18s %s\n", "n", "policy", "mean", "95% interval", "p (builtin > it)");
+  int width = 10;
+  for (const auto& s : scores) width = std::max(width, int(s.policy.size()));
+  std::printf("%-6s %-*s %10s  %-18s %s\n", "n", width, "policy", "mean", "95% interval", "p (builtin > it)");
   for (int budget : config.budgets)
     for (const auto& s : scores) {
       if (s.budget != budget) continue;
       char p[32] = "-";
       if (s.policy != "builtin" && builtin.count(budget))
         std::snprintf(p, sizeof p, "%.3g", crinn::tune::rank_sum_p_greater(builtin[budget]->best, s.best));
-      std::printf("%-6d %-10s %9.3fx  [%.3f, %.3f]     %s\n", budget, s.policy.c_str(), s.mean, s.low, s.high, p);
+      std::printf("%-6d %-*s %9.3fx  [%.3f, %.3f]     %s\n", budget, width, s.policy.c_str(), s.mean, s.low, s.high, p);
     }
   return 0;
 }
